@@ -1,0 +1,107 @@
+package io.lifeboat.codec;
+
+import com.github.luben.zstd.ZstdInputStream;
+import com.github.luben.zstd.ZstdOutputStream;
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import net.jpountz.lz4.LZ4FrameInputStream;
+import net.jpountz.lz4.LZ4FrameOutputStream;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Compression stages. Each writes the standard frame format of its tool, so that `zstd -d`,
+ * `lz4 -d` or `gzip -d` can read a stored object without Lifeboat.
+ */
+public enum Compression {
+    ZSTD("zst", 3),
+    LZ4("lz4", 1),
+    GZIP("gz", 6),
+    NONE("", 0);
+
+    private final String extension;
+    private final int defaultLevel;
+
+    Compression(String extension, int defaultLevel) {
+        this.extension = extension;
+        this.defaultLevel = defaultLevel;
+    }
+
+    /** File name suffix including the dot, or "" for none. */
+    public String suffix() {
+        return extension.isEmpty() ? "" : "." + extension;
+    }
+
+    public int defaultLevel() {
+        return defaultLevel;
+    }
+
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Compression parse(String s) {
+        if (s == null) {
+            return ZSTD;
+        }
+        return switch (s.trim().toLowerCase(Locale.ROOT)) {
+            case "zstd", "zst" -> ZSTD;
+            case "lz4" -> LZ4;
+            case "gzip", "gz" -> GZIP;
+            case "none", "off" -> NONE;
+            default -> throw new LifeboatException(ErrorKind.CONFIG, "unknown compression '" + s + "'",
+                    "use one of: zstd, lz4, gzip, none");
+        };
+    }
+
+    /**
+     * Wraps the output. Closing the returned stream finishes the frame and closes {@code out}.
+     *
+     * @param workers extra zstd worker threads (0 = compress in the calling thread)
+     */
+    public OutputStream compress(OutputStream out, int level, int workers) throws IOException {
+        int l = level <= 0 ? defaultLevel : level;
+        return switch (this) {
+            case ZSTD -> {
+                ZstdOutputStream z = new ZstdOutputStream(out, l);
+                if (workers > 0) {
+                    z.setWorkers(workers);
+                }
+                z.setChecksum(true);
+                yield z;
+            }
+            case LZ4 -> new LZ4FrameOutputStream(out, LZ4FrameOutputStream.BLOCKSIZE.SIZE_4MB,
+                    LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE, LZ4FrameOutputStream.FLG.Bits.CONTENT_CHECKSUM);
+            case GZIP -> new GZIPOutputStream(out, 64 * 1024) {
+                {
+                    def.setLevel(l);
+                }
+            };
+            case NONE -> new FilterOutputStream(out) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                }
+            };
+        };
+    }
+
+    public OutputStream compress(OutputStream out) throws IOException {
+        return compress(out, defaultLevel, 0);
+    }
+
+    public InputStream decompress(InputStream in) throws IOException {
+        return switch (this) {
+            case ZSTD -> new ZstdInputStream(in);
+            case LZ4 -> new LZ4FrameInputStream(in);
+            case GZIP -> new GZIPInputStream(in, 64 * 1024);
+            case NONE -> in;
+        };
+    }
+}

@@ -1,0 +1,196 @@
+package io.lifeboat.storage;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * A repository on a mounted filesystem (meant for NFS/CIFS/sshfs mounts: the off-server guard
+ * refuses local disks of the database host). Writes go to a hidden temporary file that is fsynced
+ * and renamed into place, so a crash never leaves a partial object under its final name.
+ */
+public final class FsStorage implements Storage {
+    private static final String TEMP_MARK = ".lifeboat-tmp-";
+    private final Path root;
+
+    public FsStorage(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public String describe() {
+        return "file://" + root;
+    }
+
+    private Path path(String key) {
+        return root.resolve(Keys.check(key));
+    }
+
+    @Override
+    public ObjectWriter create(String key) throws IOException {
+        Path target = path(key);
+        Files.createDirectories(target.getParent());
+        Path temp = target.resolveSibling(TEMP_MARK + target.getFileName() + "." + UUID.randomUUID());
+        FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
+        return new ObjectWriter() {
+            private boolean done;
+
+            @Override
+            public void write(int b) throws IOException {
+                out.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+            }
+
+            @Override
+            public long commit() throws IOException {
+                if (done) {
+                    throw new IllegalStateException("writer for " + key + " already finished");
+                }
+                channel.force(true);
+                long size = channel.size();
+                channel.close();
+                try {
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+                syncDirectory(target.getParent());
+                done = true;
+                return size;
+            }
+
+            @Override
+            public void abort() {
+                if (done) {
+                    return;
+                }
+                done = true;
+                try {
+                    channel.close();
+                    Files.deleteIfExists(temp);
+                } catch (IOException ignored) {
+                    // best effort: a leftover temp file is invisible to list() and harmless
+                }
+            }
+        };
+    }
+
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException ignored) {
+            // some network filesystems refuse to open directories; the rename is still durable there
+        }
+    }
+
+    @Override
+    public InputStream read(String key) throws IOException {
+        try {
+            return Files.newInputStream(path(key));
+        } catch (NoSuchFileException e) {
+            throw new LifeboatException(ErrorKind.NOT_FOUND, "object '" + key + "' not found in " + describe());
+        }
+    }
+
+    @Override
+    public Optional<ObjectInfo> stat(String key) throws IOException {
+        Path p = path(key);
+        try {
+            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+            if (!a.isRegularFile()) {
+                return Optional.empty();
+            }
+            return Optional.of(new ObjectInfo(key, a.size(), a.lastModifiedTime().toInstant()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public List<ObjectInfo> list(String prefix) throws IOException {
+        // Walk only the deepest directory the prefix names completely.
+        int slash = prefix.lastIndexOf('/');
+        Path start = slash < 0 ? root : root.resolve(prefix.substring(0, slash));
+        List<ObjectInfo> result = new ArrayList<>();
+        if (!Files.isDirectory(start)) {
+            return result;
+        }
+        Files.walkFileTree(start, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (attrs.isRegularFile() && !file.getFileName().toString().startsWith(TEMP_MARK)) {
+                    String key = root.relativize(file).toString().replace('\\', '/');
+                    if (key.startsWith(prefix)) {
+                        result.add(new ObjectInfo(key, attrs.size(), attrs.lastModifiedTime().toInstant()));
+                    }
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
+                if (exc instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE; // deleted while we walked
+                }
+                throw exc;
+            }
+        });
+        result.sort(Comparator.comparing(ObjectInfo::key));
+        return result;
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        Path p = path(key);
+        Files.deleteIfExists(p);
+        // Remove directories left empty, up to the root, so deleted backups leave no litter.
+        Path dir = p.getParent();
+        while (dir != null && dir.startsWith(root) && !dir.equals(root)) {
+            try {
+                Files.delete(dir);
+            } catch (IOException e) {
+                break; // not empty, or gone
+            }
+            dir = dir.getParent();
+        }
+    }
+
+    @Override
+    public void probe() throws IOException {
+        if (!Files.isDirectory(root)) {
+            throw new LifeboatException(ErrorKind.STORAGE, "repository directory " + root + " does not exist",
+                    "create it (and mount the network filesystem there) before using it");
+        }
+        if (!Files.isWritable(root)) {
+            throw new LifeboatException(ErrorKind.STORAGE, "repository directory " + root + " is not writable",
+                    "check ownership and permissions of the directory");
+        }
+    }
+}

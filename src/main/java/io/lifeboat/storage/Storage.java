@@ -1,0 +1,66 @@
+package io.lifeboat.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The small interface every repository driver implements. Keys are '/'-separated paths relative to
+ * the repository root, never starting with '/'. Implementations are thread-safe: the engine reads
+ * and writes many objects in parallel through one instance.
+ *
+ * <p>Drivers report failures as {@link io.lifeboat.LifeboatException} of kind STORAGE (unreachable,
+ * refused, missing bucket) or NOT_FOUND (no such key), with the key in the message.
+ */
+public interface Storage extends AutoCloseable {
+
+    /** Where this storage points, for messages: never contains a secret. */
+    String describe();
+
+    /** Opens a writer; the object appears only when the writer commits. Replaces an existing key. */
+    ObjectWriter create(String key) throws IOException;
+
+    /** Opens the object for reading. Throws NOT_FOUND if absent. */
+    InputStream read(String key) throws IOException;
+
+    /** Size and time of the object, or empty if absent. */
+    Optional<ObjectInfo> stat(String key) throws IOException;
+
+    /** All objects whose key starts with the prefix, sorted by key. */
+    List<ObjectInfo> list(String prefix) throws IOException;
+
+    /** Deletes the object; deleting an absent key is not an error. */
+    void delete(String key) throws IOException;
+
+    /** Checks the storage is reachable and usable (bucket exists, credentials work). */
+    void probe() throws IOException;
+
+    /** Whether {@link #create} + commit is atomic with respect to concurrent readers. */
+    default boolean atomicCommit() {
+        return true;
+    }
+
+    default void put(String key, byte[] data) throws IOException {
+        try (ObjectWriter w = create(key)) {
+            w.write(data);
+            w.commit();
+        }
+    }
+
+    default byte[] get(String key) throws IOException {
+        try (InputStream in = read(key)) {
+            return in.readAllBytes();
+        }
+    }
+
+    default void deletePrefix(String prefix) throws IOException {
+        for (ObjectInfo o : list(prefix)) {
+            delete(o.key());
+        }
+    }
+
+    @Override
+    default void close() {
+    }
+}
