@@ -1,0 +1,200 @@
+package io.lifeboat.catalog;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.storage.ObjectInfo;
+import io.lifeboat.storage.Storage;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** Reads and writes the repository's catalog: cluster.json, manifests, the list of backups. */
+public final class Catalog {
+    private final Storage storage;
+    private final RepositoryLayout layout;
+
+    public Catalog(Storage storage, RepositoryLayout layout) {
+        this.storage = storage;
+        this.layout = layout;
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    public RepositoryLayout layout() {
+        return layout;
+    }
+
+    /** All backups of this cluster, oldest first, complete and unfinished. */
+    public List<BackupEntry> list() {
+        try {
+            Map<BackupId, List<ObjectInfo>> byId = new TreeMap<>();
+            for (ObjectInfo o : storage.list(layout.backupsPrefix())) {
+                String rest = o.key().substring(layout.backupsPrefix().length());
+                int slash = rest.indexOf('/');
+                if (slash < 0 || !BackupId.looksLikeId(rest.substring(0, slash))) {
+                    continue; // not ours: leave foreign objects alone
+                }
+                byId.computeIfAbsent(BackupId.parse(rest.substring(0, slash)), k -> new ArrayList<>()).add(o);
+            }
+            List<BackupEntry> out = new ArrayList<>();
+            for (var e : byId.entrySet()) {
+                List<ObjectInfo> objs = e.getValue();
+                long bytes = objs.stream().mapToLong(ObjectInfo::size).sum();
+                Instant last = objs.stream().map(ObjectInfo::lastModified).filter(t -> t != null)
+                        .max(Instant::compareTo).orElse(null);
+                boolean hasManifest = objs.stream().anyMatch(o -> o.key().equals(layout.manifest(e.getKey())));
+                BackupManifest m = hasManifest ? readManifest(e.getKey()) : null;
+                out.add(new BackupEntry(e.getKey(), hasManifest ? BackupEntry.Status.COMPLETE : BackupEntry.Status.UNFINISHED,
+                        m, bytes, objs.size(), last));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public List<BackupManifest> completeBackups() {
+        return list().stream().filter(BackupEntry::complete).map(BackupEntry::manifest).toList();
+    }
+
+    /** The manifest of a complete backup; NOT_FOUND if there is none, CONFLICT if it is unfinished. */
+    public BackupManifest manifest(BackupId id) {
+        try {
+            if (storage.stat(layout.manifest(id)).isEmpty()) {
+                if (!storage.list(layout.backupDir(id) + "/").isEmpty()) {
+                    throw new LifeboatException(ErrorKind.CONFLICT, "backup " + id + " is unfinished (it has no manifest)",
+                            "an unfinished backup is never restored from; pick a complete one with `lifeboat list`, "
+                                    + "and remove this one with `lifeboat delete " + id + "`");
+                }
+                throw new LifeboatException(ErrorKind.NOT_FOUND, "backup " + id + " not found in " + storage.describe()
+                        + " for cluster '" + layout.cluster() + "'", "`lifeboat list` shows the backups");
+            }
+            return readManifest(id);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private BackupManifest readManifest(BackupId id) {
+        String key = layout.manifest(id);
+        byte[] data;
+        try {
+            data = storage.get(key);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            BackupManifest m = Json.MAPPER.readValue(data, BackupManifest.class);
+            if (m.formatVersion() > BackupManifest.FORMAT_VERSION) {
+                throw new LifeboatException(ErrorKind.CONFLICT, "manifest " + key + " has format version " + m.formatVersion()
+                        + ", newer than this Lifeboat understands (" + BackupManifest.FORMAT_VERSION + ")",
+                        "upgrade Lifeboat to read this backup");
+            }
+            if (m.id() == null || !m.id().equals(id) || m.objects() == null) {
+                throw new LifeboatException(ErrorKind.CORRUPT, "manifest " + key + " does not describe backup " + id,
+                        "the manifest was damaged or moved; restore from another backup");
+            }
+            return m;
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.CORRUPT, "manifest " + key + " is not valid JSON: " + e.getMessage(),
+                    "the manifest was damaged; restore from another backup", e);
+        }
+    }
+
+    /** Writes the manifest: the very last write of a backup, which makes it complete. */
+    public void writeManifest(BackupManifest m) {
+        try {
+            storage.put(layout.manifest(m.id()), Json.MAPPER.writeValueAsBytes(m));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A new id for a backup starting now; never reuses an id that has objects. */
+    public BackupId newId(BackupType type, Instant now) {
+        BackupId id = BackupId.of(now, type);
+        try {
+            while (!storage.list(layout.backupDir(id) + "/").isEmpty()) {
+                id = BackupId.of(id.time().plusSeconds(1), type);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return id;
+    }
+
+    public Optional<ClusterInfo> clusterInfo() {
+        try {
+            if (storage.stat(layout.clusterInfo()).isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(Json.MAPPER.readValue(storage.get(layout.clusterInfo()), ClusterInfo.class));
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.CORRUPT, "cannot read " + layout.clusterInfo() + ": " + e.getMessage(),
+                    "the file was damaged; inspect it in the repository", e);
+        }
+    }
+
+    /**
+     * Records which cluster this prefix belongs to, or checks that it is the same one. A different
+     * system identifier means two clusters would share one prefix: refused.
+     */
+    public ClusterInfo ensureClusterInfo(String systemIdentifier, int pgMajor) {
+        Optional<ClusterInfo> existing = clusterInfo();
+        if (existing.isPresent()) {
+            ClusterInfo c = existing.get();
+            if (c.systemIdentifier() != null && systemIdentifier != null && !c.systemIdentifier().equals(systemIdentifier)) {
+                throw new LifeboatException(ErrorKind.CONFLICT, "repository prefix '" + layout.cluster() + "' in "
+                        + storage.describe() + " belongs to the cluster with system identifier " + c.systemIdentifier()
+                        + ", but this server has " + systemIdentifier,
+                        "give this cluster its own name in lifeboat.yml (each cluster needs its own prefix)");
+            }
+            if (c.systemIdentifier() == null && systemIdentifier != null) {
+                ClusterInfo updated = new ClusterInfo(c.formatVersion(), c.cluster(), systemIdentifier, pgMajor, c.created());
+                write(updated);
+                return updated;
+            }
+            return c;
+        }
+        ClusterInfo c = new ClusterInfo(1, layout.cluster(), systemIdentifier, pgMajor, Instant.now());
+        write(c);
+        return c;
+    }
+
+    private void write(ClusterInfo c) {
+        try {
+            storage.put(layout.clusterInfo(), Json.MAPPER.writeValueAsBytes(c));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Deletes a backup. The manifest goes first, so an interrupted delete leaves an unfinished
+     * backup (never a "complete" one with missing objects).
+     */
+    public int delete(BackupId id) {
+        try {
+            List<ObjectInfo> objects = storage.list(layout.backupDir(id) + "/");
+            if (objects.isEmpty()) {
+                throw new LifeboatException(ErrorKind.NOT_FOUND, "backup " + id + " not found in " + storage.describe(),
+                        "`lifeboat list` shows the backups");
+            }
+            storage.delete(layout.manifest(id));
+            for (ObjectInfo o : objects) {
+                storage.delete(o.key());
+            }
+            return objects.size();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package io.lifeboat.catalog;
+
+import io.lifeboat.storage.Keys;
+
+/**
+ * Where things live in a repository, one prefix per cluster (DESIGN.md "Repository layout"). The
+ * only place that knows these paths.
+ */
+public record RepositoryLayout(String cluster) {
+    public static final String MANIFEST = "manifest.json";
+
+    public RepositoryLayout {
+        if (cluster == null || !cluster.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+            throw new io.lifeboat.LifeboatException(io.lifeboat.ErrorKind.CONFIG, "invalid cluster name '" + cluster + "'",
+                    "use letters, digits, '.', '_' and '-' (at most 63 characters)");
+        }
+    }
+
+    public String clusterInfo() {
+        return Keys.join(cluster, "cluster.json");
+    }
+
+    public String backupsPrefix() {
+        return cluster + "/backups/";
+    }
+
+    public String backupDir(BackupId id) {
+        return Keys.join(cluster, "backups", id.toString());
+    }
+
+    public String backupObject(BackupId id, String relative) {
+        return Keys.join(backupDir(id), relative);
+    }
+
+    public String manifest(BackupId id) {
+        return backupObject(id, MANIFEST);
+    }
+
+    public String walPrefix() {
+        return cluster + "/wal/";
+    }
+}

@@ -1,0 +1,64 @@
+package io.lifeboat.cli;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.catalog.BackupManifest;
+import io.lifeboat.catalog.BackupType;
+import io.lifeboat.config.ClusterConfig;
+import io.lifeboat.engine.RepositoryAccess;
+import io.lifeboat.engine.logical.LogicalBackup;
+import io.lifeboat.engine.logical.LogicalBackupRequest;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "backup", mixinStandardHelpOptions = true, description = "Take a backup and store it in the repository.")
+final class BackupCommand implements Callable<Integer> {
+    @ParentCommand
+    LifeboatCommand root;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Option(names = {"-t", "--type"}, required = true, paramLabel = "TYPE", description = "logical or physical.")
+    String type;
+
+    @Option(names = {"-d", "--database"}, paramLabel = "DB", description = "Database to dump (logical; repeatable; "
+            + "default: the configured database).")
+    List<String> databases = List.of();
+
+    @Option(names = "--all-databases", description = "Dump every database (logical), plus roles and tablespaces.")
+    boolean all;
+
+    @Option(names = "--no-globals", description = "Do not store roles and tablespaces (pg_dumpall --globals-only).")
+    boolean noGlobals;
+
+    @Option(names = "--skip-space-check", description = "Start even if the spool filesystem looks too small.")
+    boolean skipSpaceCheck;
+
+    @Override
+    public Integer call() {
+        Output out = root.output();
+        BackupType t = BackupType.parse(type);
+        ClusterConfig cfg = cluster.load();
+        if (t != BackupType.LOGICAL) {
+            throw new LifeboatException(ErrorKind.USAGE, "physical backups are not available in this build",
+                    "use --type logical");
+        }
+        if (all && !databases.isEmpty()) {
+            throw new LifeboatException(ErrorKind.USAGE, "--all-databases and --database exclude each other",
+                    "pass one of them");
+        }
+        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
+            BackupManifest m = new LogicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info)
+                    .run(new LogicalBackupRequest(databases, all, !noGlobals, cfg.jobs(), !skipSpaceCheck));
+            out.text(m.id().toString());
+            out.result(Views.summary(m));
+        }
+        return 0;
+    }
+}

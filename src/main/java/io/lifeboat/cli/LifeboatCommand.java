@@ -1,0 +1,51 @@
+package io.lifeboat.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+
+@Command(name = "lifeboat", mixinStandardHelpOptions = true, versionProvider = LifeboatCommand.Version.class,
+        description = "PostgreSQL backup and recovery: logical, physical and continuous WAL archiving, "
+                + "stored off the database server.",
+        subcommands = {BackupCommand.class, RestoreCommand.class, ListCommand.class, ShowCommand.class,
+                DeleteCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 ok, 1 unexpected, 2 usage, 3 config, 4 same server, 5 database, 6 storage, "
+                + "7 not found, 8 corrupt, 9 conflict, 10 resources, 11 tool, 12 interrupted (docs/exit-codes.md)."})
+public final class LifeboatCommand implements Runnable {
+    final PrintStream out;
+    final PrintStream err;
+
+    @Option(names = "--json", scope = CommandLine.ScopeType.INHERIT, description = "Print results as JSON.")
+    boolean json;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    LifeboatCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    boolean jsonRequested() {
+        return json;
+    }
+
+    Output output() {
+        return new Output(json, out, err);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(out);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = LifeboatCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"lifeboat " + (v == null ? "development build" : v)};
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package io.lifeboat.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.lifeboat.catalog.BackupId;
+import io.lifeboat.catalog.BackupManifest;
+import io.lifeboat.catalog.Json;
+import io.lifeboat.config.ClusterConfig;
+import io.lifeboat.engine.RepositoryAccess;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+import java.util.concurrent.Callable;
+
+@Command(name = "show", mixinStandardHelpOptions = true, description = "Show one backup's manifest.")
+final class ShowCommand implements Callable<Integer> {
+    @ParentCommand
+    LifeboatCommand root;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Parameters(index = "0", paramLabel = "ID", description = "Backup id, as `list` shows it.")
+    String id;
+
+    @Override
+    public Integer call() throws JsonProcessingException {
+        Output out = root.output();
+        BackupId bid = BackupId.parse(id);
+        ClusterConfig cfg = cluster.load();
+        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
+            BackupManifest m = repo.catalog().manifest(bid);
+            if (out.json()) {
+                out.result(m);
+            } else {
+                Views.summary(m).forEach((k, v) -> out.text(String.format("%-16s %s", k, v)));
+                out.text("objects:");
+                m.objects().forEach(o -> out.text(String.format("  %-60s %12d %s", o.path(), o.size(), o.sha256())));
+                if (m.extra() != null) {
+                    out.text("details: " + Json.MAPPER.writeValueAsString(m.extra()).replaceAll("\\s+", " "));
+                }
+            }
+        }
+        return 0;
+    }
+}

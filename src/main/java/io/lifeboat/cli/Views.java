@@ -1,0 +1,80 @@
+package io.lifeboat.cli;
+
+import io.lifeboat.catalog.BackupEntry;
+import io.lifeboat.catalog.BackupManifest;
+import io.lifeboat.engine.Spool;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** How backups look to people (text) and machines (JSON maps). */
+final class Views {
+    private Views() {
+    }
+
+    static Map<String, Object> summary(BackupManifest m) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("id", m.id().toString());
+        j.put("type", m.type().id());
+        j.put("status", "complete");
+        j.put("startTime", m.startTime().toString());
+        j.put("stopTime", m.stopTime().toString());
+        j.put("durationSeconds", Duration.between(m.startTime(), m.stopTime()).toMillis() / 1000.0);
+        j.put("pgVersionNum", m.pgVersionNum());
+        j.put("rawBytes", m.rawBytes());
+        j.put("storedBytes", m.storedBytes());
+        j.put("objects", m.objects().size());
+        j.put("compression", m.compression());
+        j.put("encryption", m.encryption());
+        if (m.logical() != null) {
+            j.put("databases", m.logical().databases().stream().map(BackupManifest.DumpedDatabase::name).toList());
+            j.put("globals", m.logical().globals() != null);
+        }
+        if (m.physical() != null) {
+            j.put("startLsn", m.physical().startLsn());
+            j.put("stopLsn", m.physical().stopLsn());
+            j.put("timeline", m.physical().timeline());
+            j.put("walIncluded", m.physical().walIncluded());
+        }
+        return j;
+    }
+
+    static Map<String, Object> entry(BackupEntry e) {
+        if (e.complete()) {
+            return summary(e.manifest());
+        }
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("id", e.id().toString());
+        j.put("type", e.id().type().id());
+        j.put("status", "unfinished");
+        j.put("storedBytes", e.storedBytes());
+        j.put("objects", e.objectCount());
+        if (e.lastModified() != null) {
+            j.put("lastModified", e.lastModified().toString());
+        }
+        return j;
+    }
+
+    static List<String> table(List<BackupEntry> entries) {
+        List<String> lines = new java.util.ArrayList<>();
+        lines.add(String.format("%-20s %-9s %-10s %10s %10s %8s  %s", "ID", "TYPE", "STATUS", "SIZE", "STORED", "TIME", "CONTENT"));
+        for (BackupEntry e : entries) {
+            if (e.complete()) {
+                BackupManifest m = e.manifest();
+                String content = m.logical() != null
+                        ? String.join(",", m.logical().databases().stream().map(BackupManifest.DumpedDatabase::name).toList())
+                        : m.physical() != null ? "lsn " + m.physical().startLsn() + ".." + m.physical().stopLsn() + " tli "
+                        + m.physical().timeline() : "";
+                lines.add(String.format("%-20s %-9s %-10s %10s %10s %7.1fs  %s", m.id(), m.type().id(), "complete",
+                        Spool.human(m.rawBytes()), Spool.human(m.storedBytes()),
+                        Duration.between(m.startTime(), m.stopTime()).toMillis() / 1000.0, content));
+            } else {
+                lines.add(String.format("%-20s %-9s %-10s %10s %10s %8s  %s", e.id(), e.id().type().id(), "unfinished", "-",
+                        Spool.human(e.storedBytes()), "-", e.objectCount() + " objects, no manifest"));
+            }
+        }
+        return lines;
+    }
+}

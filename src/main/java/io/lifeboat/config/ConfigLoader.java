@@ -1,0 +1,265 @@
+package io.lifeboat.config;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.codec.Compression;
+import io.lifeboat.postgres.PgConnectionSettings;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Builds the settings of one cluster from lifeboat.yml, then the environment (LIFEBOAT_*), then
+ * command-line flags, each overriding the one before. Everything is validated here, once; the
+ * engine trusts what it gets.
+ */
+public final class ConfigLoader {
+    /** Settings that the environment and flags may override; env name is LIFEBOAT_ + upper snake case. */
+    public static final List<String> OVERRIDABLE = List.of("pg-host", "pg-port", "pg-user", "pg-database",
+            "pg-password-file", "bin-dir", "data-directory", "repo", "allow-same-server", "jobs", "spool-directory",
+            "compression", "compression-level", "s3-access-key-id", "s3-secret-access-key");
+
+    private static final Set<String> TOP = Set.of("clusters");
+    private static final Set<String> CLUSTER = Set.of("postgres", "repositories", "jobs", "spool-directory");
+    private static final Set<String> POSTGRES = Set.of("host", "port", "user", "database", "password-file", "bin-dir",
+            "data-directory");
+    private static final Set<String> REPOSITORY = Set.of("name", "uri", "compression", "compression-level",
+            "allow-same-server", "access-key-id", "secret-access-key", "part-size-mib", "concurrency");
+
+    public static String envName(String key) {
+        return "LIFEBOAT_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
+    }
+
+    /** Where the configuration file is: the flag, LIFEBOAT_CONFIG, ./lifeboat.yml, /etc/lifeboat/lifeboat.yml. */
+    public static Path locate(Path flag, Map<String, String> env) {
+        if (flag != null) {
+            if (!Files.isRegularFile(flag)) {
+                throw new LifeboatException(ErrorKind.CONFIG, "configuration file " + flag + " does not exist",
+                        "check the --config path");
+            }
+            return flag;
+        }
+        String fromEnv = env.get("LIFEBOAT_CONFIG");
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            Path p = Path.of(fromEnv);
+            if (!Files.isRegularFile(p)) {
+                throw new LifeboatException(ErrorKind.CONFIG, "configuration file " + p + " (LIFEBOAT_CONFIG) does not exist",
+                        "fix or unset LIFEBOAT_CONFIG");
+            }
+            return p;
+        }
+        for (Path p : List.of(Path.of("lifeboat.yml"), Path.of("/etc/lifeboat/lifeboat.yml"))) {
+            if (Files.isRegularFile(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Loads the settings of one cluster.
+     *
+     * @param file      the configuration file, or null to use only environment and flags
+     * @param cluster   the cluster name, or null for the only one (or LIFEBOAT_CLUSTER)
+     * @param env       the environment
+     * @param flags     overrides from the command line, keyed as in {@link #OVERRIDABLE}
+     */
+    public static ClusterConfig load(Path file, String cluster, Map<String, String> env, Map<String, String> flags) {
+        Map<String, YamlSection> clusters = file == null ? Map.of() : readClusters(file);
+        String name = cluster != null ? cluster : env.get("LIFEBOAT_CLUSTER");
+        if (name == null) {
+            if (clusters.size() == 1) {
+                name = clusters.keySet().iterator().next();
+            } else if (clusters.isEmpty()) {
+                name = "default";
+            } else {
+                throw new LifeboatException(ErrorKind.USAGE, file + " defines several clusters ("
+                        + String.join(", ", clusters.keySet()) + ") and none was chosen",
+                        "pass --cluster NAME or set LIFEBOAT_CLUSTER");
+            }
+        }
+        YamlSection section = clusters.get(name);
+        if (section == null && !clusters.isEmpty()) {
+            throw new LifeboatException(ErrorKind.USAGE, "cluster '" + name + "' is not defined in " + file,
+                    "defined clusters: " + String.join(", ", clusters.keySet()));
+        }
+        Map<String, String> over = new LinkedHashMap<>();
+        for (String key : OVERRIDABLE) {
+            String v = env.get(envName(key));
+            if (v != null && !v.isBlank()) {
+                over.put(key, v);
+            }
+        }
+        over.putAll(flags);
+        return build(name, section, over, env, file);
+    }
+
+    private static Map<String, YamlSection> readClusters(Path file) {
+        Node root;
+        try (Reader r = Files.newBufferedReader(file)) {
+            LoaderOptions opts = new LoaderOptions();
+            opts.setAllowDuplicateKeys(false);
+            root = new Yaml(opts).compose(r);
+        } catch (MarkedYAMLException e) {
+            int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
+            throw new LifeboatException(ErrorKind.CONFIG, file + " line " + line + ": not valid YAML: " + e.getProblem(),
+                    "fix the YAML syntax (indentation with spaces, 'key: value')", e);
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.CONFIG, "cannot read configuration file " + file + ": " + e.getMessage(),
+                    "check the path and permissions", e);
+        }
+        if (root == null) {
+            throw new LifeboatException(ErrorKind.CONFIG, file + " is empty", "see docs/configuration.md for an example");
+        }
+        YamlSection top = new YamlSection(file.toString(), "", root);
+        top.allowOnly(TOP);
+        YamlSection cs = top.section("clusters");
+        if (cs == null) {
+            throw top.error("clusters", "is missing: the file must define at least one cluster");
+        }
+        Map<String, YamlSection> out = new LinkedHashMap<>();
+        for (String k : cs.keys()) {
+            out.put(k, cs.section(k));
+        }
+        if (out.isEmpty()) {
+            throw top.error("clusters", "defines no cluster");
+        }
+        return out;
+    }
+
+    private static ClusterConfig build(String name, YamlSection c, Map<String, String> over, Map<String, String> env,
+                                       Path file) {
+        YamlSection pg = null;
+        List<YamlSection> repos = List.of();
+        if (c != null) {
+            c.allowOnly(CLUSTER);
+            pg = c.section("postgres");
+            if (pg != null) {
+                pg.allowOnly(POSTGRES);
+            }
+            repos = c.sections("repositories");
+        }
+        try {
+            new io.lifeboat.catalog.RepositoryLayout(name);
+        } catch (LifeboatException e) {
+            throw c == null ? e : new LifeboatException(ErrorKind.CONFIG, "cluster at line " + c.line() + " of " + file + ": " + e.getMessage(), e.hint());
+        }
+        String host = pick(over, "pg-host", pg, "host");
+        Integer port = over.containsKey("pg-port") ? parseInt("pg-port", over.get("pg-port"), 1, 65535)
+                : pg == null ? null : pg.integer("port", 1, 65535);
+        String user = pick(over, "pg-user", pg, "user");
+        String database = pick(over, "pg-database", pg, "database");
+        String passwordFile = pick(over, "pg-password-file", pg, "password-file");
+        String password = env.getOrDefault("LIFEBOAT_PGPASSWORD", env.get("PGPASSWORD"));
+        PgConnectionSettings conn = new PgConnectionSettings(host, port == null ? 5432 : port, user, database, password,
+                passwordFile == null ? null : Path.of(passwordFile));
+
+        List<RepositoryConfig> repositories = new ArrayList<>();
+        if (over.containsKey("repo")) {
+            repositories.add(repository("repo1", over.get("repo"), null, over, env));
+        } else {
+            int i = 1;
+            for (YamlSection r : repos) {
+                r.allowOnly(REPOSITORY);
+                String uri = r.string("uri");
+                if (uri == null) {
+                    throw r.error("uri", "is missing: every repository needs a uri");
+                }
+                String rname = r.string("name") == null ? "repo" + i : r.string("name");
+                try {
+                    repositories.add(repository(rname, uri, r, over, env));
+                } catch (LifeboatException e) {
+                    if (e.kind() == ErrorKind.CONFIG && !e.getMessage().startsWith(file.toString())) {
+                        throw r.error("uri", e.getMessage() + (e.hint() == null ? "" : " (" + e.hint() + ")"));
+                    }
+                    throw e;
+                }
+                i++;
+            }
+        }
+        if (repositories.stream().map(RepositoryConfig::name).distinct().count() != repositories.size()) {
+            throw new LifeboatException(ErrorKind.CONFIG, "cluster '" + name + "' has two repositories with one name",
+                    "give each repository a distinct name");
+        }
+        Integer jobs = over.containsKey("jobs") ? parseInt("jobs", over.get("jobs"), 1, 256)
+                : c == null ? null : c.integer("jobs", 1, 256);
+        String spool = pick(over, "spool-directory", c, "spool-directory");
+        String binDir = pick(over, "bin-dir", pg, "bin-dir");
+        String dataDir = pick(over, "data-directory", pg, "data-directory");
+        return new ClusterConfig(name, conn, List.copyOf(repositories),
+                jobs == null ? Runtime.getRuntime().availableProcessors() : jobs,
+                spool == null ? Path.of(System.getProperty("java.io.tmpdir"), "lifeboat-spool") : Path.of(spool),
+                binDir == null ? null : Path.of(binDir), dataDir == null ? null : Path.of(dataDir));
+    }
+
+    private static RepositoryConfig repository(String name, String uriText, YamlSection r, Map<String, String> over,
+                                               Map<String, String> env) {
+        RepositoryUri uri = RepositoryUri.parse(uriText);
+        Compression compression = Compression.ZSTD;
+        String comp = over.containsKey("compression") ? over.get("compression") : r == null ? null : r.string("compression");
+        if (comp != null) {
+            try {
+                compression = Compression.parse(comp);
+            } catch (LifeboatException e) {
+                throw r != null && !over.containsKey("compression") ? r.error("compression", "must be zstd, lz4, gzip or none, not '"
+                        + comp + "'") : e;
+            }
+        }
+        Integer level = over.containsKey("compression-level") ? parseInt("compression-level", over.get("compression-level"), 0, 22)
+                : r == null ? null : r.integer("compression-level", 0, 22);
+        Boolean allow = over.containsKey("allow-same-server") ? parseBool("allow-same-server", over.get("allow-same-server"))
+                : r == null ? null : r.bool("allow-same-server");
+        String keyId = over.getOrDefault("s3-access-key-id", r == null ? null : r.string("access-key-id"));
+        String secret = over.getOrDefault("s3-secret-access-key", r == null ? null : r.string("secret-access-key"));
+        if ((keyId == null) != (secret == null)) {
+            throw new LifeboatException(ErrorKind.CONFIG, "repository '" + name + "' has an access key id without a secret "
+                    + "access key, or the other way round", "set both access-key-id and secret-access-key, or neither "
+                    + "(then the AWS default credential chain is used)");
+        }
+        Integer part = r == null ? null : r.integer("part-size-mib", 5, 5120);
+        Integer conc = r == null ? null : r.integer("concurrency", 1, 64);
+        return new RepositoryConfig(name, uri, uriText, compression, level == null ? compression.defaultLevel() : level,
+                allow != null && allow, keyId, secret, part == null ? 16 : part, conc == null ? 8 : conc);
+    }
+
+    private static String pick(Map<String, String> over, String overKey, YamlSection s, String key) {
+        if (over.containsKey(overKey)) {
+            return over.get(overKey);
+        }
+        return s == null ? null : s.string(key);
+    }
+
+    private static Integer parseInt(String key, String v, int min, int max) {
+        try {
+            int i = Integer.parseInt(v.trim());
+            if (i >= min && i <= max) {
+                return i;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new LifeboatException(ErrorKind.CONFIG, "'" + key + "' must be a whole number from " + min + " to " + max
+                + ", not '" + v + "'", "fix the flag or " + envName(key));
+    }
+
+    private static Boolean parseBool(String key, String v) {
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> throw new LifeboatException(ErrorKind.CONFIG, "'" + key + "' must be true or false, not '" + v + "'",
+                    "fix the flag or " + envName(key));
+        };
+    }
+}

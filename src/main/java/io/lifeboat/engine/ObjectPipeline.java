@@ -1,0 +1,211 @@
+package io.lifeboat.engine;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.catalog.StoredObject;
+import io.lifeboat.codec.Compression;
+import io.lifeboat.codec.Encryption;
+import io.lifeboat.codec.HashingInputStream;
+import io.lifeboat.codec.HashingOutputStream;
+import io.lifeboat.storage.ObjectWriter;
+import io.lifeboat.storage.Storage;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
+/**
+ * The data path of one object: raw bytes → compress → encrypt → checksum → storage, and back.
+ * The checksum covers the stored bytes, so corruption is caught before anything is decoded.
+ */
+public final class ObjectPipeline {
+    private final Storage storage;
+    private final Compression compression;
+    private final int level;
+    private final Encryption encryption;
+
+    public ObjectPipeline(Storage storage, Compression compression, int level, Encryption encryption) {
+        this.storage = storage;
+        this.compression = compression;
+        this.level = level;
+        this.encryption = encryption == null ? Encryption.NONE : encryption;
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    public Compression compression() {
+        return compression;
+    }
+
+    public Encryption encryption() {
+        return encryption;
+    }
+
+    /** The stored name of a raw file name: adds the codec suffixes (".zst", ".age"). */
+    public String storedName(String rawName) {
+        return rawName + compression.suffix() + encryption.suffix();
+    }
+
+    /** The original file name of a stored object: its path without the codec suffixes. */
+    public static String rawName(StoredObject o) {
+        String p = o.path();
+        String suffix = Compression.parse(o.compression()).suffix() + ("none".equals(o.encryption()) ? "" : "." + o.encryption());
+        if (!p.endsWith(suffix)) {
+            throw new LifeboatException(ErrorKind.CORRUPT, "manifest entry " + p + " does not end in " + suffix
+                    + " as its codecs say", "the manifest was damaged; restore from another backup");
+        }
+        return p.substring(0, p.length() - suffix.length());
+    }
+
+    /**
+     * An open object being written. Write raw bytes into {@link #stream()}, then {@link #finish()};
+     * closing without finishing discards the object.
+     */
+    public final class Upload implements AutoCloseable {
+        private final String key;
+        private final String path;
+        private final ObjectWriter writer;
+        private final HashingOutputStream stored;
+        private final OutputStream encoded;
+        private final CountingStream raw;
+        private boolean finished;
+
+        private Upload(String key, String path, int workers) throws IOException {
+            this.key = key;
+            this.path = path;
+            this.writer = storage.create(key);
+            this.stored = new HashingOutputStream(writer);
+            // The codecs close their sink when finished; the writer must survive that to commit.
+            OutputStream shield = new FilterOutputStream(stored) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    out.flush();
+                }
+            };
+            this.encoded = compression.compress(encryption.encrypt(shield), level, workers);
+            this.raw = new CountingStream(encoded);
+        }
+
+        public OutputStream stream() {
+            return raw;
+        }
+
+        /** Commits the object and returns its manifest entry. */
+        public StoredObject finish() throws IOException {
+            encoded.close();
+            writer.commit();
+            finished = true;
+            return new StoredObject(path, stored.count(), stored.sha256(), raw.count, compression.id(), encryption.scheme());
+        }
+
+        @Override
+        public void close() {
+            if (!finished) {
+                try {
+                    encoded.close();
+                } catch (IOException | RuntimeException ignored) {
+                    // we are discarding this object anyway
+                }
+                writer.abort();
+            }
+        }
+    }
+
+    /**
+     * @param key     full storage key
+     * @param path    the path recorded in the manifest (relative to the backup)
+     * @param workers extra compression threads for a large object (0 = none)
+     */
+    public Upload open(String key, String path, int workers) throws IOException {
+        return new Upload(key, path, workers);
+    }
+
+    /** Stores all of {@code in} as one object. */
+    public StoredObject store(String key, String path, InputStream in, int workers) throws IOException {
+        try (Upload u = open(key, path, workers)) {
+            in.transferTo(u.stream());
+            return u.finish();
+        }
+    }
+
+    /**
+     * Streams an object's decoded content into {@code out}, then checks size and checksum. The
+     * caller must not trust what it wrote until this returns; on a mismatch it throws CORRUPT
+     * naming the object.
+     */
+    public void fetch(String key, StoredObject expected, OutputStream out) throws IOException {
+        Compression c = Compression.parse(expected.compression());
+        HashingInputStream hashed;
+        try (InputStream in = storage.read(key)) {
+            hashed = new HashingInputStream(in);
+            try {
+                InputStream decoded = c.decompress(encryption.decrypt(hashed));
+                decoded.transferTo(out);
+                hashed.drain();
+            } catch (LifeboatException e) {
+                throw e;
+            } catch (IOException e) {
+                // A decoder choking is what corruption or truncation looks like from here.
+                hashed.drain();
+                throw corrupt(key, expected, hashed, "cannot be decoded (" + e.getMessage() + ")", e);
+            }
+        }
+        if (hashed.count() != expected.size()) {
+            throw corrupt(key, expected, hashed, "has " + hashed.count() + " bytes, the manifest says " + expected.size(), null);
+        }
+        if (!hashed.sha256().equals(expected.sha256())) {
+            throw corrupt(key, expected, hashed, "has checksum " + hashed.sha256() + ", the manifest says " + expected.sha256(), null);
+        }
+    }
+
+    /** Reads an object fully and checks it, without keeping the content. */
+    public void verify(String key, StoredObject expected) throws IOException {
+        HashingInputStream hashed;
+        try (InputStream in = storage.read(key)) {
+            hashed = new HashingInputStream(in);
+            hashed.drain();
+        }
+        if (hashed.count() != expected.size() || !hashed.sha256().equals(expected.sha256())) {
+            throw corrupt(key, expected, hashed, "does not match its manifest entry (size " + hashed.count() + " vs "
+                    + expected.size() + ", sha256 " + hashed.sha256() + " vs " + expected.sha256() + ")", null);
+        }
+    }
+
+    private LifeboatException corrupt(String key, StoredObject expected, HashingInputStream got, String what, Throwable cause) {
+        return new LifeboatException(ErrorKind.CORRUPT, "object " + key + " in " + storage.describe() + " " + what,
+                "the stored copy is damaged or truncated; restore from another backup or repository", cause);
+    }
+
+    private static final class CountingStream extends FilterOutputStream {
+        long count;
+
+        CountingStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+
+        @Override
+        public void close() throws IOException {
+            // closing is the Upload's job (finish() or close())
+        }
+    }
+}

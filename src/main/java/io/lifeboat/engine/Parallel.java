@@ -1,0 +1,75 @@
+package io.lifeboat.engine;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/** Runs independent tasks on a few threads; the first failure cancels the rest and is rethrown as is. */
+public final class Parallel {
+    private Parallel() {
+    }
+
+    public interface Task<T> {
+        T call() throws Exception;
+    }
+
+    public static <T> List<T> run(int threads, List<? extends Task<T>> tasks) {
+        if (tasks.isEmpty()) {
+            return List.of();
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, tasks.size())), r -> {
+            Thread t = new Thread(r, "lifeboat-worker");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            CompletionService<T> cs = new ExecutorCompletionService<>(pool);
+            List<Future<T>> futures = new ArrayList<>();
+            for (Task<T> task : tasks) {
+                Callable<T> c = task::call;
+                futures.add(cs.submit(c));
+            }
+            for (int i = 0; i < tasks.size(); i++) {
+                try {
+                    cs.take().get();
+                } catch (ExecutionException e) {
+                    futures.forEach(f -> f.cancel(true));
+                    throw unwrap(e.getCause());
+                }
+            }
+            List<T> results = new ArrayList<>();
+            for (Future<T> f : futures) {
+                results.add(f.get());
+            }
+            return results;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LifeboatException(ErrorKind.INTERRUPTED, "interrupted");
+        } catch (ExecutionException e) {
+            throw unwrap(e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static RuntimeException unwrap(Throwable t) {
+        if (t instanceof RuntimeException re) {
+            return re;
+        }
+        if (t instanceof IOException io) {
+            return new UncheckedIOException(io);
+        }
+        return new LifeboatException(ErrorKind.GENERAL, String.valueOf(t), null, t);
+    }
+}
