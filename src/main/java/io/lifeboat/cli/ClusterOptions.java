@@ -27,6 +27,9 @@ public final class ClusterOptions {
             + "PGPASSWORD, LIFEBOAT_PGPASSWORD or a pgpass file, never from the command line.")
     String pgUser;
 
+    @Option(names = "--pg-password-file", paramLabel = "FILE", description = "pgpass file with the password.")
+    String pgPasswordFile;
+
     @Option(names = "--pg-database", paramLabel = "DB", description = "Database to connect to.")
     String pgDatabase;
 
@@ -55,6 +58,7 @@ public final class ClusterOptions {
         put(flags, "pg-port", pgPort);
         put(flags, "pg-user", pgUser);
         put(flags, "pg-database", pgDatabase);
+        put(flags, "pg-password-file", pgPasswordFile);
         put(flags, "repo", repo);
         put(flags, "allow-same-server", allowSameServer == null ? null : allowSameServer.toString());
         put(flags, "spool-directory", spool);

@@ -46,6 +46,15 @@ public final class PgBinaries {
         this.searchDirs = List.copyOf(dirs);
     }
 
+    private PgBinaries(List<Path> dirs) {
+        this.searchDirs = List.copyOf(dirs);
+    }
+
+    /** Searches exactly these directories, nothing else (tests, and `bin-dir` used strictly). */
+    public static PgBinaries only(List<Path> dirs) {
+        return new PgBinaries(dirs);
+    }
+
     private static List<Path> debianInstallations() {
         Path base = Path.of("/usr/lib/postgresql");
         if (!Files.isDirectory(base)) {

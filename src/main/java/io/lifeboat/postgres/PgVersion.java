@@ -18,7 +18,7 @@ public record PgVersion(int number) implements Comparable<PgVersion> {
     }
 
     public int major() {
-        return number >= 100000 ? number / 10000 : number / 100;
+        return number / 10000;
     }
 
     /** Parses the first line of `pg_dump --version` and friends: "pg_dump (PostgreSQL) 15.18 (Debian ...)". */

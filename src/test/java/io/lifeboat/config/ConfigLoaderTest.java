@@ -1,0 +1,161 @@
+package io.lifeboat.config;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.codec.Compression;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String yaml) throws IOException {
+        Path f = dir.resolve("lifeboat.yml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    private static final String GOOD = """
+            clusters:
+              main:
+                postgres:
+                  host: db1.example.com
+                  port: 5433
+                  user: backup
+                  database: app
+                repositories:
+                  - name: s3
+                    uri: s3://bucket/prefix?endpoint=https://s3.example.com:9000&region=eu-1&path-style=true
+                    compression: lz4
+                    access-key-id: AKIA
+                    secret-access-key: verysecret
+                  - uri: file:///mnt/nfs/backups
+                jobs: 3
+              other:
+                postgres:
+                  host: db2.example.com
+                repositories:
+                  - uri: file:///mnt/nfs/other
+            """;
+
+    @Test
+    void readsAClusterWithSeveralRepositories() throws IOException {
+        ClusterConfig c = ConfigLoader.load(write(GOOD), "main", Map.of(), Map.of());
+        assertThat(c.postgres().host()).isEqualTo("db1.example.com");
+        assertThat(c.postgres().port()).isEqualTo(5433);
+        assertThat(c.jobs()).isEqualTo(3);
+        assertThat(c.repositories()).hasSize(2);
+        RepositoryConfig s3 = c.repositories().get(0);
+        assertThat(s3.compression()).isEqualTo(Compression.LZ4);
+        assertThat(s3.uri().bucket()).isEqualTo("bucket");
+        assertThat(s3.uri().path()).isEqualTo("prefix");
+        assertThat(s3.uri().params()).containsEntry("path-style", "true");
+        assertThat(s3.toString()).doesNotContain("verysecret");
+        assertThat(c.repositories().get(1).name()).isEqualTo("repo2");
+    }
+
+    @Test
+    void environmentOverridesFileAndFlagsOverrideEnvironment() throws IOException {
+        Path f = write(GOOD);
+        ClusterConfig env = ConfigLoader.load(f, "main", Map.of("LIFEBOAT_PG_HOST", "envhost", "LIFEBOAT_JOBS", "5"), Map.of());
+        assertThat(env.postgres().host()).isEqualTo("envhost");
+        assertThat(env.jobs()).isEqualTo(5);
+        ClusterConfig flag = ConfigLoader.load(f, "main", Map.of("LIFEBOAT_PG_HOST", "envhost"), Map.of("pg-host", "flaghost"));
+        assertThat(flag.postgres().host()).isEqualTo("flaghost");
+    }
+
+    @Test
+    void severalClustersNeedAChoice() throws IOException {
+        assertThatThrownBy(() -> ConfigLoader.load(write(GOOD), null, Map.of(), Map.of()))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.USAGE);
+                    assertThat(e.getMessage()).contains("main", "other");
+                });
+        assertThatThrownBy(() -> ConfigLoader.load(write(GOOD), "nope", Map.of(), Map.of()))
+                .hasMessageContaining("'nope' is not defined");
+    }
+
+    @Test
+    void unknownKeyIsReportedWithItsLine() throws IOException {
+        Path f = write("""
+                clusters:
+                  main:
+                    postgres:
+                      host: x
+                      prot: 5432
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(f, null, Map.of(), Map.of()))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.CONFIG);
+                    assertThat(e.exitCode()).isEqualTo(3);
+                    assertThat(e.getMessage()).contains("line 5", "main.postgres.prot", "not a known setting");
+                });
+    }
+
+    @Test
+    void badValuesNameKeyAndLine() throws IOException {
+        Path f = write("""
+                clusters:
+                  main:
+                    postgres:
+                      port: eighty
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(f, null, Map.of(), Map.of()))
+                .hasMessageContaining("line 4").hasMessageContaining("port").hasMessageContaining("whole number");
+        Path g = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: ftp://host/x
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(g, null, Map.of(), Map.of()))
+                .hasMessageContaining("line 4").hasMessageContaining("unknown scheme");
+    }
+
+    @Test
+    void brokenYamlIsReportedWithItsLine() throws IOException {
+        Path f = write("clusters:\n  main:\n    postgres: [unclosed\n");
+        assertThatThrownBy(() -> ConfigLoader.load(f, null, Map.of(), Map.of()))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.CONFIG);
+                    assertThat(e.getMessage()).contains("not valid YAML").containsPattern("line \\d");
+                });
+    }
+
+    @Test
+    void halfACredentialPairIsRefused() throws IOException {
+        Path f = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: s3://b/p
+                        access-key-id: AKIA
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(f, null, Map.of(), Map.of()))
+                .hasMessageContaining("access key id without a secret");
+    }
+
+    @Test
+    void passwordInUriIsRefused() {
+        assertThatThrownBy(() -> RepositoryUri.parse("sftp://user:pw@host/path"))
+                .hasMessageContaining("password");
+    }
+
+    @Test
+    void worksWithoutAFile() {
+        ClusterConfig c = ConfigLoader.load(null, null, Map.of("LIFEBOAT_REPO", "file:///mnt/x", "LIFEBOAT_PG_PORT", "6000"),
+                Map.of());
+        assertThat(c.name()).isEqualTo("default");
+        assertThat(c.postgres().port()).isEqualTo(6000);
+        assertThat(c.primaryRepository().uri().path()).isEqualTo("/mnt/x");
+    }
+}
