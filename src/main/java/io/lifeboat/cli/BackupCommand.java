@@ -6,6 +6,7 @@ import io.lifeboat.catalog.BackupManifest;
 import io.lifeboat.catalog.BackupType;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.RepositoryAccess;
+import io.lifeboat.engine.logical.DumpCompression;
 import io.lifeboat.engine.logical.LogicalBackup;
 import io.lifeboat.engine.logical.LogicalBackupRequest;
 import picocli.CommandLine.Command;
@@ -37,6 +38,12 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--no-globals", description = "Do not store roles and tablespaces (pg_dumpall --globals-only).")
     boolean noGlobals;
 
+    @Option(names = "--dump-compression", paramLabel = "METHOD", defaultValue = "auto",
+            description = "What pg_dump compresses with: auto (zstd with pg_dump 16+, else gzip), none (Lifeboat "
+                    + "compresses while uploading; faster for large, less compressible data, needs spool space for the "
+                    + "uncompressed dump), gzip[:1-9], zstd[:N], lz4 (default: ${DEFAULT-VALUE}).")
+    String dumpCompression;
+
     @Option(names = "--skip-space-check", description = "Start even if the spool filesystem looks too small.")
     boolean skipSpaceCheck;
 
@@ -44,6 +51,7 @@ final class BackupCommand implements Callable<Integer> {
     public Integer call() {
         Output out = root.output();
         BackupType t = BackupType.parse(type);
+        DumpCompression.parse(dumpCompression);
         ClusterConfig cfg = cluster.load();
         if (t != BackupType.LOGICAL) {
             throw new LifeboatException(ErrorKind.USAGE, "physical backups are not available in this build",
@@ -55,7 +63,8 @@ final class BackupCommand implements Callable<Integer> {
         }
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             BackupManifest m = new LogicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info)
-                    .run(new LogicalBackupRequest(databases, all, !noGlobals, cfg.jobs(), !skipSpaceCheck));
+                    .run(new LogicalBackupRequest(databases, all, !noGlobals, cfg.jobs(), !skipSpaceCheck,
+                            DumpCompression.parse(dumpCompression)));
             out.text(m.id().toString());
             out.result(Views.summary(m));
         }

@@ -32,6 +32,11 @@ public final class ObjectPipeline {
         this.encryption = encryption == null ? Encryption.NONE : encryption;
     }
 
+    /** The same storage and encryption with another compression (e.g. none for already compressed files). */
+    public ObjectPipeline withCompression(Compression c) {
+        return c == compression ? this : new ObjectPipeline(storage, c, c.defaultLevel(), encryption);
+    }
+
     public Storage storage() {
         return storage;
     }

@@ -85,7 +85,7 @@ public final class PgBinaries {
             }
             // Debian's /usr/bin/pg_dump is a wrapper script that picks a version itself: skip it
             // when a versioned copy exists, we want to choose ourselves.
-            if (!seen.add(real)) {
+            if (!seen.add(real) || real.getFileName().toString().equals("pg_wrapper")) {
                 continue;
             }
             versionOf(p).ifPresent(v -> found.add(new Tool(p, v)));

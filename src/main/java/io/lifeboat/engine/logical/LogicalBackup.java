@@ -90,33 +90,38 @@ public final class LogicalBackup {
         PgBinaries binaries = new PgBinaries(cluster.binDir());
         PgBinaries.Tool pgDump = binaries.forMajor("pg_dump", server.major(),
                 "to dump a PostgreSQL " + server.major() + " server");
+        DumpCompression dumpCompression = request.dumpCompression().resolve(pgDump.version().major());
         catalog.ensureClusterInfo(systemId, server.major());
         BackupId id = catalog.newId(BackupType.LOGICAL, start);
         log.accept("backup " + id + ": dumping " + String.join(", ", names) + " from " + conn.host() + ":" + conn.port()
-                + " (PostgreSQL " + server + ") with " + pgDump.path() + " -j" + request.jobs());
+                + " (PostgreSQL " + server + ") with " + pgDump.path() + " -j" + request.jobs() + ", compression "
+                + dumpCompression);
 
         List<StoredObject> objects = new ArrayList<>();
         List<BackupManifest.DumpedDatabase> dumped = new ArrayList<>();
         boolean success = false;
         try {
+            // Roles and tablespaces are dumped while the first database is: they are small and independent.
+            java.util.concurrent.CompletableFuture<StoredObject> globals = request.globals()
+                    ? java.util.concurrent.CompletableFuture.supplyAsync(() -> dumpGlobals(binaries.forMajor("pg_dumpall",
+                    server.major(), "to dump roles and tablespaces of a PostgreSQL " + server.major() + " server"), conn, id))
+                    : null;
             int index = 1;
             for (String db : names) {
                 String dir = directoryName(index++, db);
                 long needed = request.checkSpace() ? sizes.get(db) : -1;
                 try (Spool spool = Spool.create(cluster.spoolDir(), id + "-" + dir, needed)) {
                     Path out = spool.dir().resolve("dump");
-                    dump(pgDump, conn.withDatabase(db), out, request.jobs());
-                    objects.addAll(upload(id, dir, out, request.jobs()));
+                    objects.addAll(dumpAndUpload(pgDump, dumpCompression, conn.withDatabase(db), id, dir, out, request.jobs(),
+                            sizes.get(db)));
                 }
                 dumped.add(new BackupManifest.DumpedDatabase(db, dir, sizes.get(db)));
             }
-            String globals = null;
-            if (request.globals()) {
-                PgBinaries.Tool dumpall = binaries.forMajor("pg_dumpall", server.major(),
-                        "to dump roles and tablespaces of a PostgreSQL " + server.major() + " server");
-                StoredObject g = dumpGlobals(dumpall, conn, id);
+            String globalsPath = null;
+            if (globals != null) {
+                StoredObject g = joinGlobals(globals);
                 objects.add(g);
-                globals = g.path();
+                globalsPath = g.path();
             }
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("server", conn.host() + ":" + conn.port());
@@ -125,7 +130,7 @@ public final class LogicalBackup {
             BackupManifest m = new BackupManifest(BackupManifest.FORMAT_VERSION, id, BackupType.LOGICAL, cluster.name(),
                     start, Instant.now(), server.number(), systemId, pipeline.compression().id(),
                     pipeline.encryption().scheme(), List.copyOf(objects),
-                    new BackupManifest.LogicalDetails(List.copyOf(dumped), globals, pgDump.version().toString(), request.jobs()),
+                    new BackupManifest.LogicalDetails(List.copyOf(dumped), globalsPath, pgDump.version().toString(), request.jobs()),
                     null, extra);
             catalog.writeManifest(m);
             success = true;
@@ -156,12 +161,63 @@ public final class LogicalBackup {
         return "db" + index + "-" + safe;
     }
 
-    private void dump(PgBinaries.Tool pgDump, PgConnectionSettings conn, Path out, int jobs) {
-        List<String> cmd = List.of(pgDump.path().toString(), "--format=directory", "--jobs=" + jobs, "--compress=0",
+    private static StoredObject joinGlobals(java.util.concurrent.CompletableFuture<StoredObject> f) {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw e;
+        }
+    }
+
+    private List<StoredObject> dumpAndUpload(PgBinaries.Tool pgDump, DumpCompression compression, PgConnectionSettings conn,
+                                             BackupId id, String dir, Path out, int jobs, long estimate) {
+        List<String> cmd = List.of(pgDump.path().toString(), "--format=directory", "--jobs=" + jobs,
+                "--compress=" + compression.pgDumpArgument(pgDump.version().major()),
                 "--no-sync", "--file=" + out);
-        ExternalProcess.Result r = new ExternalProcess(cmd, conn.libpqEnvironment()).run();
-        if (!r.ok()) {
-            throw PgToolFailure.of("pg_dump", "database '" + conn.database() + "'", r, conn);
+        ExternalProcess process = new ExternalProcess(cmd, conn.libpqEnvironment());
+        if (!DumpStreamer.supported()) {
+            ExternalProcess.Result r = process.run();
+            if (!r.ok()) {
+                throw PgToolFailure.of("pg_dump", "database '" + conn.database() + "'", r, conn);
+            }
+            return upload(id, dir, out, jobs);
+        }
+        Process p = process.start();
+        StringBuilder err = new StringBuilder();
+        Thread errReader = new Thread(() -> {
+            try {
+                err.append(new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IOException ignored) {
+                // reported through the exit code
+            }
+        }, "pg_dump-stderr");
+        errReader.setDaemon(true);
+        errReader.start();
+        progress.start("dump+upload " + dir, estimate);
+        try {
+            p.getOutputStream().close();
+            List<StoredObject> stored = new DumpStreamer(out, p, this::pipelineFor, (rel, size) -> {
+                String path = pipelineFor(rel).storedName(dir + "/" + rel);
+                return new String[] {catalogKey(id, path), path};
+            }, jobs, progress).run();
+            int code = p.waitFor();
+            errReader.join();
+            if (code != 0) {
+                throw PgToolFailure.of("pg_dump", "database '" + conn.database() + "'",
+                        new ExternalProcess.Result(code, "", err.toString()), conn);
+            }
+            return stored;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            p.destroy();
+            Thread.currentThread().interrupt();
+            throw new LifeboatException(ErrorKind.INTERRUPTED, "interrupted while dumping " + conn.database());
+        } finally {
+            progress.finish();
         }
     }
 
@@ -178,12 +234,13 @@ public final class LogicalBackup {
             List<Parallel.Task<StoredObject>> tasks = new ArrayList<>();
             for (Path f : files) {
                 String rel = dir + "/" + out.relativize(f).toString().replace('\\', '/');
-                String path = pipeline.storedName(rel);
+                ObjectPipeline filePipeline = pipelineFor(rel);
+                String path = filePipeline.storedName(rel);
                 // The biggest files go first; give them zstd threads so the tail is not one long file.
                 int workers = size(f) >= LARGE_FILE ? 2 : 0;
                 tasks.add(() -> {
                     try (InputStream in = new ProgressInputStream(Files.newInputStream(f), progress)) {
-                        return pipeline.store(catalogKey(id, path), path, in, workers);
+                        return filePipeline.store(catalogKey(id, path), path, in, workers);
                     }
                 });
             }
@@ -191,6 +248,12 @@ public final class LogicalBackup {
         } finally {
             progress.finish();
         }
+    }
+
+    /** Files pg_dump already compressed are stored as they are: compressing them again costs time and saves nothing. */
+    private ObjectPipeline pipelineFor(String fileName) {
+        boolean compressed = fileName.endsWith(".gz") || fileName.endsWith(".zst") || fileName.endsWith(".lz4");
+        return compressed ? pipeline.withCompression(io.lifeboat.codec.Compression.NONE) : pipeline;
     }
 
     private String catalogKey(BackupId id, String path) {

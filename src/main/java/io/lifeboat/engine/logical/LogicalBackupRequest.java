@@ -10,7 +10,8 @@ import java.util.List;
  * @param globals        also store roles and tablespaces (pg_dumpall --globals-only)
  * @param jobs           pg_dump -j and parallel uploads
  * @param checkSpace     refuse to start when the spool filesystem looks too small
+ * @param dumpCompression what pg_dump itself compresses with (see {@link DumpCompression})
  */
 public record LogicalBackupRequest(List<String> databases, boolean allDatabases, boolean globals, int jobs,
-                                   boolean checkSpace) {
+                                   boolean checkSpace, DumpCompression dumpCompression) {
 }

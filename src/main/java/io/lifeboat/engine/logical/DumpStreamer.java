@@ -1,0 +1,223 @@
+package io.lifeboat.engine.logical;
+
+import io.lifeboat.catalog.StoredObject;
+import io.lifeboat.engine.ObjectPipeline;
+import io.lifeboat.engine.Progress;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BiFunction;
+import java.util.stream.Stream;
+
+/**
+ * Uploads the files of a pg_dump -Fd directory while pg_dump is still writing them, so that the
+ * upload overlaps the dump instead of following it.
+ *
+ * <p>pg_dump opens each file once, writes it front to back and closes it. A file that is in the
+ * directory listing but open in no pg_dump process (Linux: /proc/PID/fd) is therefore complete.
+ * Large files that are still being written are followed like `tail -f` and finish once a scan
+ * that began after we reached their end shows them closed. The listing is always taken before the
+ * scan, so a file created in between is never mistaken for a finished one.
+ */
+final class DumpStreamer {
+    private static final long FOLLOW_FROM = 8L * 1024 * 1024;
+    private static final long SCAN_MILLIS = 20;
+
+    private final Path dir;
+    private final Process pgDump;
+    private final java.util.function.Function<String, ObjectPipeline> pipelines;
+    private final BiFunction<String, Long, String[]> naming;
+    private final int threads;
+    private final Progress progress;
+
+    private volatile Set<Path> open = Set.of();
+    private volatile long generation;
+    private volatile boolean dumpExited;
+
+    /**
+     * @param pipelines the pipeline for a file name (files pg_dump compressed are not compressed again)
+     * @param naming maps (relative file name, size hint) to {storage key, manifest path}
+     */
+    DumpStreamer(Path dir, Process pgDump, java.util.function.Function<String, ObjectPipeline> pipelines, BiFunction<String, Long, String[]> naming, int threads,
+                 Progress progress) {
+        this.dir = dir;
+        this.pgDump = pgDump;
+        this.pipelines = pipelines;
+        this.naming = naming;
+        this.threads = threads;
+        this.progress = progress;
+    }
+
+    static boolean supported() {
+        return Files.isDirectory(Path.of("/proc/self/fd"));
+    }
+
+    /** Runs until pg_dump has exited and every file it wrote is stored. The caller checks pg_dump's exit code. */
+    List<StoredObject> run() throws IOException, InterruptedException {
+        ExecutorService pool = Executors.newFixedThreadPool(threads + 2, r -> {
+            Thread t = new Thread(r, "dump-upload");
+            t.setDaemon(true);
+            return t;
+        });
+        Map<Path, Future<StoredObject>> submitted = new LinkedHashMap<>();
+        try {
+            while (true) {
+                boolean exited = !pgDump.isAlive();
+                List<Path> listed = list();
+                Set<Path> nowOpen = exited ? Set.of() : openFiles();
+                open = nowOpen;
+                generation++;
+                if (exited) {
+                    dumpExited = true;
+                }
+                for (Path f : listed) {
+                    if (submitted.containsKey(f)) {
+                        continue;
+                    }
+                    boolean complete = !nowOpen.contains(f);
+                    if (complete || size(f) >= FOLLOW_FROM) {
+                        submitted.put(f, pool.submit(() -> upload(f, !complete)));
+                    }
+                }
+                failFast(submitted);
+                if (exited) {
+                    break;
+                }
+                Thread.sleep(SCAN_MILLIS);
+            }
+            List<StoredObject> out = new ArrayList<>();
+            for (Future<StoredObject> f : submitted.values()) {
+                out.add(get(f));
+            }
+            return out;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            pgDump.destroy();
+            throw e;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private StoredObject upload(Path f, boolean follow) throws IOException, InterruptedException {
+        String rel = dir.relativize(f).toString();
+        String[] names = naming.apply(rel, size(f));
+        try (ObjectPipeline.Upload u = pipelines.apply(rel).open(names[0], names[1], size(f) >= FOLLOW_FROM ? 1 : 0);
+             InputStream in = Files.newInputStream(f)) {
+            byte[] buf = new byte[256 * 1024];
+            long seenGeneration = -1;
+            while (true) {
+                int n = in.read(buf);
+                if (n > 0) {
+                    u.stream().write(buf, 0, n);
+                    progress.advance(n);
+                    seenGeneration = -1;
+                    continue;
+                }
+                if (!follow) {
+                    break;
+                }
+                // At the end of what is written so far: done only if a scan that started after this
+                // point shows the file closed (then one more read drains what was written before close).
+                if (seenGeneration >= 0 && generation > seenGeneration && (dumpExited || !open.contains(f))) {
+                    follow = false;
+                    continue;
+                }
+                if (seenGeneration < 0) {
+                    seenGeneration = generation;
+                }
+                Thread.sleep(5);
+            }
+            return u.finish();
+        }
+    }
+
+    private List<Path> list() throws IOException {
+        List<Path> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                if (Files.isRegularFile(p)) {
+                    out.add(p);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // pg_dump has not created the directory yet
+        }
+        return out;
+    }
+
+    private Set<Path> openFiles() {
+        Set<Path> files = new HashSet<>();
+        List<ProcessHandle> procs = new ArrayList<>();
+        procs.add(pgDump.toHandle());
+        try (Stream<ProcessHandle> d = pgDump.toHandle().descendants()) {
+            d.forEach(procs::add);
+        }
+        for (ProcessHandle p : procs) {
+            Path fds = Path.of("/proc", Long.toString(p.pid()), "fd");
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(fds)) {
+                for (Path fd : ds) {
+                    try {
+                        Path target = Files.readSymbolicLink(fd);
+                        if (target.startsWith(dir)) {
+                            files.add(target);
+                        }
+                    } catch (IOException ignored) {
+                        // the descriptor closed while we looked
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process exited while we looked
+            }
+        }
+        return files;
+    }
+
+    private void failFast(Map<Path, Future<StoredObject>> submitted) {
+        for (Future<StoredObject> f : submitted.values()) {
+            if (f.isDone()) {
+                get(f);
+            }
+        }
+    }
+
+    private static StoredObject get(Future<StoredObject> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.lifeboat.LifeboatException(io.lifeboat.ErrorKind.INTERRUPTED, "interrupted while uploading");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            if (c instanceof IOException io) {
+                throw new UncheckedIOException(io);
+            }
+            throw new IllegalStateException(c);
+        }
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+}
