@@ -71,6 +71,7 @@ public final class PgBinaries {
     /** Every copy of the tool we can find, newest first. */
     public List<Tool> all(String name) {
         List<Tool> found = new ArrayList<>();
+        List<Path> candidates = new ArrayList<>();
         Set<Path> seen = new LinkedHashSet<>();
         for (Path dir : searchDirs) {
             Path p = dir.resolve(name);
@@ -88,6 +89,10 @@ public final class PgBinaries {
             if (!seen.add(real) || real.getFileName().toString().equals("pg_wrapper")) {
                 continue;
             }
+            candidates.add(p);
+        }
+        candidates.parallelStream().forEach(this::versionOf);
+        for (Path p : candidates) {
             versionOf(p).ifPresent(v -> found.add(new Tool(p, v)));
         }
         found.sort(Comparator.comparing(Tool::version).reversed());

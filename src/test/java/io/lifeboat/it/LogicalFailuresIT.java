@@ -62,6 +62,7 @@ class LogicalFailuresIT {
 
     Path writePgpass(String password) throws IOException {
         Path f = Files.createTempFile("pgpass", "");
+        f.toFile().deleteOnExit();
         Files.writeString(f, "*:*:*:postgres:" + password + "\n");
         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
         return f;
@@ -186,6 +187,7 @@ class LogicalFailuresIT {
     @Test
     void malformedConfigNamesTheLine() throws IOException {
         Path cfg = Files.createTempFile("lifeboat", ".yml");
+        cfg.toFile().deleteOnExit();
         Files.writeString(cfg, "clusters:\n  fail:\n    repositories:\n      - uri: s3://b/p\n        compresion: zstd\n");
         Cli.Result r = Cli.run("list", "--config", cfg.toString());
         assertThat(r.exit()).as(r.toString()).isEqualTo(3);

@@ -65,6 +65,10 @@ public final class LogicalBackup {
         PgVersion server;
         String systemId;
         Map<String, Long> sizes = new LinkedHashMap<>();
+        PgBinaries binaries = new PgBinaries(cluster.binDir());
+        // Finding the installed pg_dump versions spawns processes: do it while we talk to the server.
+        java.util.concurrent.CompletableFuture<List<PgBinaries.Tool>> dumps =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> binaries.all("pg_dump"));
         try (PgSession s = PgSession.open(request.allDatabases() || request.databases().isEmpty() ? conn
                 : conn.withDatabase(request.databases().get(0)))) {
             server = s.serverVersion();
@@ -87,7 +91,7 @@ public final class LogicalBackup {
                         .orElse("0")));
             }
         }
-        PgBinaries binaries = new PgBinaries(cluster.binDir());
+        dumps.join();
         PgBinaries.Tool pgDump = binaries.forMajor("pg_dump", server.major(),
                 "to dump a PostgreSQL " + server.major() + " server");
         DumpCompression dumpCompression = request.dumpCompression().resolve(pgDump.version().major());
