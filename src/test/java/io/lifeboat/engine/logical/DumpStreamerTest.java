@@ -30,7 +30,7 @@ class DumpStreamerTest {
         assumeThat(DumpStreamer.supported()).as("needs /proc").isTrue();
         Path out = dir.resolve("dump");
         // Like pg_dump -Fd: several files, each opened once, written in pieces, closed; a big one grows slowly.
-        String script = "mkdir -p " + out + " && cd " + out + " && "
+        String script = "mkdir -p " + out + " && cd " + out + " || exit 1; "
                 + "(for i in $(seq 1 40); do head -c 300000 /dev/urandom; sleep 0.01; done) > big.dat & "
                 + "for f in 1 2 3 4 5; do (for i in 1 2 3; do echo line $f $i; sleep 0.02; done) > $f.dat; done; "
                 + "wait; printf toc > toc.dat";
