@@ -17,9 +17,13 @@ import java.nio.file.attribute.PosixFilePermissions;
 public final class Spool implements AutoCloseable {
     private static final long SLACK = 64L * 1024 * 1024;
     private final Path dir;
+    private final Thread cleanupOnExit;
 
     private Spool(Path dir) {
         this.dir = dir;
+        // The spool holds data in the clear: remove it even when the process is stopped by a signal.
+        this.cleanupOnExit = new Thread(() -> ScratchCluster.deleteTree(dir), "spool-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanupOnExit);
     }
 
     /**
@@ -53,6 +57,11 @@ public final class Spool implements AutoCloseable {
     @Override
     public void close() {
         ScratchCluster.deleteTree(dir);
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanupOnExit);
+        } catch (IllegalStateException ignored) {
+            // already shutting down: the hook does the same
+        }
     }
 
     public static String human(long bytes) {
