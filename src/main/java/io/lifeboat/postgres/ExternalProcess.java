@@ -69,7 +69,18 @@ public final class ExternalProcess {
             pb.directory(directory.toFile());
         }
         try {
-            return pb.start();
+            Process p = pb.start();
+            // If we are stopped (Ctrl-C, SIGTERM), our children must not live on writing half a dump.
+            Thread killer = new Thread(p::destroy, "stop-" + command.get(0));
+            Runtime.getRuntime().addShutdownHook(killer);
+            p.onExit().thenRun(() -> {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(killer);
+                } catch (IllegalStateException ignored) {
+                    // shutting down already
+                }
+            });
+            return p;
         } catch (IOException e) {
             throw new LifeboatException(ErrorKind.TOOL, "cannot start " + command.get(0) + ": " + e.getMessage(),
                     "check that the program is installed and executable", e);
