@@ -79,6 +79,8 @@ public final class Output {
             @Override
             public synchronized void finish() {
                 if (bar != null) {
+                    // Totals are estimates (database size vs dump size): end the bar at what was done.
+                    bar.maxHint(bar.getCurrent());
                     bar.close();
                     bar = null;
                 }
