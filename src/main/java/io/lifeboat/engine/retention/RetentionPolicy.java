@@ -1,0 +1,66 @@
+package io.lifeboat.engine.retention;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+
+import java.time.Duration;
+
+/**
+ * How long backups are kept. For each type, a count (keep the newest N) and/or a recovery window
+ * (keep what is needed to restore to any moment of the last W); when both are set, a backup is kept
+ * if either rule keeps it. Unfinished backups older than the grace time are removed.
+ *
+ * @param physicalCount  newest complete physical backups to keep, or 0 for no count rule
+ * @param physicalWindow point-in-time recovery window, or null
+ * @param logicalCount   newest complete logical backups to keep, or 0
+ * @param logicalWindow  keep logical backups this young (and the newest older one), or null
+ * @param unfinishedGrace an unfinished backup untouched this long is abandoned (a running one is younger)
+ */
+public record RetentionPolicy(int physicalCount, Duration physicalWindow, int logicalCount, Duration logicalWindow,
+                              Duration unfinishedGrace) {
+
+    public RetentionPolicy {
+        if (physicalCount < 0 || logicalCount < 0) {
+            throw new LifeboatException(ErrorKind.CONFIG, "retention counts cannot be negative",
+                    "set retention counts to 1 or more (or leave them out)");
+        }
+        for (Duration d : new Duration[] {physicalWindow, logicalWindow}) {
+            if (d != null && (d.isNegative() || d.isZero())) {
+                throw new LifeboatException(ErrorKind.CONFIG, "a retention window of " + d + " would keep nothing",
+                        "use a positive window such as 14d, or leave it out");
+            }
+        }
+        if (unfinishedGrace == null) {
+            unfinishedGrace = Duration.ofHours(24);
+        }
+    }
+
+    public boolean governsPhysical() {
+        return physicalCount > 0 || physicalWindow != null;
+    }
+
+    public boolean governsLogical() {
+        return logicalCount > 0 || logicalWindow != null;
+    }
+
+    /** Parses durations like 14d, 36h, 90m or ISO-8601 (P14D). */
+    public static Duration parseDuration(String text) {
+        String t = text == null ? "" : text.trim().toLowerCase(java.util.Locale.ROOT);
+        try {
+            if (t.startsWith("p")) {
+                return Duration.parse(t.toUpperCase(java.util.Locale.ROOT));
+            }
+            long n = Long.parseLong(t.substring(0, t.length() - 1));
+            return switch (t.charAt(t.length() - 1)) {
+                case 'd' -> Duration.ofDays(n);
+                case 'h' -> Duration.ofHours(n);
+                case 'm' -> Duration.ofMinutes(n);
+                case 'w' -> Duration.ofDays(7 * n);
+                default -> throw new NumberFormatException();
+            };
+        } catch (RuntimeException e) {
+            throw new LifeboatException(ErrorKind.CONFIG, "'" + text + "' is not a duration",
+                    "write durations like 14d, 36h, 90m or 2w");
+        }
+    }
+}
