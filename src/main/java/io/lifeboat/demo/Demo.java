@@ -1,0 +1,185 @@
+package io.lifeboat.demo;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.catalog.BackupManifest;
+import io.lifeboat.codec.Compression;
+import io.lifeboat.config.ClusterConfig;
+import io.lifeboat.config.RepositoryConfig;
+import io.lifeboat.config.RepositoryUri;
+import io.lifeboat.engine.Progress;
+import io.lifeboat.engine.RepositoryAccess;
+import io.lifeboat.engine.Spool;
+import io.lifeboat.engine.logical.LogicalBackup;
+import io.lifeboat.engine.logical.LogicalBackupRequest;
+import io.lifeboat.engine.logical.LogicalRestore;
+import io.lifeboat.engine.logical.LogicalRestoreRequest;
+import io.lifeboat.postgres.ContentChecksum;
+import io.lifeboat.postgres.ExternalProcess;
+import io.lifeboat.postgres.PgBinaries;
+import io.lifeboat.postgres.PgSession;
+import io.lifeboat.postgres.ScratchCluster;
+import io.lifeboat.storage.EmbeddedS3Server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The demo: a full backup → disaster → restore cycle on a scratch PostgreSQL cluster and an
+ * embedded S3 server, proven by comparing every table's content before and after.
+ */
+public final class Demo {
+    public record Step(String name, boolean ok, double seconds, String detail) {
+    }
+
+    public record Report(List<Step> steps, boolean ok, Path workDir) {
+    }
+
+    private final Path parent;
+    private final int scale;
+    private final boolean keep;
+    private final Consumer<String> say;
+    private final Progress progress;
+    private final List<Step> steps = new ArrayList<>();
+
+    /**
+     * @param parent where the work directory goes (null: system temp)
+     * @param scale  pgbench scale factor of the demo database
+     * @param keep   leave the cluster data and the S3 directory behind for inspection
+     */
+    public Demo(Path parent, int scale, boolean keep, Consumer<String> say, Progress progress) {
+        this.parent = parent;
+        this.scale = scale;
+        this.keep = keep;
+        this.say = say;
+        this.progress = progress;
+    }
+
+    public Report run() throws IOException {
+        Path work = parent == null ? Files.createTempDirectory("lifeboat-demo-")
+                : Files.createTempDirectory(Files.createDirectories(parent), "lifeboat-demo-");
+        // The scratch server runs as 'postgres' when we are root: it must be able to pass through.
+        Files.setPosixFilePermissions(work, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+        say.accept("Lifeboat demo in " + work);
+        say.accept("The database server and the repository are on this one machine here, so the demo opts out of the "
+                + "off-server guard (allow-same-server). Never do that for real backups.");
+        EmbeddedS3Server s3 = null;
+        ScratchCluster pg = null;
+        try {
+            s3 = timed("start an embedded S3 server (s3proxy)", work.resolve("s3"), EmbeddedS3Server::start);
+            s3.createBucket("lifeboat-demo");
+            say.accept("  S3 endpoint " + s3.endpoint() + ", bucket lifeboat-demo");
+            pg = timed("start a scratch PostgreSQL cluster", work, w -> ScratchCluster.create(w, ScratchCluster.Options.defaults())
+                    .start());
+            say.accept("  PostgreSQL on 127.0.0.1:" + pg.port() + ", data in " + pg.dataDir());
+            ScratchCluster cluster = pg;
+            timed("create database 'shop': pgbench scale " + scale + " + varied types, non-ASCII text, large objects", null,
+                    x -> {
+                        fill(cluster);
+                        return null;
+                    });
+            Map<String, ContentChecksum.Entry> before;
+            try (PgSession s = pg.session("shop")) {
+                before = ContentChecksum.of(s);
+            }
+            say.accept("  " + before.size() + " tables, sequences and large-object sets fingerprinted");
+
+            ClusterConfig config = clusterConfig(pg, s3, work);
+            BackupManifest backup;
+            try (RepositoryAccess repo = RepositoryAccess.open(config, say)) {
+                backup = timed("logical backup to S3 (pg_dump -Fd -j" + config.jobs() + ", uploaded while it writes, checksummed)", null,
+                        x -> new LogicalBackup(config, repo.catalog(), repo.pipeline(), progress, m -> { })
+                                .run(new LogicalBackupRequest(List.of("shop"), false, true, config.jobs(), true,
+                                        io.lifeboat.engine.logical.DumpCompression.AUTO)));
+                say.accept("  backup " + backup.id() + ": " + Spool.human(backup.rawBytes()) + " dumped, "
+                        + Spool.human(backup.storedBytes()) + " stored in " + backup.objects().size() + " objects");
+
+                timed("disaster: DROP DATABASE shop", null, x -> {
+                    try (PgSession s = cluster.session("postgres")) {
+                        s.execute("DROP DATABASE shop");
+                    }
+                    return null;
+                });
+                timed("restore from S3: verify checksums, pg_restore -j" + config.jobs() + " into a new 'shop'", null,
+                        x -> new LogicalRestore(config, repo.catalog(), repo.pipeline(), progress, m -> { })
+                                .run(new LogicalRestoreRequest(backup.id(), "shop", "shop", config.postgres(), false, false,
+                                        false, config.jobs(), true)));
+            }
+            Map<String, ContentChecksum.Entry> after;
+            try (PgSession s = pg.session("shop")) {
+                after = ContentChecksum.of(s);
+            }
+            List<String> diff = ContentChecksum.differences(before, after);
+            steps.add(new Step("compare every table's content checksum", diff.isEmpty(), 0,
+                    diff.isEmpty() ? before.size() + " of " + before.size() + " identical" : "differ: " + diff));
+            say.accept((diff.isEmpty() ? "ok   " : "FAIL ") + "compare every table's content checksum: "
+                    + steps.get(steps.size() - 1).detail());
+            return new Report(List.copyOf(steps), steps.stream().allMatch(Step::ok), work);
+        } finally {
+            if (pg != null) {
+                if (keep) {
+                    pg.stop();
+                } else {
+                    pg.close();
+                }
+            }
+            if (s3 != null) {
+                s3.close();
+            }
+            if (!keep) {
+                ScratchCluster.deleteTree(work);
+            }
+        }
+    }
+
+    private interface Action<T> {
+        T run(Path arg) throws Exception;
+    }
+
+    private <T> T timed(String name, Path arg, Action<T> action) {
+        Instant start = Instant.now();
+        try {
+            T result = action.run(arg);
+            double s = Duration.between(start, Instant.now()).toMillis() / 1000.0;
+            steps.add(new Step(name, true, s, ""));
+            say.accept(String.format("ok   %-90s %6.1f s", name, s));
+            return result;
+        } catch (LifeboatException e) {
+            steps.add(new Step(name, false, Duration.between(start, Instant.now()).toMillis() / 1000.0, e.getMessage()));
+            say.accept("FAIL " + name);
+            throw e;
+        } catch (Exception e) {
+            say.accept("FAIL " + name);
+            throw new LifeboatException(ErrorKind.GENERAL, "demo step '" + name + "' failed: " + e, null, e);
+        }
+    }
+
+    private void fill(ScratchCluster pg) throws IOException {
+        try (PgSession s = pg.session("postgres")) {
+            s.execute("CREATE DATABASE shop");
+        }
+        PgBinaries.Tool pgbench = new PgBinaries(pg.binDir()).newest("pgbench");
+        new ExternalProcess(List.of(pgbench.path().toString(), "-i", "-q", "-s", Integer.toString(scale), "--foreign-keys"),
+                pg.connection("shop").libpqEnvironment()).runChecked("pgbench -i");
+        try (InputStream in = Demo.class.getResourceAsStream("shop.sql"); PgSession s = pg.session("shop")) {
+            s.execute(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    private static ClusterConfig clusterConfig(ScratchCluster pg, EmbeddedS3Server s3, Path work) {
+        String uri = "s3://lifeboat-demo/backups?endpoint=" + s3.endpoint() + "&region=us-east-1&path-style=true";
+        RepositoryConfig repo = new RepositoryConfig("demo-s3", RepositoryUri.parse(uri), uri, Compression.ZSTD,
+                Compression.ZSTD.defaultLevel(), true, s3.accessKey(), s3.secretKey(), 16, 8);
+        return new ClusterConfig("demo", pg.connection("postgres"), List.of(repo),
+                Math.max(2, Runtime.getRuntime().availableProcessors()), work.resolve("spool"), pg.binDir(), pg.dataDir());
+    }
+}
