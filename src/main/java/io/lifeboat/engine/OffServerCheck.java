@@ -2,6 +2,8 @@ package io.lifeboat.engine;
 
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.config.RepositoryConfig;
+import io.lifeboat.config.RepositoryUri;
+import io.lifeboat.guard.SameServerGuard;
 
 import java.util.function.Consumer;
 
@@ -11,6 +13,12 @@ final class OffServerCheck {
     }
 
     static void enforce(ClusterConfig cluster, RepositoryConfig repo, Consumer<String> warn) {
-        // wired to io.lifeboat.guard.SameServerGuard
+        SameServerGuard guard = SameServerGuard.forThisMachine();
+        RepositoryUri uri = repo.uri();
+        String dbHost = cluster.postgres().host();
+        SameServerGuard.Verdict v = uri.scheme().equals("file") ? guard.checkFile(dbHost, uri.filePath())
+                : guard.checkEndpoint(dbHost, uri.networkHost());
+        SameServerGuard.enforce(v, "'" + repo.name() + "' (" + repo.uriText().replaceAll("\\?.*$", "") + ")",
+                repo.allowSameServer(), warn);
     }
 }

@@ -46,7 +46,6 @@ final class DumpStreamer {
     private final Progress progress;
 
     private volatile Set<Path> open = Set.of();
-    private volatile long generation;
     private volatile boolean dumpExited;
 
     /**
@@ -81,7 +80,6 @@ final class DumpStreamer {
                 List<Path> listed = list();
                 Set<Path> nowOpen = exited ? Set.of() : openFiles();
                 open = nowOpen;
-                generation++;
                 if (exited) {
                     dumpExited = true;
                 }
@@ -119,26 +117,21 @@ final class DumpStreamer {
         try (ObjectPipeline.Upload u = pipelines.apply(rel).open(names[0], names[1], size(f) >= FOLLOW_FROM ? 1 : 0);
              InputStream in = Files.newInputStream(f)) {
             byte[] buf = new byte[256 * 1024];
-            long seenGeneration = -1;
             while (true) {
                 int n = in.read(buf);
                 if (n > 0) {
                     u.stream().write(buf, 0, n);
                     progress.advance(n);
-                    seenGeneration = -1;
                     continue;
                 }
                 if (!follow) {
                     break;
                 }
-                // At the end of what is written so far: done only if a scan that started after this
-                // point shows the file closed (then one more read drains what was written before close).
-                if (seenGeneration >= 0 && generation > seenGeneration && (dumpExited || !open.contains(f))) {
+                // At the end of what is written so far. If the newest scan shows the file closed (or
+                // pg_dump gone), every write happened before that scan: one more pass drains them.
+                if (dumpExited || !open.contains(f)) {
                     follow = false;
                     continue;
-                }
-                if (seenGeneration < 0) {
-                    seenGeneration = generation;
                 }
                 Thread.sleep(5);
             }
