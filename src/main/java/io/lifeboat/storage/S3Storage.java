@@ -300,6 +300,9 @@ public final class S3Storage implements Storage {
         call(prefix, () -> {
             for (S3Object o : client.listObjectsV2Paginator(ListObjectsV2Request.builder()
                     .bucket(settings.bucket()).prefix(full).build()).contents()) {
+                if (o.key().endsWith("/")) {
+                    continue; // a "directory" marker some S3 implementations list; never one of our keys
+                }
                 result.add(new ObjectInfo(relativeKey(o.key()), o.size(), o.lastModified()));
             }
             return null;

@@ -1,0 +1,8 @@
+package io.lifeboat.storage;
+
+class MemoryStorageTest extends StorageContract {
+    @Override
+    protected Storage open() {
+        return new MemoryStorage();
+    }
+}
