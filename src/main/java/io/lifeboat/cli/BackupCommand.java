@@ -53,6 +53,7 @@ final class BackupCommand implements Callable<Integer> {
         BackupType t = BackupType.parse(type);
         DumpCompression.parse(dumpCompression);
         ClusterConfig cfg = cluster.load();
+        io.lifeboat.Trace.mark("config loaded");
         if (t != BackupType.LOGICAL) {
             throw new LifeboatException(ErrorKind.USAGE, "physical backups are not available in this build",
                     "use --type logical");
@@ -67,6 +68,7 @@ final class BackupCommand implements Callable<Integer> {
                             DumpCompression.parse(dumpCompression)));
             out.text(m.id().toString());
             out.result(Views.summary(m));
+            io.lifeboat.Trace.mark("closing repository");
         }
         return 0;
     }
