@@ -180,6 +180,7 @@ public final class Demo {
         RepositoryConfig repo = new RepositoryConfig("demo-s3", RepositoryUri.parse(uri), uri, Compression.ZSTD,
                 Compression.ZSTD.defaultLevel(), true, s3.accessKey(), s3.secretKey(), 16, 8);
         return new ClusterConfig("demo", pg.connection("postgres"), List.of(repo),
-                Math.max(2, Runtime.getRuntime().availableProcessors()), work.resolve("spool"), pg.binDir(), pg.dataDir());
+                Math.max(2, Runtime.getRuntime().availableProcessors()), work.resolve("spool"), pg.binDir(), pg.dataDir(),
+                null, false);
     }
 }

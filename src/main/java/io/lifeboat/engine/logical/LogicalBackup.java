@@ -114,9 +114,10 @@ public final class LogicalBackup {
         List<StoredObject> objects = new ArrayList<>();
         List<BackupManifest.DumpedDatabase> dumped = new ArrayList<>();
         boolean success = false;
+        java.util.concurrent.CompletableFuture<StoredObject> globals = null;
         try {
             // Roles and tablespaces are dumped while the first database is: they are small and independent.
-            java.util.concurrent.CompletableFuture<StoredObject> globals = request.globals()
+            globals = request.globals()
                     ? java.util.concurrent.CompletableFuture.supplyAsync(() -> dumpGlobals(binaries.forMajor("pg_dumpall",
                     server.major(), "to dump roles and tablespaces of a PostgreSQL " + server.major() + " server"), conn,
                     idSupplier))
@@ -156,8 +157,14 @@ public final class LogicalBackup {
                     + Spool.human(m.storedBytes()) + " stored, in " + Duration.between(start, Instant.now()).toMillis() / 1000.0 + " s");
             return m;
         } finally {
-            if (!success && idFuture.isDone() && !idFuture.isCompletedExceptionally()) {
-                discard(idFuture.join());
+            if (!success) {
+                if (globals != null) {
+                    // Let the concurrent globals upload settle, or it could land after the clean-up.
+                    globals.handle((v, e) -> null).join();
+                }
+                if (idFuture.isDone() && !idFuture.isCompletedExceptionally()) {
+                    discard(idFuture.join());
+                }
             }
         }
     }
