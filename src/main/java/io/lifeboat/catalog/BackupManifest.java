@@ -52,13 +52,46 @@ public record BackupManifest(
     }
 
     /**
-     * Physical backup facts. LSNs are in PostgreSQL's text form (0/16B3748).
+     * Physical backup facts. LSNs are in PostgreSQL's text form (0/16B3748). Fields after
+     * {@code tablespaces} were added with the physical engine; manifests without them read as
+     * null/0.
      *
-     * @param walIncluded whether the WAL needed for consistency is stored with the backup
-     * @param tablespaces tablespace OID to original location
+     * @param timeline         the timeline the backup started on
+     * @param backupLabel      the full text of PostgreSQL's backup_label
+     * @param walIncluded      whether the WAL needed for consistency is stored with the backup
+     * @param tablespaces      tablespace OID to original location
+     * @param checkpointLsn    the backup's start checkpoint
+     * @param stopTimeline     the timeline the backup ended on
+     * @param walSegmentSize   the server's wal_segment_size in bytes
+     * @param archives         the tar archives (base.tar, one per tablespace) and their chunk objects, in order
+     * @param walSegments      object paths of the WAL segments (walIncluded), each restoring to pg_wal/
+     * @param pgManifest       object path of PostgreSQL's own backup_manifest (for pg_verifybackup)
+     * @param pgManifestVersion PostgreSQL-Backup-Manifest-Version of that file
      */
     public record PhysicalDetails(String startLsn, String stopLsn, int timeline, String startWalSegment,
                                   String stopWalSegment, String backupLabel, boolean walIncluded,
-                                  Map<String, String> tablespaces) {
+                                  Map<String, String> tablespaces, String checkpointLsn, int stopTimeline,
+                                  long walSegmentSize, List<TarArchive> archives, List<String> walSegments,
+                                  String pgManifest, int pgManifestVersion) {
+
+        public PhysicalDetails(String startLsn, String stopLsn, int timeline, String startWalSegment,
+                               String stopWalSegment, String backupLabel, boolean walIncluded,
+                               Map<String, String> tablespaces) {
+            this(startLsn, stopLsn, timeline, startWalSegment, stopWalSegment, backupLabel, walIncluded, tablespaces,
+                    null, timeline, 0, null, null, null, 0);
+        }
+    }
+
+    /**
+     * One tar archive of a physical backup, stored as consecutive chunks: concatenating the decoded
+     * chunks in order gives the tar file.
+     *
+     * @param name          base.tar or OID.tar
+     * @param tablespaceOid null for base.tar
+     * @param location      the tablespace's directory on the server; null for base.tar
+     * @param rawBytes      size of the tar file
+     * @param chunks        object paths (relative to the backup), in order
+     */
+    public record TarArchive(String name, String tablespaceOid, String location, long rawBytes, List<String> chunks) {
     }
 }

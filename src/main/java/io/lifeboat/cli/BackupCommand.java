@@ -9,6 +9,8 @@ import io.lifeboat.engine.RepositoryAccess;
 import io.lifeboat.engine.logical.DumpCompression;
 import io.lifeboat.engine.logical.LogicalBackup;
 import io.lifeboat.engine.logical.LogicalBackupRequest;
+import io.lifeboat.engine.physical.PhysicalBackup;
+import io.lifeboat.engine.physical.PhysicalBackupRequest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -47,6 +49,19 @@ final class BackupCommand implements Callable<Integer> {
     @Option(names = "--skip-space-check", description = "Start even if the spool filesystem looks too small.")
     boolean skipSpaceCheck;
 
+    @Option(names = "--include-wal", description = "Physical: also store the WAL the backup needs (streamed while it "
+            + "runs), so that it restores without a WAL archive.")
+    boolean includeWal;
+
+    @Option(names = "--checkpoint", paramLabel = "MODE", defaultValue = "fast", description = "Physical: fast "
+            + "(immediate checkpoint, the default) or spread (gentler on a busy server, but the backup waits up to "
+            + "checkpoint_timeout before it starts).")
+    String checkpoint;
+
+    @Option(names = "--max-rate", paramLabel = "KIB/S", description = "Physical: limit how fast the server reads its "
+            + "files, in KiB/s (32 .. 1048576), to spare a busy server's disks.")
+    Integer maxRate;
+
     @Override
     public Integer call() {
         Output out = root.output();
@@ -54,9 +69,12 @@ final class BackupCommand implements Callable<Integer> {
         DumpCompression.parse(dumpCompression);
         ClusterConfig cfg = cluster.load();
         io.lifeboat.Trace.mark("config loaded");
-        if (t != BackupType.LOGICAL) {
-            throw new LifeboatException(ErrorKind.USAGE, "physical backups are not available in this build",
-                    "use --type logical");
+        if (t == BackupType.PHYSICAL) {
+            return physical(out, cfg);
+        }
+        if (includeWal || maxRate != null) {
+            throw new LifeboatException(ErrorKind.USAGE, "--include-wal and --max-rate are for physical backups",
+                    "add --type physical, or leave them out");
         }
         if (all && !databases.isEmpty()) {
             throw new LifeboatException(ErrorKind.USAGE, "--all-databases and --database exclude each other",
@@ -73,6 +91,29 @@ final class BackupCommand implements Callable<Integer> {
                         java.time.Instant.now());
             }
             io.lifeboat.Trace.mark("closing repository");
+        }
+        return 0;
+    }
+
+    private int physical(Output out, ClusterConfig cfg) {
+        if (!databases.isEmpty() || all) {
+            throw new LifeboatException(ErrorKind.USAGE, "a physical backup always holds the whole cluster",
+                    "leave out --database and --all-databases, or take a logical backup");
+        }
+        if (!checkpoint.equals("fast") && !checkpoint.equals("spread")) {
+            throw new LifeboatException(ErrorKind.USAGE, "--checkpoint must be fast or spread, not '" + checkpoint + "'",
+                    "fast is the default");
+        }
+        if (maxRate != null && (maxRate < 32 || maxRate > 1048576)) {
+            throw new LifeboatException(ErrorKind.USAGE, "--max-rate must be between 32 and 1048576 KiB/s",
+                    "leave it out for no limit");
+        }
+        PhysicalBackupRequest req = new PhysicalBackupRequest(includeWal, checkpoint.equals("fast"),
+                maxRate == null ? 0 : maxRate, cfg.jobs(), PhysicalBackupRequest.DEFAULT_CHUNK_BYTES);
+        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
+            BackupManifest m = new PhysicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info).run(req);
+            out.text(m.id().toString());
+            out.result(Views.summary(m));
         }
         return 0;
     }

@@ -3,21 +3,34 @@ package io.lifeboat.cli;
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.catalog.BackupId;
+import io.lifeboat.catalog.BackupType;
+import io.lifeboat.config.ConfigLoader;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.RepositoryAccess;
 import io.lifeboat.engine.logical.LogicalRestore;
 import io.lifeboat.engine.logical.LogicalRestoreRequest;
+import io.lifeboat.engine.physical.PhysicalRestore;
+import io.lifeboat.engine.physical.PhysicalRestoreRequest;
+import io.lifeboat.engine.physical.TablespaceMapping;
+import io.lifeboat.postgres.ServerControl;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "restore", mixinStandardHelpOptions = true,
-        description = "Restore a backup. Logical: into a new database (created if absent) on the configured or given server.")
+        description = {"Restore a backup.",
+                "Logical: into a new database (created if absent) on the configured or given server.",
+                "Physical: into an empty data directory (--data-directory), with tablespaces at their original "
+                        + "places or mapped; --start starts the server and waits for its recovery."})
 final class RestoreCommand implements Callable<Integer> {
     @ParentCommand
     LifeboatCommand root;
@@ -46,18 +59,52 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--no-owner", description = "Do not restore ownership and privileges.")
     boolean noOwner;
 
-    @Option(names = "--skip-space-check", description = "Start even if the spool filesystem looks too small.")
+    @Option(names = "--skip-space-check", description = "Start even if the spool (logical) or target (physical) "
+            + "filesystem looks too small.")
     boolean skipSpaceCheck;
+
+    @Option(names = {"-D", "--data-directory"}, paramLabel = "DIR", description = "Physical: the new data directory, "
+            + "absent or empty (default: postgres.data-directory of the configuration).")
+    Path dataDirectory;
+
+    @Option(names = {"-T", "--tablespace-map"}, paramLabel = "OID=DIR", description = "Physical: put a tablespace "
+            + "somewhere else: OID=DIR or OLDDIR=NEWDIR (repeatable; `lifeboat show ID` lists them).")
+    List<String> tablespaceMap = new ArrayList<>();
+
+    @Option(names = "--owner", paramLabel = "USER", description = "Physical, as root: the OS user to own the files and "
+            + "run the server (default: the owner of the parent directory, or postgres).")
+    String owner;
+
+    @Option(names = "--start", description = "Physical: start the restored server and wait until it accepts "
+            + "connections and its recovery is over.")
+    boolean start;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "Physical, with --start: the port for the restored "
+            + "server (default: the one in its postgresql.conf).")
+    Integer port;
+
+    @Option(names = "--start-timeout", paramLabel = "SECONDS", defaultValue = "3600", description = "Physical, with "
+            + "--start: how long to wait for recovery to finish (default: ${DEFAULT-VALUE}).")
+    int startTimeout;
+
+    @Option(names = "--no-verify", description = "Physical: do not run pg_verifybackup on the result (the SHA-256 of "
+            + "every object is checked regardless).")
+    boolean noVerify;
 
     @Override
     public Integer call() {
         Output out = root.output();
-        if (type != null && !type.equalsIgnoreCase("logical")) {
-            throw new LifeboatException(ErrorKind.USAGE, "physical restore is not available in this build",
-                    "use --type logical");
+        BackupId id = backup == null ? null : BackupId.parse(backup);
+        BackupType t = type != null ? BackupType.parse(type) : id != null ? id.type()
+                : dataDirectory != null ? BackupType.PHYSICAL : BackupType.LOGICAL;
+        if (id != null && id.type() != t) {
+            throw new LifeboatException(ErrorKind.USAGE, "backup " + id + " is a " + id.type().id() + " backup, not "
+                    + t.id(), "leave out --type; the backup id says what it is");
         }
         ClusterConfig cfg = cluster.load();
-        BackupId id = backup == null ? null : BackupId.parse(backup);
+        if (t == BackupType.PHYSICAL) {
+            return physical(out, cfg, id);
+        }
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             LogicalRestore.Result r = new LogicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info)
                     .run(new LogicalRestoreRequest(id, database, targetDatabase, cfg.postgres(), overwrite, globals, noOwner,
@@ -72,5 +119,88 @@ final class RestoreCommand implements Callable<Integer> {
             out.result(j);
         }
         return 0;
+    }
+
+    private int physical(Output out, ClusterConfig cfg, BackupId id) {
+        Path dir = dataDirectory != null ? dataDirectory : cfg.dataDirectory();
+        if (dir == null) {
+            throw new LifeboatException(ErrorKind.USAGE, "a physical restore needs a target directory",
+                    "pass --data-directory DIR (an empty or new directory)");
+        }
+        if (port != null && !start) {
+            throw new LifeboatException(ErrorKind.USAGE, "--port only applies with --start", "add --start or leave out --port");
+        }
+        List<TablespaceMapping> mappings = tablespaceMap.stream().map(TablespaceMapping::parse).toList();
+        PhysicalRestoreRequest req = new PhysicalRestoreRequest(id, dir, mappings, null, walFetchCommand(cfg), owner,
+                !noVerify, start, port, Duration.ofSeconds(Math.max(1, startTimeout)), cfg.jobs(), !skipSpaceCheck);
+        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
+            PhysicalRestore.Result r = new PhysicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info)
+                    .run(req);
+            out.text("restored " + r.backup().id() + " into " + r.dataDirectory()
+                    + (r.started() != null ? "; server running on port " + r.started().port() : ""));
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("backup", r.backup().id().toString());
+            j.put("dataDirectory", r.dataDirectory().toString());
+            Map<String, String> spaces = new LinkedHashMap<>();
+            r.tablespaces().forEach((oid, p) -> spaces.put(oid, p.toString()));
+            j.put("tablespaces", spaces);
+            j.put("files", r.files());
+            j.put("bytes", r.bytes());
+            j.put("verification", r.verification());
+            j.put("recovery", r.recovery() == null ? Map.of() : r.recovery().settings());
+            j.put("seconds", r.duration().toMillis() / 1000.0);
+            if (r.started() != null) {
+                ServerControl.Started s = r.started();
+                Map<String, Object> st = new LinkedHashMap<>();
+                st.put("port", s.port());
+                st.put("state", s.state());
+                st.put("timeline", s.timeline());
+                st.put("recoveryEndedAt", s.redoDoneAt());
+                st.put("consistentAt", s.consistentAt());
+                st.put("recoveryTarget", s.recoveryTarget());
+                st.put("lastTransaction", s.lastTransaction());
+                st.put("paused", s.paused());
+                st.put("log", s.log().toString());
+                j.put("server", st);
+            }
+            out.result(j);
+        }
+        return 0;
+    }
+
+    /**
+     * The restore_command that fetches WAL from this repository: the launcher (system property
+     * lifeboat.launcher, set by bin/lifeboat) with the same configuration file and cluster.
+     */
+    String walFetchCommand(ClusterConfig cfg) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(System.getProperty("lifeboat.launcher", "lifeboat"));
+        cmd.add("wal-fetch");
+        cmd.add("--cluster");
+        cmd.add(cfg.name());
+        Path file = ConfigLoader.locate(cluster.config, System.getenv());
+        if (file != null) {
+            cmd.add("--config");
+            cmd.add(file.toAbsolutePath().toString());
+        }
+        if (file == null || cluster.repo != null) {
+            cmd.add("--repo");
+            cmd.add(cfg.primaryRepository().uriText());
+            if (cfg.primaryRepository().allowSameServer()) {
+                cmd.add("--allow-same-server");
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String a : cmd) {
+            sb.append(shellQuote(a)).append(' ');
+        }
+        return sb.append("%f %p").toString();
+    }
+
+    static String shellQuote(String s) {
+        if (s.matches("[A-Za-z0-9_./:=@%+-]+")) {
+            return s;
+        }
+        return "'" + s.replace("'", "'\\''") + "'";
     }
 }

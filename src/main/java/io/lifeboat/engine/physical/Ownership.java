@@ -1,0 +1,112 @@
+package io.lifeboat.engine.physical;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.postgres.ExternalProcess;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
+
+/**
+ * Who owns restored files. PostgreSQL refuses a data directory that is not owned by the user it
+ * runs as, so a restore done as root hands everything to that user (and its primary group); a
+ * restore done as anyone else leaves the files to that user.
+ */
+final class Ownership {
+    private final String userName;
+    private final UserPrincipal user;
+    private final GroupPrincipal group;
+
+    private Ownership(String userName, UserPrincipal user, GroupPrincipal group) {
+        this.userName = userName;
+        this.user = user;
+        this.group = group;
+    }
+
+    /** Files stay with the user running Lifeboat. */
+    static Ownership unchanged() {
+        return new Ownership(System.getProperty("user.name"), null, null);
+    }
+
+    /**
+     * The owner for a restore into {@code dataDir}: {@code requested} if given; else, as root, the
+     * owner of the nearest existing parent directory unless that is root, else 'postgres'; not as
+     * root: unchanged.
+     */
+    static Ownership choose(String requested, Path dataDir) {
+        if (!ExternalProcess.runningAsRoot()) {
+            if (requested != null && !requested.equals(System.getProperty("user.name"))) {
+                throw new LifeboatException(ErrorKind.USAGE, "--owner " + requested + " needs root",
+                        "run the restore as root, or as " + requested + " without --owner");
+            }
+            return unchanged();
+        }
+        String name = requested;
+        if (name == null) {
+            try {
+                Path p = dataDir.toAbsolutePath();
+                while (p != null && !Files.exists(p)) {
+                    p = p.getParent();
+                }
+                String parentOwner = p == null ? "root" : Files.getOwner(p).getName();
+                name = parentOwner.equals("root") ? "postgres" : parentOwner;
+            } catch (IOException e) {
+                name = "postgres";
+            }
+        }
+        return of(name);
+    }
+
+    static Ownership of(String name) {
+        UserPrincipalLookupService lookup = Path.of("/").getFileSystem().getUserPrincipalLookupService();
+        try {
+            UserPrincipal u = lookup.lookupPrincipalByName(name);
+            GroupPrincipal g = primaryGroup(lookup, name);
+            return new Ownership(name, u, g);
+        } catch (UserPrincipalNotFoundException e) {
+            throw new LifeboatException(ErrorKind.USAGE, "no OS user '" + name + "' to own the restored files",
+                    "pass --owner USER: the user the PostgreSQL server will run as");
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.RESOURCE, "cannot look up OS user '" + name + "': " + e.getMessage(), null, e);
+        }
+    }
+
+    private static GroupPrincipal primaryGroup(UserPrincipalLookupService lookup, String user) {
+        ExternalProcess.Result r = new ExternalProcess(java.util.List.of("id", "-gn", user), java.util.Map.of()).run();
+        if (!r.ok()) {
+            return null;
+        }
+        try {
+            return lookup.lookupPrincipalByGroupName(r.stdout().trim());
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The OS user name that will own the files (and should run the server). */
+    String userName() {
+        return userName;
+    }
+
+    boolean changes() {
+        return user != null;
+    }
+
+    void apply(Path p) throws IOException {
+        if (user == null) {
+            return;
+        }
+        PosixFileAttributeView v = Files.getFileAttributeView(p, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+        v.setOwner(user);
+        if (group != null) {
+            v.setGroup(group);
+        }
+    }
+}

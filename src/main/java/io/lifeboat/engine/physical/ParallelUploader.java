@@ -1,0 +1,146 @@
+package io.lifeboat.engine.physical;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.catalog.StoredObject;
+import io.lifeboat.engine.ObjectPipeline;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.function.Function;
+
+/**
+ * Compresses, checksums and stores in-memory pieces (tar chunks, WAL segments, small files) on a
+ * few worker threads while the producer keeps reading. At most {@code workers + 1} pieces are in
+ * flight: a producer faster than compression and upload waits, so memory stays bounded. The first
+ * failure stops everything and is rethrown to the producer at its next call.
+ */
+final class ParallelUploader implements AutoCloseable {
+    private final ObjectPipeline pipeline;
+    private final Function<String, String> keyOf;
+    private final ExecutorService pool;
+    private final Semaphore inFlight;
+    private final List<Future<StoredObject>> results = new ArrayList<>();
+    private volatile Throwable failure;
+
+    /**
+     * @param keyOf   storage key of a path relative to the backup
+     * @param workers compression/upload threads
+     */
+    ParallelUploader(ObjectPipeline pipeline, Function<String, String> keyOf, int workers) {
+        this.pipeline = pipeline;
+        this.keyOf = keyOf;
+        int n = Math.max(1, workers);
+        this.pool = Executors.newFixedThreadPool(n, r -> {
+            Thread t = new Thread(r, "lifeboat-upload");
+            t.setDaemon(true);
+            return t;
+        });
+        this.inFlight = new Semaphore(n + 1);
+    }
+
+    ObjectPipeline pipeline() {
+        return pipeline;
+    }
+
+    /**
+     * Queues {@code data[0..length)} to be stored as {@code rawPath} plus the codec suffixes. Blocks
+     * while too many pieces are in flight.
+     *
+     * @param release called when the data array is no longer needed (success or failure)
+     */
+    synchronized void submit(String rawPath, byte[] data, int length, Runnable release) {
+        check();
+        try {
+            inFlight.acquire();
+        } catch (InterruptedException e) {
+            release.run();
+            Thread.currentThread().interrupt();
+            throw new LifeboatException(ErrorKind.INTERRUPTED, "interrupted while storing " + rawPath);
+        }
+        String path = pipeline.storedName(rawPath);
+        try {
+            results.add(pool.submit(() -> {
+                try {
+                    if (failure != null) {
+                        throw new IllegalStateException("cancelled after an earlier failure");
+                    }
+                    return pipeline.store(keyOf.apply(path), path, new ByteArrayInputStream(data, 0, length), 0);
+                } catch (Throwable t) {
+                    if (failure == null) {
+                        failure = t;
+                    }
+                    throw t;
+                } finally {
+                    release.run();
+                    inFlight.release();
+                }
+            }));
+        } catch (RuntimeException e) {
+            inFlight.release();
+            release.run();
+            throw e;
+        }
+    }
+
+    /** Rethrows the first failure of a worker, if any. */
+    void check() {
+        Throwable t = failure;
+        if (t != null) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Waits for everything queued; the stored objects in the order they were submitted. */
+    List<StoredObject> finish() {
+        List<StoredObject> out = new ArrayList<>();
+        List<Future<StoredObject>> all;
+        synchronized (this) {
+            all = List.copyOf(results);
+        }
+        for (Future<StoredObject> f : all) {
+            try {
+                out.add(f.get());
+            } catch (ExecutionException e) {
+                throw rethrow(failure != null ? failure : e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LifeboatException(ErrorKind.INTERRUPTED, "interrupted while waiting for uploads");
+            }
+        }
+        return out;
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException re) {
+            return re;
+        }
+        if (t instanceof IOException io) {
+            return new UncheckedIOException(io);
+        }
+        if (t instanceof Error err) {
+            throw err;
+        }
+        return new LifeboatException(ErrorKind.GENERAL, String.valueOf(t), null, t);
+    }
+
+    /** Stops the workers; uploads still running are interrupted and their objects discarded. */
+    @Override
+    public void close() {
+        pool.shutdownNow();
+        try {
+            // Let aborted writers clean up before the caller deletes what was stored.
+            pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,405 @@
+package io.lifeboat.engine.physical;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.catalog.BackupId;
+import io.lifeboat.catalog.BackupManifest;
+import io.lifeboat.catalog.BackupType;
+import io.lifeboat.catalog.Catalog;
+import io.lifeboat.catalog.StoredObject;
+import io.lifeboat.config.ClusterConfig;
+import io.lifeboat.engine.ObjectPipeline;
+import io.lifeboat.engine.Progress;
+import io.lifeboat.engine.Spool;
+import io.lifeboat.postgres.BackupLabel;
+import io.lifeboat.postgres.Lsn;
+import io.lifeboat.postgres.PgBackupManifest;
+import io.lifeboat.postgres.PgConnectionSettings;
+import io.lifeboat.postgres.PgVersion;
+import io.lifeboat.postgres.ReplicationConnection;
+import io.lifeboat.postgres.TarStreamWatcher;
+import io.lifeboat.postgres.TimelineId;
+import io.lifeboat.postgres.WalSegmentName;
+import io.lifeboat.postgres.WalStreamer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A physical backup of the whole cluster over the replication protocol (BASE_BACKUP, as
+ * pg_basebackup does it, but spoken by Lifeboat itself): every tablespace arrives as a tar stream,
+ * is cut into chunks that are compressed and uploaded in parallel while the next chunk is read, and
+ * nothing is written to a local disk. PostgreSQL's own backup_manifest is stored too, so that
+ * pg_verifybackup can check a restored copy. With {@code includeWal}, a second replication
+ * connection streams the WAL the backup needs (pg_basebackup -X stream). The manifest is written
+ * last.
+ */
+public final class PhysicalBackup {
+    static final String BACKUP_MANIFEST = "backup_manifest";
+    private static final Pattern ARCHIVE = Pattern.compile("base\\.tar|(\\d+)\\.tar");
+    private static final long WAL_WAIT_MILLIS = 10 * 60 * 1000L;
+
+    private final ClusterConfig cluster;
+    private final Catalog catalog;
+    private final ObjectPipeline pipeline;
+    private final Progress progress;
+    private final Consumer<String> log;
+
+    public PhysicalBackup(ClusterConfig cluster, Catalog catalog, ObjectPipeline pipeline, Progress progress,
+                          Consumer<String> log) {
+        this.cluster = cluster;
+        this.catalog = catalog;
+        this.pipeline = pipeline;
+        this.progress = progress;
+        this.log = log;
+    }
+
+    public BackupManifest run(PhysicalBackupRequest req) {
+        Instant start = Instant.now();
+        PgConnectionSettings conn = cluster.postgres();
+        try (ReplicationConnection rc = ReplicationConnection.open(conn)) {
+            PgVersion server = rc.serverVersion();
+            if (server.major() < 15) {
+                throw new LifeboatException(ErrorKind.DATABASE, "physical backups need PostgreSQL 15 or newer; the server at "
+                        + conn.host() + ":" + conn.port() + " is " + server, "take logical backups of this server, or use "
+                        + "pg_basebackup for it until it is upgraded");
+            }
+            ReplicationConnection.SystemIdentity ident = rc.identifySystem();
+            long segmentSize = parseSize(rc.show("wal_segment_size"));
+            catalog.ensureClusterInfo(ident.systemIdentifier(), server.major());
+            BackupId id = catalog.newId(BackupType.PHYSICAL, start);
+            log.accept("backup " + id + ": streaming the whole cluster from " + conn.host() + ":" + conn.port()
+                    + " (PostgreSQL " + server + ", system " + ident.systemIdentifier() + ") over the replication protocol"
+                    + (req.includeWal() ? ", with its WAL" : "") + ", " + Math.max(1, req.jobs()) + " compression jobs");
+            boolean success = false;
+            Receiver r = new Receiver(id, req, conn, segmentSize);
+            try (ParallelUploader up = new ParallelUploader(pipeline, p -> catalog.layout().backupObject(id, p), req.jobs())) {
+                r.uploader = up;
+                rc.onNotice(r::notice);
+                rc.baseBackup(command(req, id), r);
+                r.endArchive();
+                progress.finish();
+                if (req.includeWal()) {
+                    log.accept("backup " + id + ": waiting for the WAL stream to reach " + r.stopLsn);
+                    r.wal.finishAt(r.stopLsn, WAL_WAIT_MILLIS);
+                    if (r.stopTimeline > 1) {
+                        storeHistory(rc, r);
+                    }
+                }
+                byte[] pgManifest = r.manifest.toByteArray();
+                if (pgManifest.length == 0) {
+                    throw new LifeboatException(ErrorKind.DATABASE, "the server sent no backup_manifest",
+                            "check that the server is PostgreSQL 15 or newer");
+                }
+                up.submit(BACKUP_MANIFEST, pgManifest, pgManifest.length, () -> { });
+                List<StoredObject> objects = up.finish();
+                BackupManifest m = manifest(id, start, server, ident, segmentSize, req, r, pgManifest, objects);
+                catalog.writeManifest(m);
+                success = true;
+                double secs = Math.max(0.001, Duration.between(start, m.stopTime()).toMillis() / 1000.0);
+                log.accept("backup " + id + " complete: " + objects.size() + " objects, " + Spool.human(m.rawBytes())
+                        + " read, " + Spool.human(m.storedBytes()) + " stored, in " + secs + " s ("
+                        + Spool.human((long) (m.rawBytes() / secs)) + "/s)");
+                return m;
+            } finally {
+                progress.finish();
+                r.close();
+                if (!success) {
+                    discard(id);
+                }
+            }
+        }
+    }
+
+    static String command(PhysicalBackupRequest req, BackupId id) {
+        List<String> opts = new ArrayList<>();
+        opts.add("LABEL 'lifeboat " + id + "'");
+        opts.add("PROGRESS");
+        opts.add("CHECKPOINT '" + (req.fastCheckpoint() ? "fast" : "spread") + "'");
+        // With the WAL streamed alongside there is nothing to wait for; without it, wait until the
+        // last segment is archived (if archiving is on), as the backup depends on the archive.
+        opts.add("WAIT " + (req.includeWal() ? "false" : "true"));
+        opts.add("MANIFEST 'yes'");
+        opts.add("MANIFEST_CHECKSUMS 'CRC32C'");
+        if (req.maxRateKiB() > 0) {
+            opts.add("MAX_RATE " + req.maxRateKiB());
+        }
+        return "BASE_BACKUP (" + String.join(", ", opts) + ")";
+    }
+
+    static long parseSize(String s) {
+        Matcher m = Pattern.compile("(\\d+)\\s*(B|kB|MB|GB|TB)?").matcher(s.trim());
+        if (!m.matches()) {
+            throw new LifeboatException(ErrorKind.DATABASE, "cannot read wal_segment_size '" + s + "'", null);
+        }
+        long v = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "B" : m.group(2);
+        return switch (unit) {
+            case "kB" -> v << 10;
+            case "MB" -> v << 20;
+            case "GB" -> v << 30;
+            case "TB" -> v << 40;
+            default -> v;
+        };
+    }
+
+    private void storeHistory(ReplicationConnection rc, Receiver r) {
+        var sets = rc.query("TIMELINE_HISTORY " + r.stopTimeline);
+        List<String> row = sets.get(0).rows().get(0);
+        byte[] content = row.get(1).getBytes(StandardCharsets.UTF_8);
+        String name = "pg_wal/" + row.get(0);
+        r.uploader.submit(name, content, content.length, () -> { });
+        r.walPaths.add(pipeline.storedName(name));
+    }
+
+    private BackupManifest manifest(BackupId id, Instant start, PgVersion server, ReplicationConnection.SystemIdentity ident,
+                                    long segmentSize, PhysicalBackupRequest req, Receiver r, byte[] pgManifestBytes,
+                                    List<StoredObject> objects) {
+        byte[] labelBytes = r.baseWatcher == null ? null : r.baseWatcher.captured("backup_label");
+        if (labelBytes == null) {
+            throw new LifeboatException(ErrorKind.DATABASE, "base.tar from the server held no backup_label",
+                    "this is not what PostgreSQL sends; report it with the server version");
+        }
+        BackupLabel label = BackupLabel.parse(new String(labelBytes, StandardCharsets.UTF_8));
+        if (!label.startLsn().equals(r.startLsn)) {
+            throw new LifeboatException(ErrorKind.DATABASE, "backup_label says the backup starts at " + label.startLsn()
+                    + " but the server said " + r.startLsn, "run the backup again");
+        }
+        PgBackupManifest pgm = PgBackupManifest.parse(pgManifestBytes);
+        if (pgm.systemIdentifier() != null && !pgm.systemIdentifier().equals(ident.systemIdentifier())) {
+            throw new LifeboatException(ErrorKind.DATABASE, "backup_manifest names system " + pgm.systemIdentifier()
+                    + " but the server identified as " + ident.systemIdentifier(), "run the backup again");
+        }
+        List<String> walSegments = new ArrayList<>(r.walPaths);
+        Collections.sort(walSegments);
+        if (req.includeWal()) {
+            checkWalComplete(r, segmentSize, walSegments);
+        }
+        List<BackupManifest.TarArchive> archives = new ArrayList<>();
+        Map<String, String> tablespaces = new LinkedHashMap<>();
+        for (ArchiveInfo a : r.archives) {
+            archives.add(new BackupManifest.TarArchive(a.name, a.oid, a.location, a.rawBytes,
+                    a.chunks.stream().map(pipeline::storedName).toList()));
+            if (a.oid != null) {
+                tablespaces.put(a.oid, a.location);
+            }
+        }
+        WalSegmentName stopSegment = new WalSegmentName(TimelineId.of(r.stopTimeline),
+                Long.divideUnsigned(r.stopLsn.value() - 1, segmentSize), segmentSize);
+        BackupManifest.PhysicalDetails details = new BackupManifest.PhysicalDetails(r.startLsn.toString(),
+                r.stopLsn.toString(), (int) r.startTimeline, label.startWalFile(), stopSegment.toString(), label.text(),
+                req.includeWal(), tablespaces, label.checkpointLsn().toString(), (int) r.stopTimeline, segmentSize,
+                archives, walSegments, pipeline.storedName(BACKUP_MANIFEST), pgm.version());
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("server", cluster.postgres().host() + ":" + cluster.postgres().port());
+        extra.put("backupHost", hostName());
+        extra.put("method", "BASE_BACKUP over the replication protocol (native), tar chunks of "
+                + Spool.human(req.chunkBytes()));
+        extra.put("checkpoint", req.fastCheckpoint() ? "fast" : "spread");
+        extra.put("pgManifestFiles", Integer.toString(pgm.fileCount()));
+        if (req.maxRateKiB() > 0) {
+            extra.put("maxRateKiBps", Integer.toString(req.maxRateKiB()));
+        }
+        return new BackupManifest(BackupManifest.FORMAT_VERSION, id, BackupType.PHYSICAL, cluster.name(), start,
+                Instant.now(), server.number(), ident.systemIdentifier(), pipeline.compression().id(),
+                pipeline.encryption().scheme(), List.copyOf(objects), null, details, extra);
+    }
+
+    private void checkWalComplete(Receiver r, long segmentSize, List<String> walSegments) {
+        long first = r.startLsn.segmentNumber(segmentSize);
+        long last = Long.divideUnsigned(r.stopLsn.value() - 1, segmentSize);
+        for (long s = first; s <= last; s++) {
+            String name = pipeline.storedName("pg_wal/" + new WalSegmentName(TimelineId.of(r.startTimeline), s, segmentSize));
+            String onStop = pipeline.storedName("pg_wal/" + new WalSegmentName(TimelineId.of(r.stopTimeline), s, segmentSize));
+            if (!walSegments.contains(name) && !walSegments.contains(onStop)) {
+                throw new LifeboatException(ErrorKind.DATABASE, "the WAL stream did not deliver segment " + name
+                        + " (needed from " + r.startLsn + " to " + r.stopLsn + ")", "run the backup again");
+            }
+        }
+    }
+
+    /** Best effort: a failed backup should not litter the repository (a killed one is listed as unfinished). */
+    private void discard(BackupId id) {
+        try {
+            int n = catalog.delete(id);
+            log.accept("backup " + id + " failed; removed the " + n + " objects stored so far");
+        } catch (RuntimeException ignored) {
+            // nothing stored yet, or the repository is what failed: `list` shows it as unfinished
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static final class ArchiveInfo {
+        final String name;
+        final String oid;
+        final String location;
+        List<String> chunks = List.of();
+        long rawBytes;
+
+        ArchiveInfo(String name, String oid, String location) {
+            this.name = name;
+            this.oid = oid;
+            this.location = location;
+        }
+    }
+
+    /** Receives BASE_BACKUP's stream and turns it into chunks, WAL segments and facts for the manifest. */
+    private final class Receiver implements ReplicationConnection.BaseBackupReceiver {
+        final BackupId id;
+        final PhysicalBackupRequest req;
+        final PgConnectionSettings conn;
+        final long segmentSize;
+        final ChunkedArchive.BufferPool pool;
+        final List<ArchiveInfo> archives = new ArrayList<>();
+        final List<String> walPaths = Collections.synchronizedList(new ArrayList<>());
+        final ByteArrayOutputStream manifest = new ByteArrayOutputStream();
+        ParallelUploader uploader;
+        ChunkedArchive current;
+        ArchiveInfo currentInfo;
+        TarStreamWatcher watcher;
+        TarStreamWatcher baseWatcher;
+        WalStreamer wal;
+        Lsn startLsn;
+        long startTimeline;
+        Lsn stopLsn;
+        long stopTimeline;
+        boolean warnedArchiving;
+
+        Receiver(BackupId id, PhysicalBackupRequest req, PgConnectionSettings conn, long segmentSize) {
+            this.id = id;
+            this.req = req;
+            this.conn = conn;
+            this.segmentSize = segmentSize;
+            this.pool = new ChunkedArchive.BufferPool(req.chunkBytes(), Math.max(1, req.jobs()) + 2);
+        }
+
+        @Override
+        public void started(Lsn lsn, long timeline, List<ReplicationConnection.TablespaceInfo> spaces) {
+            startLsn = lsn;
+            startTimeline = timeline;
+            long total = spaces.stream().mapToLong(t -> Math.max(0, t.size())).sum();
+            log.accept("backup " + id + ": checkpoint done, WAL from " + lsn + " on timeline " + timeline + "; "
+                    + spaces.size() + " tablespace" + (spaces.size() == 1 ? "" : "s") + ", about " + Spool.human(total));
+            progress.start("backup " + id, total);
+            if (req.includeWal()) {
+                wal = new WalStreamer(conn, TimelineId.of(timeline), segmentSize, lsn, (name, data, valid) -> {
+                    String path = "pg_wal/" + name;
+                    uploader.submit(path, data, data.length, () -> { });
+                    walPaths.add(pipeline.storedName(path));
+                }, log);
+                wal.start();
+            }
+        }
+
+        @Override
+        public void archive(String name, String location) throws IOException {
+            endArchive();
+            Matcher m = ARCHIVE.matcher(name);
+            if (!m.matches()) {
+                throw new LifeboatException(ErrorKind.DATABASE, "the server sent an archive named '" + name
+                        + "', not base.tar or OID.tar", "report this together with the PostgreSQL version");
+            }
+            currentInfo = new ArchiveInfo(name, m.group(1), m.group(1) == null ? null : location);
+            watcher = new TarStreamWatcher(m.group(1) == null ? Set.of("backup_label") : Set.of());
+            if (m.group(1) == null) {
+                baseWatcher = watcher;
+            }
+            TarStreamWatcher w = watcher;
+            current = new ChunkedArchive(name, uploader, pool, w::feed);
+        }
+
+        @Override
+        public void archiveData(ReplicationConnection.DataSource in, int length) throws IOException {
+            if (current == null) {
+                throw new LifeboatException(ErrorKind.DATABASE, "the server sent archive data before naming an archive",
+                        "report this together with the PostgreSQL version");
+            }
+            current.write(in, length);
+            progress.advance(length);
+            if (wal != null) {
+                wal.rethrow();
+            }
+        }
+
+        @Override
+        public void progress(long bytesDone) {
+            // we count the bytes ourselves as they arrive
+        }
+
+        @Override
+        public void manifestData(byte[] data) {
+            endArchive();
+            manifest.writeBytes(data);
+        }
+
+        @Override
+        public void finished(Lsn lsn, long timeline) {
+            stopLsn = lsn;
+            stopTimeline = timeline;
+        }
+
+        void endArchive() {
+            if (current == null) {
+                return;
+            }
+            if (!watcher.terminated()) {
+                // Servers before 15 left the end-of-archive marker to the client; add it so the stored tar is whole.
+                try {
+                    current.write(new byte[1024], 0, 1024);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            currentInfo.chunks = current.close();
+            currentInfo.rawBytes = current.rawBytes();
+            archives.add(currentInfo);
+            current = null;
+            currentInfo = null;
+        }
+
+        void notice(String text) {
+            String lower = text.toLowerCase(Locale.ROOT);
+            if (lower.contains("wal archiving is not enabled")) {
+                if (!req.includeWal() && !warnedArchiving) {
+                    warnedArchiving = true;
+                    log.accept("warning: WAL archiving is not enabled on the server, and this backup does not include its "
+                            + "WAL: it can only be restored if the WAL from its start to its end is archived some other "
+                            + "way. Use --include-wal for a self-contained backup, or set up archiving (lifeboat wal-push).");
+                }
+                return;
+            }
+            log.accept("server: " + text);
+        }
+
+        void close() {
+            if (current != null) {
+                current.discard();
+            }
+            if (wal != null) {
+                wal.close();
+            }
+        }
+    }
+}

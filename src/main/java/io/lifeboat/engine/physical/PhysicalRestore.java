@@ -1,0 +1,421 @@
+package io.lifeboat.engine.physical;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.catalog.BackupEntry;
+import io.lifeboat.catalog.BackupManifest;
+import io.lifeboat.catalog.BackupType;
+import io.lifeboat.catalog.Catalog;
+import io.lifeboat.catalog.StoredObject;
+import io.lifeboat.config.ClusterConfig;
+import io.lifeboat.engine.ObjectPipeline;
+import io.lifeboat.engine.Parallel;
+import io.lifeboat.engine.Progress;
+import io.lifeboat.engine.Spool;
+import io.lifeboat.postgres.ExternalProcess;
+import io.lifeboat.postgres.PgBinaries;
+import io.lifeboat.postgres.PgVersion;
+import io.lifeboat.postgres.RecoverySettings;
+import io.lifeboat.postgres.ScratchCluster;
+import io.lifeboat.postgres.ServerControl;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+/**
+ * Restores a physical backup into an empty data directory: the chunks of every archive are
+ * downloaded in parallel, each verified (size and SHA-256) before its bytes reach the tar
+ * extractor; tablespaces go to their original or mapped directories; the files get the right
+ * owner and permissions; the WAL stored with the backup goes to pg_wal; recovery settings are
+ * written; pg_verifybackup checks the result against PostgreSQL's own backup_manifest; and on
+ * request the server is started. If anything fails, everything written is removed again.
+ */
+public final class PhysicalRestore {
+    private final ClusterConfig cluster;
+    private final Catalog catalog;
+    private final ObjectPipeline pipeline;
+    private final Progress progress;
+    private final Consumer<String> log;
+
+    public PhysicalRestore(ClusterConfig cluster, Catalog catalog, ObjectPipeline pipeline, Progress progress,
+                           Consumer<String> log) {
+        this.cluster = cluster;
+        this.catalog = catalog;
+        this.pipeline = pipeline;
+        this.progress = progress;
+        this.log = log;
+    }
+
+    /**
+     * @param verification "passed", or why pg_verifybackup did not run
+     * @param recovery     the recovery settings written, or null (the server replays its pg_wal and starts)
+     * @param started      the started server, or null without --start
+     */
+    public record Result(BackupManifest backup, Path dataDirectory, Map<String, Path> tablespaces, long files,
+                         long bytes, String verification, RecoverySettings recovery, ServerControl.Started started,
+                         Duration duration) {
+    }
+
+    public Result run(PhysicalRestoreRequest req) {
+        Instant start = Instant.now();
+        BackupManifest m = req.backup() != null ? catalog.manifest(req.backup()) : newestPhysical();
+        if (m.type() != BackupType.PHYSICAL) {
+            throw new LifeboatException(ErrorKind.USAGE, "backup " + m.id() + " is a " + m.type().id() + " backup",
+                    "restore it with --type logical, or pick a physical backup (`lifeboat list`)");
+        }
+        BackupManifest.PhysicalDetails d = m.physical();
+        if (d == null || d.archives() == null || d.archives().isEmpty()) {
+            throw new LifeboatException(ErrorKind.CORRUPT, "the manifest of backup " + m.id() + " lists no tar archives",
+                    "the manifest is damaged or was written by an incompatible version; restore another backup");
+        }
+        int major = new PgVersion(m.pgVersionNum()).major();
+        Path dataDir = req.dataDirectory().toAbsolutePath().normalize();
+        Map<String, String> spaces = d.tablespaces() == null ? Map.of() : d.tablespaces();
+        Map<String, Path> spaceTargets = TablespaceMapping.targets(spaces, req.tablespaceMap());
+        List<Path> targets = new ArrayList<>();
+        targets.add(dataDir);
+        spaceTargets.values().forEach(p -> targets.add(p.toAbsolutePath().normalize()));
+        checkTargets(targets);
+        Path serverBin = req.start() ? serverBinaries(major) : null;
+        Ownership owner = Ownership.choose(req.owner(), dataDir);
+        Map<String, StoredObject> byPath = new LinkedHashMap<>();
+        m.objects().forEach(o -> byPath.put(o.path(), o));
+        List<StoredObject> walObjects = d.walSegments() == null ? List.of()
+                : d.walSegments().stream().map(p -> object(m, byPath, p)).toList();
+        StoredObject pgManifest = d.pgManifest() == null ? null : object(m, byPath, d.pgManifest());
+        if (req.checkSpace()) {
+            Map<Path, Long> needs = new LinkedHashMap<>();
+            for (BackupManifest.TarArchive a : d.archives()) {
+                Path where = a.tablespaceOid() == null ? dataDir : spaceTargets.get(a.tablespaceOid());
+                needs.merge(where, a.rawBytes(), Long::sum);
+            }
+            needs.merge(dataDir, walObjects.stream().mapToLong(StoredObject::rawSize).sum(), Long::sum);
+            DiskSpace.check(needs, DiskSpace.REAL);
+        }
+        long total = d.archives().stream().mapToLong(BackupManifest.TarArchive::rawBytes).sum()
+                + walObjects.stream().mapToLong(StoredObject::rawSize).sum();
+        log.accept("restore " + m.id() + " (PostgreSQL " + new PgVersion(m.pgVersionNum()) + ", " + Spool.human(total)
+                + ") into " + dataDir + (spaceTargets.isEmpty() ? "" : ", tablespaces " + spaceTargets)
+                + (owner.changes() ? ", owned by " + owner.userName() : ""));
+
+        List<Path> created = new ArrayList<>();
+        boolean success = false;
+        ExecutorService fetchPool = Executors.newFixedThreadPool(Math.max(1, req.jobs()), r -> {
+            Thread t = new Thread(r, "lifeboat-download");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            for (Path t : targets) {
+                prepare(t, owner, created);
+            }
+            progress.start("restore " + m.id(), total);
+            long[] counts = new long[2];
+            List<Parallel.Task<Void>> tasks = new ArrayList<>();
+            for (BackupManifest.TarArchive a : d.archives()) {
+                Path root = a.tablespaceOid() == null ? dataDir : spaceTargets.get(a.tablespaceOid());
+                Map<String, Path> links = new LinkedHashMap<>();
+                if (a.tablespaceOid() == null) {
+                    spaceTargets.forEach((oid, p) -> links.put("pg_tblspc/" + oid, p));
+                }
+                List<StoredObject> chunks = a.chunks().stream().map(p -> object(m, byPath, p)).toList();
+                tasks.add(() -> {
+                    TarExtractor x = new TarExtractor(root, owner, links, progress::advance);
+                    try (ChunkStream in = new ChunkStream(chunks, o -> fetchChunk(m, o), fetchPool, req.jobs())) {
+                        x.extract(in, "archive " + a.name() + " of backup " + m.id());
+                    }
+                    if (!x.skipped().isEmpty()) {
+                        log.accept("warning: skipped special files in " + a.name() + ": " + x.skipped());
+                    }
+                    synchronized (counts) {
+                        counts[0] += x.files();
+                        counts[1] += x.bytes();
+                    }
+                    return null;
+                });
+            }
+            Parallel.run(tasks.size(), tasks);
+            writeWal(m, walObjects, dataDir, owner);
+            if (pgManifest != null) {
+                writeFile(dataDir.resolve("backup_manifest"), fetchChunk(m, pgManifest), owner);
+            }
+            Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
+            progress.finish();
+            log.accept("restore " + m.id() + ": " + counts[0] + " files, " + Spool.human(counts[1]) + " written and verified"
+                    + (walObjects.isEmpty() ? "" : ", " + walObjects.size() + " WAL files in pg_wal"));
+
+            String verification = req.verify() ? verify(m, dataDir, d.walIncluded()) : "skipped (--no-verify)";
+            RecoverySettings recovery = recoverySettings(req, d);
+            if (recovery != null) {
+                recovery.writeTo(dataDir);
+                owner.apply(dataDir.resolve("recovery.signal"));
+                owner.apply(dataDir.resolve("postgresql.auto.conf"));
+                log.accept("recovery settings written: " + recovery.settings().keySet() + " + recovery.signal");
+            }
+            success = true;
+            ServerControl.Started started = null;
+            if (req.start()) {
+                log.accept("starting the restored server (pg_ctl from " + serverBin + ", as " + owner.userName() + ")");
+                started = new ServerControl(serverBin, dataDir, owner.userName()).start(req.port(), req.startTimeout(), log);
+                log.accept("server started on port " + started.port() + ": " + started.state() + ", timeline "
+                        + started.timeline() + (started.redoDoneAt() != null ? ", recovery ended at " + started.redoDoneAt()
+                        : started.consistentAt() != null ? ", consistent at " + started.consistentAt() : "")
+                        + (started.paused() ? " (paused at the recovery target)" : ""));
+            }
+            return new Result(m, dataDir, spaceTargets, counts[0], counts[1], verification, recovery, started,
+                    Duration.between(start, Instant.now()));
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains("No space left")) {
+                throw new LifeboatException(ErrorKind.RESOURCE, "the disk filled up during the restore of " + m.id() + ": "
+                        + e.getMessage(), "free space or restore elsewhere; what was restored has been removed", e);
+            }
+            throw new UncheckedIOException(e);
+        } finally {
+            progress.finish();
+            fetchPool.shutdownNow();
+            if (!success) {
+                cleanUp(targets, created);
+            }
+        }
+    }
+
+    /** The default recovery: none with WAL included, else archive recovery through wal-fetch. */
+    private RecoverySettings recoverySettings(PhysicalRestoreRequest req, BackupManifest.PhysicalDetails d) {
+        if (req.recovery() != null) {
+            return req.recovery();
+        }
+        if (d.walIncluded()) {
+            return null;
+        }
+        String cmd = req.restoreCommand() != null ? req.restoreCommand()
+                : "lifeboat wal-fetch --cluster " + cluster.name() + " %f %p";
+        return RecoverySettings.archiveRecovery(cmd);
+    }
+
+    private BackupManifest newestPhysical() {
+        List<BackupEntry> all = catalog.list();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            BackupEntry e = all.get(i);
+            if (e.complete() && e.manifest().type() == BackupType.PHYSICAL) {
+                return e.manifest();
+            }
+        }
+        throw new LifeboatException(ErrorKind.NOT_FOUND, "no complete physical backup of cluster '" + cluster.name()
+                + "' in " + catalog.storage().describe(), "take one with `lifeboat backup --type physical`");
+    }
+
+    private static StoredObject object(BackupManifest m, Map<String, StoredObject> byPath, String path) {
+        StoredObject o = byPath.get(path);
+        if (o == null) {
+            throw new LifeboatException(ErrorKind.CORRUPT, "the manifest of backup " + m.id() + " refers to " + path
+                    + " but does not list it", "the manifest is damaged; restore another backup");
+        }
+        return o;
+    }
+
+    private static void checkTargets(List<Path> targets) {
+        for (int i = 0; i < targets.size(); i++) {
+            for (int j = i + 1; j < targets.size(); j++) {
+                if (targets.get(i).equals(targets.get(j))) {
+                    throw new LifeboatException(ErrorKind.USAGE, "two parts of the backup would go to " + targets.get(i),
+                            "give each tablespace its own directory with --tablespace-map OID=DIR");
+                }
+            }
+        }
+        for (Path t : targets) {
+            if (Files.exists(t, LinkOption.NOFOLLOW_LINKS)) {
+                if (!Files.isDirectory(t)) {
+                    throw new LifeboatException(ErrorKind.CONFLICT, t + " exists and is not a directory",
+                            "restore into an empty or new directory");
+                }
+                if (!isEmpty(t)) {
+                    throw new LifeboatException(ErrorKind.CONFLICT, "the target directory " + t + " is not empty",
+                            "a physical restore needs an empty or new directory (stop the server and move the old data "
+                                    + "away first); tablespaces can be sent elsewhere with --tablespace-map OID=DIR");
+                }
+            }
+        }
+    }
+
+    private static boolean isEmpty(Path dir) {
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+            return !s.iterator().hasNext();
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.RESOURCE, "cannot read " + dir + ": " + e.getMessage(),
+                    "check its permissions", e);
+        }
+    }
+
+    private static void prepare(Path dir, Ownership owner, List<Path> created) throws IOException {
+        if (!Files.exists(dir)) {
+            Path p = dir;
+            List<Path> missing = new ArrayList<>();
+            while (p != null && !Files.exists(p)) {
+                missing.add(0, p);
+                p = p.getParent();
+            }
+            for (Path q : missing) {
+                Files.createDirectory(q, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                created.add(q);
+            }
+            // Only the target itself is the server's; parents we had to create stay ours but passable.
+            for (Path q : missing.subList(0, missing.size() - 1)) {
+                Files.setPosixFilePermissions(q, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        owner.apply(dir);
+    }
+
+    /** Removes what the restore wrote: the targets were empty or absent when it began. */
+    private void cleanUp(List<Path> targets, List<Path> created) {
+        for (Path t : targets) {
+            if (!Files.isDirectory(t, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(t)) {
+                for (Path child : s) {
+                    ScratchCluster.deleteTree(child);
+                }
+            } catch (IOException ignored) {
+                // best effort
+            }
+        }
+        for (int i = created.size() - 1; i >= 0; i--) {
+            try {
+                Files.deleteIfExists(created.get(i));
+            } catch (IOException ignored) {
+                // not empty (someone else's files): leave it
+            }
+        }
+        log.accept("restore failed: removed what it had written to " + targets);
+    }
+
+    private byte[] fetchChunk(BackupManifest m, StoredObject o) throws IOException {
+        String key = catalog.layout().backupObject(m.id(), o.path());
+        if (o.rawSize() > Integer.MAX_VALUE - 16) {
+            throw new LifeboatException(ErrorKind.CORRUPT, "object " + key + " claims " + o.rawSize() + " bytes",
+                    "the manifest is damaged; restore another backup");
+        }
+        byte[] out = new byte[(int) o.rawSize()];
+        int[] pos = {0};
+        pipeline.fetch(key, o, new OutputStream() {
+            @Override
+            public void write(int b) {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                if (pos[0] + len > out.length) {
+                    throw new LifeboatException(ErrorKind.CORRUPT, "object " + key + " in " + catalog.storage().describe()
+                            + " decodes to more than the " + out.length + " bytes its manifest entry says",
+                            "the stored copy is damaged; restore from another backup or repository");
+                }
+                System.arraycopy(b, off, out, pos[0], len);
+                pos[0] += len;
+            }
+        });
+        if (pos[0] != out.length) {
+            throw new LifeboatException(ErrorKind.CORRUPT, "object " + key + " in " + catalog.storage().describe()
+                    + " decodes to " + pos[0] + " bytes, its manifest entry says " + out.length,
+                    "the stored copy is damaged; restore from another backup or repository");
+        }
+        return out;
+    }
+
+    private void writeWal(BackupManifest m, List<StoredObject> wal, Path dataDir, Ownership owner) throws IOException {
+        if (wal.isEmpty()) {
+            return;
+        }
+        Path pgWal = dataDir.resolve("pg_wal");
+        Path status = pgWal.resolve("archive_status");
+        for (Path p : List.of(pgWal, status)) {
+            if (!Files.isDirectory(p)) {
+                Files.createDirectories(p);
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+                owner.apply(p);
+            }
+        }
+        List<Parallel.Task<Void>> tasks = new ArrayList<>();
+        for (StoredObject o : wal) {
+            String raw = ObjectPipeline.rawName(o);
+            if (!raw.startsWith("pg_wal/") || raw.substring(7).contains("/")) {
+                throw new LifeboatException(ErrorKind.CORRUPT, "backup " + m.id() + " lists a WAL object " + o.path()
+                        + " outside pg_wal", "the manifest is damaged; restore another backup");
+            }
+            String name = raw.substring(7);
+            tasks.add(() -> {
+                byte[] data = fetchChunk(m, o);
+                writeFile(pgWal.resolve(name), data, owner);
+                // Already archived (it came from the backup): a restored server with archiving on must not push it again.
+                writeFile(status.resolve(name + ".done"), new byte[0], owner);
+                progress.advance(data.length);
+                return null;
+            });
+        }
+        Parallel.run(2, tasks);
+    }
+
+    private static void writeFile(Path p, byte[] data, Ownership owner) throws IOException {
+        Files.write(p, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+        owner.apply(p);
+    }
+
+    /** Runs pg_verifybackup of the backup's major version (or newer) against the restored directory. */
+    private String verify(BackupManifest m, Path dataDir, boolean walIncluded) {
+        int major = new PgVersion(m.pgVersionNum()).major();
+        PgBinaries.Tool tool;
+        try {
+            tool = new PgBinaries(cluster.binDir()).forMajor("pg_verifybackup", major, "to verify the restored copy");
+        } catch (LifeboatException e) {
+            String why = "skipped: no pg_verifybackup " + major + " or newer installed";
+            log.accept("warning: " + why + " (the restore's own SHA-256 checks passed)");
+            return why;
+        }
+        List<String> cmd = new ArrayList<>(List.of(tool.path().toString()));
+        if (!walIncluded) {
+            cmd.add("--no-parse-wal");
+        }
+        cmd.add(dataDir.toString());
+        ExternalProcess.Result r = new ExternalProcess(cmd, Map.of("LC_ALL", "C")).run();
+        if (!r.ok()) {
+            throw new LifeboatException(ErrorKind.CORRUPT, "pg_verifybackup " + tool.version() + " found problems in the "
+                    + "restored copy of " + m.id() + ": " + ExternalProcess.lastLines(r.stdout() + r.stderr(), 6),
+                    "the restored files do not match PostgreSQL's backup_manifest; restore another backup and report this");
+        }
+        log.accept("pg_verifybackup " + tool.version() + ": " + r.stdout().strip());
+        return "passed (pg_verifybackup " + tool.version() + ")";
+    }
+
+    /** The bin directory with pg_ctl of exactly this major version (a server only runs its own data). */
+    private Path serverBinaries(int major) {
+        PgBinaries bins = new PgBinaries(cluster.binDir());
+        Optional<PgBinaries.Tool> ctl = bins.all("pg_ctl").stream().filter(t -> t.version().major() == major).findFirst();
+        if (ctl.isEmpty()) {
+            throw new LifeboatException(ErrorKind.TOOL, "the backup is of PostgreSQL " + major + ", and no PostgreSQL "
+                    + major + " server (pg_ctl) is installed to start it",
+                    "install it (Debian: apt-get install postgresql-" + major + "), pass --bin-dir DIR, or restore "
+                            + "without --start");
+        }
+        return ctl.get().path().getParent();
+    }
+}

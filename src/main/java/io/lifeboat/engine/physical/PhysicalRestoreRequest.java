@@ -1,0 +1,58 @@
+package io.lifeboat.engine.physical;
+
+import io.lifeboat.catalog.BackupId;
+import io.lifeboat.postgres.RecoverySettings;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What to restore, and where.
+ *
+ * @param backup         the backup, or null for the newest complete physical backup
+ * @param dataDirectory  the new data directory: absent or empty
+ * @param tablespaceMap  where tablespaces go instead of their original locations (which must then be absent or empty)
+ * @param recovery       recovery settings to write (PITR targets, restore_command); null for the default: none
+ *                       for a backup with its WAL (the server replays pg_wal and starts), else archive recovery
+ *                       with {@code restoreCommand}
+ * @param restoreCommand the restore_command for the default recovery of a backup without WAL, e.g.
+ *                       "/usr/bin/lifeboat wal-fetch --cluster main %f %p"
+ * @param owner          OS user to own the files when running as root; null picks one (see Ownership)
+ * @param verify         run pg_verifybackup on the result when a matching one is installed
+ * @param start          start the server afterwards and wait until recovery is over
+ * @param port           port for the started server (pg_ctl -o "-p N"); null keeps the configured one
+ * @param startTimeout   how long to wait for the server to finish recovery
+ * @param jobs           parallel downloads
+ * @param checkSpace     refuse to start when a target filesystem is too small
+ */
+public record PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<TablespaceMapping> tablespaceMap,
+                                     RecoverySettings recovery, String restoreCommand, String owner, boolean verify,
+                                     boolean start, Integer port, Duration startTimeout, int jobs, boolean checkSpace) {
+
+    /** A restore into {@code dataDirectory} with defaults: verify, no start. */
+    public static PhysicalRestoreRequest into(Path dataDirectory, int jobs) {
+        return new PhysicalRestoreRequest(null, dataDirectory, List.of(), null, null, null, true, false, null,
+                Duration.ofHours(1), jobs, true);
+    }
+
+    public PhysicalRestoreRequest withBackup(BackupId id) {
+        return new PhysicalRestoreRequest(id, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, start,
+                port, startTimeout, jobs, checkSpace);
+    }
+
+    public PhysicalRestoreRequest withRecovery(RecoverySettings r) {
+        return new PhysicalRestoreRequest(backup, dataDirectory, tablespaceMap, r, restoreCommand, owner, verify, start,
+                port, startTimeout, jobs, checkSpace);
+    }
+
+    public PhysicalRestoreRequest withStart(boolean s, Integer p) {
+        return new PhysicalRestoreRequest(backup, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, s,
+                p, startTimeout, jobs, checkSpace);
+    }
+
+    public PhysicalRestoreRequest withTablespaceMap(List<TablespaceMapping> map) {
+        return new PhysicalRestoreRequest(backup, dataDirectory, map, recovery, restoreCommand, owner, verify, start, port,
+                startTimeout, jobs, checkSpace);
+    }
+}
