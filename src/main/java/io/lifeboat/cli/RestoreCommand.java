@@ -12,6 +12,8 @@ import io.lifeboat.engine.logical.LogicalRestoreRequest;
 import io.lifeboat.engine.physical.PhysicalRestore;
 import io.lifeboat.engine.physical.PhysicalRestoreRequest;
 import io.lifeboat.engine.physical.TablespaceMapping;
+import io.lifeboat.postgres.RecoverySettings;
+import io.lifeboat.postgres.RecoveryTarget;
 import io.lifeboat.postgres.ServerControl;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -59,6 +61,30 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--no-owner", description = "Do not restore ownership and privileges.")
     boolean noOwner;
 
+    @Option(names = "--target-time", paramLabel = "TIME", description = "Physical: recover to this moment (with a time "
+            + "zone, e.g. 2026-11-24T22:05:12Z).")
+    String targetTime;
+
+    @Option(names = "--target-lsn", paramLabel = "LSN", description = "Physical: recover to this WAL location.")
+    String targetLsn;
+
+    @Option(names = "--target-xid", paramLabel = "XID", description = "Physical: recover to this transaction.")
+    String targetXid;
+
+    @Option(names = "--target-name", paramLabel = "NAME", description = "Physical: recover to this restore point "
+            + "(pg_create_restore_point).")
+    String targetName;
+
+    @Option(names = "--target", paramLabel = "immediate", description = "Physical: stop as soon as the backup is consistent.")
+    String targetImmediate;
+
+    @Option(names = "--target-action", paramLabel = "ACTION", description = "Physical: promote (default), pause or shutdown "
+            + "at the target.")
+    String targetAction;
+
+    @Option(names = "--target-timeline", paramLabel = "TLI", description = "Physical: latest (default), current or a number.")
+    String targetTimeline;
+
     @Option(names = "--skip-space-check", description = "Start even if the spool (logical) or target (physical) "
             + "filesystem looks too small.")
     boolean skipSpaceCheck;
@@ -102,6 +128,12 @@ final class RestoreCommand implements Callable<Integer> {
                     + t.id(), "leave out --type; the backup id says what it is");
         }
         ClusterConfig cfg = cluster.load();
+        boolean pitr = targetTime != null || targetLsn != null || targetXid != null || targetName != null
+                || targetImmediate != null || targetAction != null || targetTimeline != null;
+        if (pitr && t != BackupType.PHYSICAL) {
+            throw new LifeboatException(ErrorKind.USAGE, "recovery targets apply to physical restores",
+                    "add --type physical (and --data-directory)");
+        }
         if (t == BackupType.PHYSICAL) {
             return physical(out, cfg, id);
         }
@@ -121,7 +153,8 @@ final class RestoreCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int physical(Output out, ClusterConfig cfg, BackupId id) {
+    private int physical(Output out, ClusterConfig cfg, BackupId chosen) {
+        BackupId id = chosen;
         Path dir = dataDirectory != null ? dataDirectory : cfg.dataDirectory();
         if (dir == null) {
             throw new LifeboatException(ErrorKind.USAGE, "a physical restore needs a target directory",
@@ -131,9 +164,28 @@ final class RestoreCommand implements Callable<Integer> {
             throw new LifeboatException(ErrorKind.USAGE, "--port only applies with --start", "add --start or leave out --port");
         }
         List<TablespaceMapping> mappings = tablespaceMap.stream().map(TablespaceMapping::parse).toList();
-        PhysicalRestoreRequest req = new PhysicalRestoreRequest(id, dir, mappings, null, walFetchCommand(cfg), owner,
-                !noVerify, start, port, Duration.ofSeconds(Math.max(1, startTimeout)), cfg.jobs(), !skipSpaceCheck);
+        RecoveryTarget target = recoveryTarget();
+        String action = RecoveryTarget.action(targetAction);
+        if (target != null && action == null) {
+            // PostgreSQL would pause at the target; a restore is meant to give back a usable database.
+            action = "promote";
+        }
+        String timeline = RecoveryTarget.timeline(targetTimeline);
+        if (target == null && targetAction != null) {
+            throw new LifeboatException(ErrorKind.USAGE, "--target-action needs a recovery target",
+                    "add --target-time, --target-lsn, --target-xid, --target-name or --target immediate");
+        }
+        String fetch = walFetchCommand(cfg);
+        RecoverySettings recovery = target == null && timeline == null ? null
+                : new RecoverySettings(fetch, target == null ? Map.of() : target.setting(), action, timeline);
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
+            if (id == null && target != null) {
+                id = BackupChoice.forTarget(repo.catalog(), target).id();
+                out.info("recovering to " + target.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + target.value()
+                        + " from backup " + id);
+            }
+            PhysicalRestoreRequest req = new PhysicalRestoreRequest(id, dir, mappings, recovery, fetch, owner,
+                    !noVerify, start, port, Duration.ofSeconds(Math.max(1, startTimeout)), cfg.jobs(), !skipSpaceCheck);
             PhysicalRestore.Result r = new PhysicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info)
                     .run(req);
             out.text("restored " + r.backup().id() + " into " + r.dataDirectory()
@@ -166,6 +218,31 @@ final class RestoreCommand implements Callable<Integer> {
             out.result(j);
         }
         return 0;
+    }
+
+    private RecoveryTarget recoveryTarget() {
+        List<RecoveryTarget> targets = new ArrayList<>();
+        if (targetTime != null) {
+            targets.add(RecoveryTarget.time(targetTime));
+        }
+        if (targetLsn != null) {
+            targets.add(RecoveryTarget.lsn(targetLsn));
+        }
+        if (targetXid != null) {
+            targets.add(RecoveryTarget.xid(targetXid));
+        }
+        if (targetName != null) {
+            targets.add(RecoveryTarget.name(targetName));
+        }
+        if (targetImmediate != null) {
+            targets.add(RecoveryTarget.immediate(targetImmediate));
+        }
+        if (targets.size() > 1) {
+            throw new LifeboatException(ErrorKind.USAGE, "give one recovery target, not " + targets.size(),
+                    "PostgreSQL stops at one target: choose --target-time, --target-lsn, --target-xid, --target-name or "
+                            + "--target immediate");
+        }
+        return targets.isEmpty() ? null : targets.get(0);
     }
 
     /**
