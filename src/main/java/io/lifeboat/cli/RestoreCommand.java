@@ -134,7 +134,7 @@ final class RestoreCommand implements Callable<Integer> {
         PhysicalRestoreRequest req = new PhysicalRestoreRequest(id, dir, mappings, null, walFetchCommand(cfg), owner,
                 !noVerify, start, port, Duration.ofSeconds(Math.max(1, startTimeout)), cfg.jobs(), !skipSpaceCheck);
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
-            PhysicalRestore.Result r = new PhysicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info)
+            PhysicalRestore.Result r = new PhysicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log)
                     .run(req);
             out.text("restored " + r.backup().id() + " into " + r.dataDirectory()
                     + (r.started() != null ? "; server running on port " + r.started().port() : ""));
