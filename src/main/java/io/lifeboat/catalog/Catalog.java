@@ -192,6 +192,9 @@ public final class Catalog {
             for (ObjectInfo o : objects) {
                 storage.delete(o.key());
             }
+            for (ObjectInfo o : storage.list(layout.drillsDir(id) + "/")) {
+                storage.delete(o.key());
+            }
             return objects.size();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

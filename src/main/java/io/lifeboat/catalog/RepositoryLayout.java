@@ -36,6 +36,11 @@ public record RepositoryLayout(String cluster) {
         return backupObject(id, MANIFEST);
     }
 
+    /** Restore drill results of one backup. */
+    public String drillsDir(BackupId id) {
+        return Keys.join(cluster, "drills", id.toString());
+    }
+
     public String walPrefix() {
         return cluster + "/wal/";
     }

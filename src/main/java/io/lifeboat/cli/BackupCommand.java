@@ -68,6 +68,7 @@ final class BackupCommand implements Callable<Integer> {
         BackupType t = BackupType.parse(type);
         DumpCompression.parse(dumpCompression);
         ClusterConfig cfg = cluster.load();
+        io.lifeboat.Trace.mark("config loaded");
         if (t == BackupType.PHYSICAL) {
             return physical(out, cfg);
         }
@@ -85,6 +86,11 @@ final class BackupCommand implements Callable<Integer> {
                             DumpCompression.parse(dumpCompression)));
             out.text(m.id().toString());
             out.result(Views.summary(m));
+            if (cfg.retention() != null && cfg.expireAfterBackup()) {
+                new io.lifeboat.engine.retention.Expire(repo.catalog(), out::info).run(cfg.retention(), false,
+                        java.time.Instant.now());
+            }
+            io.lifeboat.Trace.mark("closing repository");
         }
         return 0;
     }

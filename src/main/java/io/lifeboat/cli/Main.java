@@ -16,10 +16,12 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        int code = run(args, System.out, System.err);
+        System.exit(code);
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        io.lifeboat.Trace.mark("main");
         LifeboatCommand root = new LifeboatCommand(out, err);
         CommandLine cl = new CommandLine(root);
         cl.setOut(new java.io.PrintWriter(out, true));
@@ -31,7 +33,9 @@ public final class Main {
             return ErrorKind.USAGE.exitCode();
         });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> report(ex, root.jsonRequested(), out, err));
-        return cl.execute(args);
+        int code = cl.execute(args);
+        io.lifeboat.Trace.mark("command done");
+        return code;
     }
 
     private static String commandPath(CommandLine cl) {

@@ -41,9 +41,13 @@ final class Views {
         return j;
     }
 
-    static Map<String, Object> entry(BackupEntry e) {
+    static Map<String, Object> entry(BackupEntry e, io.lifeboat.engine.verify.DrillRecord drill) {
         if (e.complete()) {
-            return summary(e.manifest());
+            Map<String, Object> j = summary(e.manifest());
+            if (drill != null) {
+                j.put("restoreDrill", Map.of("time", drill.time().toString(), "ok", drill.ok(), "seconds", drill.restoreSeconds()));
+            }
+            return j;
         }
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("id", e.id().toString());
@@ -57,7 +61,7 @@ final class Views {
         return j;
     }
 
-    static List<String> table(List<BackupEntry> entries) {
+    static List<String> table(List<BackupEntry> entries, Map<io.lifeboat.catalog.BackupId, io.lifeboat.engine.verify.DrillRecord> drills) {
         List<String> lines = new java.util.ArrayList<>();
         lines.add(String.format("%-20s %-9s %-10s %10s %10s %8s  %s", "ID", "TYPE", "STATUS", "SIZE", "STORED", "TIME", "CONTENT"));
         for (BackupEntry e : entries) {
@@ -67,9 +71,12 @@ final class Views {
                         ? String.join(",", m.logical().databases().stream().map(BackupManifest.DumpedDatabase::name).toList())
                         : m.physical() != null ? "lsn " + m.physical().startLsn() + ".." + m.physical().stopLsn() + " tli "
                         + m.physical().timeline() : "";
+                io.lifeboat.engine.verify.DrillRecord d = drills.get(m.id());
+                String proof = d == null ? "" : d.ok() ? "; proven restorable at " + d.time().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                        + ", restore took " + Math.round(d.restoreSeconds()) + " s" : "; RESTORE DRILL FAILED at " + d.time();
                 lines.add(String.format("%-20s %-9s %-10s %10s %10s %7.1fs  %s", m.id(), m.type().id(), "complete",
                         Spool.human(m.rawBytes()), Spool.human(m.storedBytes()),
-                        Duration.between(m.startTime(), m.stopTime()).toMillis() / 1000.0, content));
+                        Duration.between(m.startTime(), m.stopTime()).toMillis() / 1000.0, content + proof));
             } else {
                 lines.add(String.format("%-20s %-9s %-10s %10s %10s %8s  %s", e.id(), e.id().type().id(), "unfinished", "-",
                         Spool.human(e.storedBytes()), "-", e.objectCount() + " objects, no manifest"));

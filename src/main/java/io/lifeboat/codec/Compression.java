@@ -46,6 +46,16 @@ public enum Compression {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /** The codec whose suffix ends this stored name ("x.zst" → ZSTD; no known suffix → NONE). */
+    public static Compression ofStoredName(String name) {
+        for (Compression c : values()) {
+            if (c != NONE && name.endsWith(c.suffix())) {
+                return c;
+            }
+        }
+        return NONE;
+    }
+
     public static Compression parse(String s) {
         if (s == null) {
             return ZSTD;

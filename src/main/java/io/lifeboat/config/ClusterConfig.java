@@ -12,9 +12,12 @@ import java.util.List;
  * @param spoolDir      where pg_dump -Fd output is staged before upload
  * @param binDir        PostgreSQL bin directory to prefer, or null to discover
  * @param dataDirectory the server's data directory (for wal-push and physical restore), or null
+ * @param retention     retention policy, or null when none is configured
+ * @param expireAfterBackup run `expire` after each successful backup
  */
 public record ClusterConfig(String name, PgConnectionSettings postgres, List<RepositoryConfig> repositories, int jobs,
-                            Path spoolDir, Path binDir, Path dataDirectory) {
+                            Path spoolDir, Path binDir, Path dataDirectory,
+                            io.lifeboat.engine.retention.RetentionPolicy retention, boolean expireAfterBackup) {
 
     public RepositoryConfig primaryRepository() {
         return repositories.get(0);

@@ -32,7 +32,9 @@ public final class ConfigLoader {
             "compression", "compression-level", "s3-access-key-id", "s3-secret-access-key");
 
     private static final Set<String> TOP = Set.of("clusters");
-    private static final Set<String> CLUSTER = Set.of("postgres", "repositories", "jobs", "spool-directory");
+    private static final Set<String> CLUSTER = Set.of("postgres", "repositories", "jobs", "spool-directory", "retention");
+    private static final Set<String> RETENTION = Set.of("physical-count", "physical-window", "logical-count",
+            "logical-window", "unfinished-grace", "after-backup");
     private static final Set<String> POSTGRES = Set.of("host", "port", "user", "database", "password-file", "bin-dir",
             "data-directory");
     private static final Set<String> REPOSITORY = Set.of("name", "uri", "compression", "compression-level",
@@ -198,10 +200,42 @@ public final class ConfigLoader {
         String spool = pick(over, "spool-directory", c, "spool-directory");
         String binDir = pick(over, "bin-dir", pg, "bin-dir");
         String dataDir = pick(over, "data-directory", pg, "data-directory");
+        YamlSection ret = c == null ? null : c.section("retention");
+        io.lifeboat.engine.retention.RetentionPolicy retention = null;
+        boolean afterBackup = false;
+        if (ret != null) {
+            ret.allowOnly(RETENTION);
+            try {
+                retention = new io.lifeboat.engine.retention.RetentionPolicy(
+                        orZero(ret.integer("physical-count", 1, 10000)), duration(ret, "physical-window"),
+                        orZero(ret.integer("logical-count", 1, 10000)), duration(ret, "logical-window"),
+                        duration(ret, "unfinished-grace"));
+            } catch (LifeboatException e) {
+                throw new LifeboatException(ErrorKind.CONFIG, file + " line " + ret.line() + ": '" + ret.path() + "': "
+                        + e.getMessage(), e.hint());
+            }
+            afterBackup = Boolean.TRUE.equals(ret.bool("after-backup"));
+        }
         return new ClusterConfig(name, conn, List.copyOf(repositories),
                 jobs == null ? Runtime.getRuntime().availableProcessors() : jobs,
                 spool == null ? Path.of(System.getProperty("java.io.tmpdir"), "lifeboat-spool") : Path.of(spool),
-                binDir == null ? null : Path.of(binDir), dataDir == null ? null : Path.of(dataDir));
+                binDir == null ? null : Path.of(binDir), dataDir == null ? null : Path.of(dataDir), retention, afterBackup);
+    }
+
+    private static int orZero(Integer i) {
+        return i == null ? 0 : i;
+    }
+
+    private static java.time.Duration duration(YamlSection s, String key) {
+        String v = s.string(key);
+        if (v == null) {
+            return null;
+        }
+        try {
+            return io.lifeboat.engine.retention.RetentionPolicy.parseDuration(v);
+        } catch (LifeboatException e) {
+            throw s.error(key, "must be a duration like 14d, 36h or 90m, not '" + v + "'");
+        }
     }
 
     private static RepositoryConfig repository(String name, String uriText, YamlSection r, Map<String, String> over,

@@ -14,6 +14,9 @@ import io.lifeboat.engine.logical.LogicalBackup;
 import io.lifeboat.engine.logical.LogicalBackupRequest;
 import io.lifeboat.engine.logical.LogicalRestore;
 import io.lifeboat.engine.logical.LogicalRestoreRequest;
+import io.lifeboat.engine.verify.DrillRecord;
+import io.lifeboat.engine.verify.RestoreDrill;
+import io.lifeboat.catalog.BackupEntry;
 import io.lifeboat.postgres.ContentChecksum;
 import io.lifeboat.postgres.ExternalProcess;
 import io.lifeboat.postgres.PgBinaries;
@@ -123,6 +126,23 @@ public final class Demo {
                     diff.isEmpty() ? before.size() + " of " + before.size() + " identical" : "differ: " + diff));
             say.accept((diff.isEmpty() ? "ok   " : "FAIL ") + "compare every table's content checksum: "
                     + steps.get(steps.size() - 1).detail());
+
+            try (RepositoryAccess repo = RepositoryAccess.open(config, m -> { })) {
+                DrillRecord drill = timed("restore drill: restore the backup into a second scratch cluster, amcheck it, "
+                        + "record the result", null, x -> new RestoreDrill(config, repo.catalog(), repo.pipeline(), m -> { })
+                        .run(backup, work));
+                drill.checks().forEach((k, v) -> say.accept("  " + k + ": " + v));
+                if (!drill.ok()) {
+                    steps.add(new Step("restore drill", false, drill.restoreSeconds(), String.join("; ", drill.problems())));
+                }
+                say.accept("  lifeboat list now says:");
+                List<BackupEntry> entries = repo.catalog().list();
+                for (BackupEntry e : entries) {
+                    RestoreDrill.latest(repo.catalog(), e.id()).ifPresent(d -> say.accept("  " + e.id() + "  "
+                            + (d.ok() ? "proven restorable at " + d.time().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                            + ", restore took " + Math.round(d.restoreSeconds()) + " s" : "restore drill FAILED")));
+                }
+            }
             return new Report(List.copyOf(steps), steps.stream().allMatch(Step::ok), work);
         } finally {
             if (pg != null) {
@@ -180,6 +200,7 @@ public final class Demo {
         RepositoryConfig repo = new RepositoryConfig("demo-s3", RepositoryUri.parse(uri), uri, Compression.ZSTD,
                 Compression.ZSTD.defaultLevel(), true, s3.accessKey(), s3.secretKey(), 16, 8);
         return new ClusterConfig("demo", pg.connection("postgres"), List.of(repo),
-                Math.max(2, Runtime.getRuntime().availableProcessors()), work.resolve("spool"), pg.binDir(), pg.dataDir());
+                Math.max(2, Runtime.getRuntime().availableProcessors()), work.resolve("spool"), pg.binDir(), pg.dataDir(),
+                null, false);
     }
 }

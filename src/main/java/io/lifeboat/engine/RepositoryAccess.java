@@ -7,6 +7,7 @@ import io.lifeboat.catalog.RepositoryLayout;
 import io.lifeboat.codec.Encryption;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.config.RepositoryConfig;
+import io.lifeboat.storage.DeferredStorage;
 import io.lifeboat.storage.Storage;
 import io.lifeboat.storage.StorageFactory;
 
@@ -31,7 +32,8 @@ public final class RepositoryAccess implements AutoCloseable {
     }
 
     /**
-     * Opens the cluster's primary repository.
+     * Opens the cluster's primary repository. The guard runs at once; the driver opens in the
+     * background and the first storage call waits for it (see {@link DeferredStorage}).
      *
      * @param warn receives warnings (e.g. allow-same-server in effect)
      */
@@ -42,17 +44,22 @@ public final class RepositoryAccess implements AutoCloseable {
         }
         RepositoryConfig repo = cluster.primaryRepository();
         OffServerCheck.enforce(cluster, repo, warn);
-        Storage storage = StorageFactory.open(repo);
-        try {
-            storage.probe();
-        } catch (IOException e) {
-            storage.close();
-            throw new LifeboatException(ErrorKind.STORAGE, "repository '" + repo.name() + "' (" + storage.describe()
-                    + ") is not usable: " + e.getMessage(), "check the repository URI and that it is reachable", e);
-        } catch (RuntimeException e) {
-            storage.close();
-            throw e;
-        }
+        io.lifeboat.Trace.mark("guard done");
+        Storage storage = new DeferredStorage("'" + repo.name() + "' (" + repo.uriText().replaceAll("\\?.*$", "") + ")", () -> {
+            Storage s = StorageFactory.open(repo);
+            try {
+                s.probe();
+                io.lifeboat.Trace.mark("storage opened and probed");
+                return s;
+            } catch (IOException e) {
+                s.close();
+                throw new LifeboatException(ErrorKind.STORAGE, "repository '" + repo.name() + "' (" + s.describe()
+                        + ") is not usable: " + e.getMessage(), "check the repository URI and that it is reachable", e);
+            } catch (RuntimeException e) {
+                s.close();
+                throw e;
+            }
+        });
         Catalog catalog = new Catalog(storage, new RepositoryLayout(cluster.name()));
         ObjectPipeline pipeline = new ObjectPipeline(storage, repo.compression(), repo.compressionLevel(), Encryption.NONE);
         return new RepositoryAccess(repo, storage, catalog, pipeline);

@@ -74,6 +74,7 @@ final class DumpStreamer {
             return t;
         });
         Map<Path, Future<StoredObject>> submitted = new LinkedHashMap<>();
+        io.lifeboat.Trace.mark("pg_dump started");
         try {
             while (true) {
                 boolean exited = !pgDump.isAlive();
@@ -82,6 +83,7 @@ final class DumpStreamer {
                 open = nowOpen;
                 if (exited) {
                     dumpExited = true;
+                    io.lifeboat.Trace.mark("pg_dump exited");
                 }
                 for (Path f : listed) {
                     if (submitted.containsKey(f)) {

@@ -91,33 +91,45 @@ public final class LogicalBackup {
                         .orElse("0")));
             }
         }
+        io.lifeboat.Trace.mark("server inspected");
         dumps.join();
+        io.lifeboat.Trace.mark("pg_dump chosen");
         PgBinaries.Tool pgDump = binaries.forMajor("pg_dump", server.major(),
                 "to dump a PostgreSQL " + server.major() + " server");
         DumpCompression dumpCompression = request.dumpCompression().resolve(pgDump.version().major());
-        catalog.ensureClusterInfo(systemId, server.major());
-        BackupId id = catalog.newId(BackupType.LOGICAL, start);
-        log.accept("backup " + id + ": dumping " + String.join(", ", names) + " from " + conn.host() + ":" + conn.port()
-                + " (PostgreSQL " + server + ") with " + pgDump.path() + " -j" + request.jobs() + ", compression "
-                + dumpCompression);
-
+        // The repository may still be opening (an S3 client takes a while): pg_dump starts now, and
+        // its files wait for the backup id only when they are ready to go up.
+        String sysId = systemId;
+        PgVersion srv = server;
+        java.util.concurrent.CompletableFuture<BackupId> idFuture = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            catalog.ensureClusterInfo(sysId, srv.major());
+            BackupId newId = catalog.newId(BackupType.LOGICAL, start);
+            io.lifeboat.Trace.mark("id chosen");
+            log.accept("backup " + newId + ": dumping " + String.join(", ", names) + " from " + conn.host() + ":" + conn.port()
+                    + " (PostgreSQL " + srv + ") with " + pgDump.path() + " -j" + request.jobs() + ", compression "
+                    + dumpCompression);
+            return newId;
+        });
+        java.util.function.Supplier<BackupId> idSupplier = () -> join(idFuture);
         List<StoredObject> objects = new ArrayList<>();
         List<BackupManifest.DumpedDatabase> dumped = new ArrayList<>();
         boolean success = false;
+        java.util.concurrent.CompletableFuture<StoredObject> globals = null;
         try {
             // Roles and tablespaces are dumped while the first database is: they are small and independent.
-            java.util.concurrent.CompletableFuture<StoredObject> globals = request.globals()
+            globals = request.globals()
                     ? java.util.concurrent.CompletableFuture.supplyAsync(() -> dumpGlobals(binaries.forMajor("pg_dumpall",
-                    server.major(), "to dump roles and tablespaces of a PostgreSQL " + server.major() + " server"), conn, id))
+                    server.major(), "to dump roles and tablespaces of a PostgreSQL " + server.major() + " server"), conn,
+                    idSupplier))
                     : null;
             int index = 1;
             for (String db : names) {
                 String dir = directoryName(index++, db);
                 long needed = request.checkSpace() ? sizes.get(db) : -1;
-                try (Spool spool = Spool.create(cluster.spoolDir(), id + "-" + dir, needed)) {
+                try (Spool spool = Spool.create(cluster.spoolDir(), "dump-" + start.toEpochMilli() + "-" + dir, needed)) {
                     Path out = spool.dir().resolve("dump");
-                    objects.addAll(dumpAndUpload(pgDump, dumpCompression, conn.withDatabase(db), id, dir, out, request.jobs(),
-                            sizes.get(db)));
+                    objects.addAll(dumpAndUpload(pgDump, dumpCompression, conn.withDatabase(db), idSupplier, dir, out,
+                            request.jobs(), sizes.get(db)));
                 }
                 dumped.add(new BackupManifest.DumpedDatabase(db, dir, sizes.get(db)));
             }
@@ -127,6 +139,7 @@ public final class LogicalBackup {
                 objects.add(g);
                 globalsPath = g.path();
             }
+            BackupId id = idSupplier.get();
             Map<String, String> extra = new LinkedHashMap<>();
             extra.put("server", conn.host() + ":" + conn.port());
             extra.put("backupHost", hostName());
@@ -136,15 +149,34 @@ public final class LogicalBackup {
                     pipeline.encryption().scheme(), List.copyOf(objects),
                     new BackupManifest.LogicalDetails(List.copyOf(dumped), globalsPath, pgDump.version().toString(), request.jobs()),
                     null, extra);
+            io.lifeboat.Trace.mark("objects stored");
             catalog.writeManifest(m);
+            io.lifeboat.Trace.mark("manifest written");
             success = true;
             log.accept("backup " + id + " complete: " + objects.size() + " objects, " + Spool.human(m.rawBytes()) + " dumped, "
                     + Spool.human(m.storedBytes()) + " stored, in " + Duration.between(start, Instant.now()).toMillis() / 1000.0 + " s");
             return m;
         } finally {
             if (!success) {
-                discard(id);
+                if (globals != null) {
+                    // Let the concurrent globals upload settle, or it could land after the clean-up.
+                    globals.handle((v, e) -> null).join();
+                }
+                if (idFuture.isDone() && !idFuture.isCompletedExceptionally()) {
+                    discard(idFuture.join());
+                }
             }
+        }
+    }
+
+    private static BackupId join(java.util.concurrent.CompletableFuture<BackupId> f) {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw e;
         }
     }
 
@@ -177,7 +209,8 @@ public final class LogicalBackup {
     }
 
     private List<StoredObject> dumpAndUpload(PgBinaries.Tool pgDump, DumpCompression compression, PgConnectionSettings conn,
-                                             BackupId id, String dir, Path out, int jobs, long estimate) {
+                                             java.util.function.Supplier<BackupId> ids, String dir, Path out, int jobs,
+                                             long estimate) {
         List<String> cmd = List.of(pgDump.path().toString(), "--format=directory", "--jobs=" + jobs,
                 "--compress=" + compression.pgDumpArgument(pgDump.version().major()),
                 "--no-sync", "--file=" + out);
@@ -187,7 +220,7 @@ public final class LogicalBackup {
             if (!r.ok()) {
                 throw PgToolFailure.of("pg_dump", "database '" + conn.database() + "'", r, conn);
             }
-            return upload(id, dir, out, jobs);
+            return upload(ids.get(), dir, out, jobs);
         }
         Process p = process.start();
         StringBuilder err = new StringBuilder();
@@ -205,7 +238,7 @@ public final class LogicalBackup {
             p.getOutputStream().close();
             List<StoredObject> stored = new DumpStreamer(out, p, this::pipelineFor, (rel, size) -> {
                 String path = pipelineFor(rel).storedName(dir + "/" + rel);
-                return new String[] {catalogKey(id, path), path};
+                return new String[] {catalogKey(ids.get(), path), path};
             }, jobs, progress).run();
             int code = p.waitFor();
             errReader.join();
@@ -264,20 +297,22 @@ public final class LogicalBackup {
         return catalog.layout().backupObject(id, path);
     }
 
-    private StoredObject dumpGlobals(PgBinaries.Tool dumpall, PgConnectionSettings conn, BackupId id) {
+    private StoredObject dumpGlobals(PgBinaries.Tool dumpall, PgConnectionSettings conn,
+                                     java.util.function.Supplier<BackupId> ids) {
         try {
-            return dumpGlobals(dumpall, conn, id, false);
+            return dumpGlobals(dumpall, conn, ids, false);
         } catch (LifeboatException e) {
             if (e.kind() != ErrorKind.DATABASE) {
                 throw e;
             }
             // Non-superusers cannot read pg_authid; roles without their passwords are still worth having.
             log.accept("warning: cannot dump role passwords (" + e.getMessage() + "); storing roles without passwords");
-            return dumpGlobals(dumpall, conn, id, true);
+            return dumpGlobals(dumpall, conn, ids, true);
         }
     }
 
-    private StoredObject dumpGlobals(PgBinaries.Tool dumpall, PgConnectionSettings conn, BackupId id, boolean noPasswords) {
+    private StoredObject dumpGlobals(PgBinaries.Tool dumpall, PgConnectionSettings conn,
+                                     java.util.function.Supplier<BackupId> ids, boolean noPasswords) {
         List<String> cmd = new ArrayList<>(List.of(dumpall.path().toString(), "--globals-only"));
         if (noPasswords) {
             cmd.add("--no-role-passwords");
@@ -294,7 +329,7 @@ public final class LogicalBackup {
             }
         });
         errReader.start();
-        try (ObjectPipeline.Upload u = pipeline.open(catalogKey(id, path), path, 0)) {
+        try (ObjectPipeline.Upload u = pipeline.open(catalogKey(ids.get(), path), path, 0)) {
             proc.getOutputStream().close();
             proc.getInputStream().transferTo(u.stream());
             int code = proc.waitFor();

@@ -57,6 +57,7 @@ public final class LogicalRestore {
     public Result run(LogicalRestoreRequest req) {
         Instant start = Instant.now();
         BackupManifest m = req.backup() != null ? catalog.manifest(req.backup()) : newestLogical();
+        io.lifeboat.Trace.mark("manifest read");
         if (m.type() != BackupType.LOGICAL) {
             throw new LifeboatException(ErrorKind.USAGE, "backup " + m.id() + " is a " + m.type().id() + " backup",
                     "restore it with --type physical, or pick a logical backup (`lifeboat list`)");
@@ -96,7 +97,9 @@ public final class LogicalRestore {
         long needed = objects.stream().mapToLong(StoredObject::rawSize).sum();
         try (Spool spool = Spool.create(cluster.spoolDir(), m.id() + "-restore-" + source.directory(),
                 req.checkSpace() ? needed : -1)) {
+            io.lifeboat.Trace.mark("target inspected");
             download(m, objects, spool.dir(), req.jobs());
+            io.lifeboat.Trace.mark("downloaded and verified");
             Path dumpDir = spool.dir().resolve(source.directory());
             Path globalsFile = null;
             if (req.globals()) {
@@ -125,6 +128,7 @@ public final class LogicalRestore {
             }
             cmd.add(dumpDir.toString());
             ExternalProcess.Result r = new ExternalProcess(cmd, target.libpqEnvironment()).run();
+            io.lifeboat.Trace.mark("pg_restore done");
             if (!r.ok()) {
                 LifeboatException e = PgToolFailure.of("pg_restore", "database '" + targetDb + "'", r, target);
                 if (r.stderr().contains("role") && r.stderr().contains("does not exist")) {

@@ -1,0 +1,171 @@
+package io.lifeboat.engine.archive;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.catalog.RepositoryLayout;
+import io.lifeboat.codec.Compression;
+import io.lifeboat.codec.Digest;
+import io.lifeboat.codec.HashingOutputStream;
+import io.lifeboat.engine.ObjectPipeline;
+import io.lifeboat.postgres.WalFileName;
+import io.lifeboat.storage.Keys;
+import io.lifeboat.storage.ObjectInfo;
+import io.lifeboat.storage.Storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The WAL archive of one cluster. Each file is one object whose name carries the SHA-256 of the
+ * original file: {@code wal/<timeline+log>/<segment>.sha256-<hex>.zst}. That makes a repeated push
+ * of the same file recognisable without downloading anything, a different file under the same name
+ * (two clusters writing one repository, a diverged timeline) detectable, and every fetch verifiable
+ * before PostgreSQL sees a byte. Objects are plain zstd frames: `zstd -d` restores one by hand.
+ */
+public final class WalArchive {
+    private static final String HASH_MARK = ".sha256-";
+
+    private final Storage storage;
+    private final RepositoryLayout layout;
+    private final ObjectPipeline pipeline;
+
+    public WalArchive(Storage storage, RepositoryLayout layout, ObjectPipeline pipeline) {
+        this.storage = storage;
+        this.layout = layout;
+        this.pipeline = pipeline;
+    }
+
+    public enum PushOutcome { ARCHIVED, ALREADY_ARCHIVED }
+
+    /** An archived copy of a WAL file. */
+    public record Archived(String key, String rawSha256) {
+    }
+
+    private String prefixFor(WalFileName name) {
+        return Keys.join(layout.walPrefix(), name.directory(), name.name()) + HASH_MARK;
+    }
+
+    /** The archived copies of a file (normally zero or one). */
+    public List<Archived> find(WalFileName name) throws IOException {
+        String prefix = prefixFor(name);
+        return storage.list(prefix).stream().map(ObjectInfo::key)
+                .filter(k -> k.length() >= prefix.length() + 64)
+                .map(k -> new Archived(k, k.substring(prefix.length(), prefix.length() + 64))).toList();
+    }
+
+    public static String sha256(Path file) throws IOException {
+        MessageDigest md = Digest.newSha256();
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[256 * 1024];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+        }
+        return Digest.hex(md);
+    }
+
+    /**
+     * Archives a file from pg_wal. Returns only once the object is stored and its size checked in the
+     * repository (invariant 2). The same content already archived is success; different content under
+     * the same name is a CONFLICT.
+     */
+    public PushOutcome push(Path file) throws IOException {
+        WalFileName name = WalFileName.parse(file.getFileName().toString());
+        if (!Files.isRegularFile(file)) {
+            throw new LifeboatException(ErrorKind.NOT_FOUND, "WAL file " + file + " does not exist",
+                    "archive_command must pass %p, run from the data directory");
+        }
+        String hash = sha256(file);
+        List<Archived> existing = find(name);
+        for (Archived a : existing) {
+            if (a.rawSha256().equals(hash)) {
+                return PushOutcome.ALREADY_ARCHIVED;
+            }
+        }
+        if (!existing.isEmpty()) {
+            throw new LifeboatException(ErrorKind.CONFLICT, "WAL file " + name + " is already archived in "
+                    + storage.describe() + " with different content (sha256 " + existing.get(0).rawSha256() + ", this one "
+                    + hash + ")", "two clusters may be archiving into the same repository prefix: give each cluster its "
+                    + "own name in lifeboat.yml; never remove archived WAL by hand to get past this");
+        }
+        String key = pipeline.storedName(prefixFor(name) + hash);
+        long stored;
+        try (InputStream in = Files.newInputStream(file)) {
+            stored = pipeline.store(key, key.substring(key.lastIndexOf('/') + 1), in, 0).size();
+        }
+        // Durable means visible with the right size: a read-after-write check, not a hope.
+        var info = storage.stat(key);
+        if (info.isEmpty() || info.get().size() != stored) {
+            throw new LifeboatException(ErrorKind.STORAGE, "WAL file " + name + " was uploaded to " + storage.describe()
+                    + " but " + (info.isEmpty() ? "is not there" : "has " + info.get().size() + " bytes instead of " + stored),
+                    "the storage lost or truncated a write; PostgreSQL will retry the archive command");
+        }
+        return PushOutcome.ARCHIVED;
+    }
+
+    /**
+     * Fetches a file into {@code target} (atomically: temp file, fsync, rename) after checking its
+     * checksum. Returns false when the archive does not have it.
+     */
+    public boolean fetch(WalFileName name, Path target) throws IOException {
+        List<Archived> found = find(name);
+        if (found.isEmpty()) {
+            return false;
+        }
+        if (found.size() > 1) {
+            throw new LifeboatException(ErrorKind.CONFLICT, "the archive holds " + found.size() + " different copies of "
+                    + name + " in " + storage.describe(), "two clusters archived into one prefix; find out which copy is "
+                    + "right before recovering (the object names carry each copy's sha256)");
+        }
+        Archived a = found.get(0);
+        Path dir = target.toAbsolutePath().getParent();
+        Path temp = Files.createTempFile(dir, ".lifeboat-fetch-", ".tmp");
+        try {
+            String got;
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE);
+                 OutputStream fileOut = java.nio.channels.Channels.newOutputStream(ch)) {
+                HashingOutputStream hashed = new HashingOutputStream(fileOut);
+                try (InputStream in = storage.read(a.key())) {
+                    InputStream decoded = Compression.ofStoredName(stripEncryption(a.key()))
+                            .decompress(pipeline.encryption().decrypt(in));
+                    decoded.transferTo(hashed);
+                } catch (LifeboatException e) {
+                    throw e;
+                } catch (IOException e) {
+                    throw corrupt(a, "cannot be decoded (" + e.getMessage() + ")", e);
+                }
+                hashed.flush();
+                ch.force(true);
+                got = hashed.sha256();
+            }
+            if (!got.equals(a.rawSha256())) {
+                throw corrupt(a, "decodes to content with sha256 " + got, null);
+            }
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return true;
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    private String stripEncryption(String key) {
+        String suffix = pipeline.encryption().suffix();
+        return !suffix.isEmpty() && key.endsWith(suffix) ? key.substring(0, key.length() - suffix.length()) : key;
+    }
+
+    private LifeboatException corrupt(Archived a, String what, Throwable cause) {
+        return new LifeboatException(ErrorKind.CORRUPT, "archived WAL object " + a.key() + " in " + storage.describe() + " "
+                + what + ", not the " + a.rawSha256() + " it was stored with", "the archive copy is damaged: restore from "
+                + "another repository, or recover only up to the WAL before it", cause);
+    }
+}

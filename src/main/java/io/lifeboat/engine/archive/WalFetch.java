@@ -1,0 +1,94 @@
+package io.lifeboat.engine.archive;
+
+import io.lifeboat.LifeboatException;
+import io.lifeboat.engine.Parallel;
+import io.lifeboat.postgres.WalFileName;
+import io.lifeboat.postgres.WalSegmentName;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * restore_command: serves a WAL file from the prefetch cache (pg_wal/.lifeboat/prefetch, filled
+ * with verified files by a background prefetcher) or straight from the archive, always by atomic
+ * rename so PostgreSQL never reads a partial or unverified file.
+ */
+public final class WalFetch {
+    private final WalArchive archive;
+
+    public WalFetch(WalArchive archive) {
+        this.archive = archive;
+    }
+
+    static Path cacheDir(Path pgWal) {
+        return pgWal.resolve(".lifeboat").resolve("prefetch");
+    }
+
+    /** @return false when the archive does not have the file (PostgreSQL's end-of-archive signal) */
+    public boolean run(WalFileName name, Path target) throws IOException {
+        Path cached = cacheDir(target.toAbsolutePath().getParent()).resolve(name.name());
+        if (Files.isRegularFile(cached)) {
+            Files.move(cached, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return true;
+        }
+        return archive.fetch(name, target);
+    }
+
+    /**
+     * Downloads the segments after {@code served} into the cache, {@code count} ahead, in parallel;
+     * stops at the first one the archive lacks. One prefetcher at a time (a lock file).
+     */
+    public int prefetch(WalFileName served, Path pgWal, int count, int jobs) throws IOException {
+        if (served.kind() != WalFileName.Kind.SEGMENT) {
+            return 0;
+        }
+        Path cache = cacheDir(pgWal);
+        Files.createDirectories(cache);
+        try (FileChannel lockFile = FileChannel.open(cache.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock lock = lockFile.tryLock()) {
+            if (lock == null) {
+                return 0; // another prefetcher is at work
+            }
+            WalSegmentName current = served.segment();
+            dropOlderThan(cache, current);
+            List<WalSegmentName> wanted = new ArrayList<>();
+            WalSegmentName next = current;
+            for (int i = 0; i < count; i++) {
+                next = next.next();
+                if (!Files.exists(cache.resolve(next.toString()))) {
+                    wanted.add(next);
+                }
+            }
+            List<Parallel.Task<Boolean>> tasks = new ArrayList<>();
+            for (WalSegmentName s : wanted) {
+                tasks.add(() -> {
+                    try {
+                        return archive.fetch(WalFileName.parse(s.toString()), cache.resolve(s.toString()));
+                    } catch (LifeboatException e) {
+                        return false; // the real fetch will report it
+                    }
+                });
+            }
+            List<Boolean> got = Parallel.run(jobs, tasks);
+            return (int) got.stream().filter(b -> b).count();
+        }
+    }
+
+    /** Cached segments before the one just served will never be asked for again. */
+    private static void dropOlderThan(Path cache, WalSegmentName current) throws IOException {
+        try (Stream<Path> s = Files.list(cache)) {
+            s.filter(p -> {
+                String n = p.getFileName().toString();
+                return WalSegmentName.looksLikeSegment(n) && WalSegmentName.parse(n).compareTo(current) <= 0;
+            }).forEach(p -> p.toFile().delete());
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package io.lifeboat.engine.retention;
+
+import io.lifeboat.catalog.BackupEntry;
+import io.lifeboat.catalog.BackupId;
+import io.lifeboat.catalog.Catalog;
+import io.lifeboat.storage.ObjectInfo;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/** Applies a retention policy to a repository: backups first (manifest first each), then WAL. */
+public final class Expire {
+    private final Catalog catalog;
+    private final Consumer<String> log;
+
+    public Expire(Catalog catalog, Consumer<String> log) {
+        this.catalog = catalog;
+        this.log = log;
+    }
+
+    public record Result(RetentionPlan plan, boolean dryRun, int backupsDeleted, int walDeleted) {
+    }
+
+    public Result run(RetentionPolicy policy, boolean dryRun, Instant now) {
+        List<BackupEntry> entries = catalog.list();
+        Map<String, String> walKeys = new HashMap<>();
+        try {
+            for (ObjectInfo o : catalog.storage().list(catalog.layout().walPrefix())) {
+                walKeys.put(o.key().substring(o.key().lastIndexOf('/') + 1), o.key());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        RetentionPlan plan = RetentionPlanner.plan(entries, List.copyOf(walKeys.keySet()), policy, now);
+        int backups = 0;
+        int wal = 0;
+        for (RetentionPlan.Decision d : plan.backups()) {
+            log.accept((d.keep() ? "keep   " : dryRun ? "would delete " : "delete ") + d.id() + "  (" + d.reason() + ")");
+        }
+        if (!plan.walToDelete().isEmpty()) {
+            log.accept((dryRun ? "would delete " : "delete ") + plan.walToDelete().size() + " WAL objects below segment number "
+                    + Long.toHexString(plan.oldestNeededSegment()).toUpperCase(java.util.Locale.ROOT));
+        }
+        if (dryRun) {
+            return new Result(plan, true, 0, 0);
+        }
+        for (BackupId id : plan.backupsToDelete()) {
+            catalog.delete(id);
+            backups++;
+        }
+        try {
+            for (String name : plan.walToDelete()) {
+                catalog.storage().delete(walKeys.get(name));
+                wal++;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new Result(plan, false, backups, wal);
+    }
+}

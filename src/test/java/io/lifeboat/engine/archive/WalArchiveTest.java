@@ -1,0 +1,104 @@
+package io.lifeboat.engine.archive;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.catalog.RepositoryLayout;
+import io.lifeboat.codec.Compression;
+import io.lifeboat.codec.Encryption;
+import io.lifeboat.engine.ObjectPipeline;
+import io.lifeboat.postgres.WalFileName;
+import io.lifeboat.storage.MemoryStorage;
+import io.lifeboat.storage.ObjectInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class WalArchiveTest {
+    @TempDir
+    Path dir;
+    final MemoryStorage storage = new MemoryStorage();
+    final WalArchive archive = new WalArchive(storage, new RepositoryLayout("main"),
+            new ObjectPipeline(storage, Compression.ZSTD, 1, Encryption.NONE));
+
+    Path wal(String name, long seed) throws IOException {
+        byte[] b = new byte[1 << 20];
+        new Random(seed).nextBytes(b);
+        for (int i = 0; i < b.length / 2; i++) {
+            b[i] = 0; // compressible half, like a real segment
+        }
+        Path p = dir.resolve("pg_wal").resolve(name);
+        Files.createDirectories(p.getParent());
+        Files.write(p, b);
+        return p;
+    }
+
+    @Test
+    void pushThenFetchRoundTripsAndRePushIsIdempotent() throws IOException {
+        Path seg = wal("000000010000000A000000FE", 1);
+        assertThat(archive.push(seg)).isEqualTo(WalArchive.PushOutcome.ARCHIVED);
+        assertThat(archive.push(seg)).isEqualTo(WalArchive.PushOutcome.ALREADY_ARCHIVED);
+        assertThat(storage.list("main/wal/000000010000000A/")).hasSize(1)
+                .allMatch(o -> o.key().endsWith(".zst") && o.key().contains("000000010000000A000000FE.sha256-"));
+        Path target = dir.resolve("restored");
+        assertThat(archive.fetch(WalFileName.parse("000000010000000A000000FE"), target)).isTrue();
+        assertThat(Files.readAllBytes(target)).isEqualTo(Files.readAllBytes(seg));
+    }
+
+    @Test
+    void differentContentUnderTheSameNameIsAConflict() throws IOException {
+        archive.push(wal("000000010000000000000003", 1));
+        Path other = wal("000000010000000000000003", 2);
+        assertThatThrownBy(() -> archive.push(other)).isInstanceOfSatisfying(LifeboatException.class, e -> {
+            assertThat(e.kind()).isEqualTo(ErrorKind.CONFLICT);
+            assertThat(e.getMessage()).contains("000000010000000000000003", "different content");
+        });
+    }
+
+    @Test
+    void missingIsFalseAndCorruptIsNamedAndNeverServed() throws IOException {
+        assertThat(archive.fetch(WalFileName.parse("000000010000000000000009"), dir.resolve("x"))).isFalse();
+        archive.push(wal("000000010000000000000004", 3));
+        ObjectInfo o = storage.list("main/wal/").get(0);
+        byte[] stored = storage.get(o.key());
+        stored[stored.length / 2] ^= 0x55;
+        storage.overwriteRaw(o.key(), stored);
+        Path target = dir.resolve("pg_wal/RECOVERYXLOG");
+        assertThatThrownBy(() -> archive.fetch(WalFileName.parse("000000010000000000000004"), target))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.CORRUPT);
+                    assertThat(e.getMessage()).contains(o.key());
+                });
+        assertThat(target).doesNotExist();
+        try (var files = Files.list(target.getParent())) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".lifeboat-fetch"));
+        }
+    }
+
+    @Test
+    void historyAndBackupHistoryFiles() throws IOException {
+        Path h = dir.resolve("pg_wal/00000002.history");
+        Files.createDirectories(h.getParent());
+        Files.writeString(h, "1\t0/3000000\tno recovery target specified\n");
+        archive.push(h);
+        assertThat(storage.list("main/wal/00000002.history")).hasSize(1);
+        archive.push(wal("000000010000000000000002.00000028.backup", 4));
+        assertThat(storage.list("main/wal/0000000100000000/000000010000000000000002.00000028.backup")).hasSize(1);
+        assertThat(archive.fetch(WalFileName.parse("00000002.history"), dir.resolve("h"))).isTrue();
+        assertThat(Files.readString(dir.resolve("h"))).contains("no recovery target");
+    }
+
+    @Test
+    void onlyWalFileNamesAreAccepted() {
+        assertThatThrownBy(() -> archive.push(dir.resolve("postgresql.conf"))).isInstanceOfSatisfying(LifeboatException.class,
+                e -> assertThat(e.kind()).isEqualTo(ErrorKind.USAGE));
+        assertThatThrownBy(() -> WalFileName.parse("00000001000000000000000")).isInstanceOf(LifeboatException.class);
+        assertThat(WalFileName.parse("000000020000000000000005.partial").kind()).isEqualTo(WalFileName.Kind.PARTIAL);
+    }
+}
