@@ -109,9 +109,9 @@ final class BackupCommand implements Callable<Integer> {
                     "leave it out for no limit");
         }
         PhysicalBackupRequest req = new PhysicalBackupRequest(includeWal, checkpoint.equals("fast"),
-                maxRate == null ? 0 : maxRate, cfg.jobs(), PhysicalBackupRequest.DEFAULT_CHUNK_BYTES);
+                maxRate == null ? 0 : maxRate, cfg.jobs(), Integer.getInteger("lifeboat.chunk-mib", PhysicalBackupRequest.DEFAULT_CHUNK_BYTES >> 20) << 20);
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
-            BackupManifest m = new PhysicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info).run(req);
+            BackupManifest m = new PhysicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log).run(req);
             out.text(m.id().toString());
             out.result(Views.summary(m));
         }

@@ -34,6 +34,15 @@ public final class Output {
         }
     }
 
+    /** Messages from the engine: warnings always reach stderr (also with --json), the rest only in text mode. */
+    public void log(String message) {
+        if (message.startsWith("warning:")) {
+            warn(message);
+        } else {
+            info(message);
+        }
+    }
+
     public void warn(String message) {
         err.println(message.startsWith("WARNING") || message.startsWith("warning") ? message : "warning: " + message);
     }

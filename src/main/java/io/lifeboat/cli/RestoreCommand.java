@@ -186,7 +186,7 @@ final class RestoreCommand implements Callable<Integer> {
             }
             PhysicalRestoreRequest req = new PhysicalRestoreRequest(id, dir, mappings, recovery, fetch, owner,
                     !noVerify, start, port, Duration.ofSeconds(Math.max(1, startTimeout)), cfg.jobs(), !skipSpaceCheck);
-            PhysicalRestore.Result r = new PhysicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info)
+            PhysicalRestore.Result r = new PhysicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log)
                     .run(req);
             out.text("restored " + r.backup().id() + " into " + r.dataDirectory()
                     + (r.started() != null ? "; server running on port " + r.started().port() : ""));

@@ -81,8 +81,19 @@ public final class Demo {
             s3 = timed("start an embedded S3 server (s3proxy)", work.resolve("s3"), EmbeddedS3Server::start);
             s3.createBucket("lifeboat-demo");
             say.accept("  S3 endpoint " + s3.endpoint() + ", bucket lifeboat-demo");
-            pg = timed("start a scratch PostgreSQL cluster", work, w -> ScratchCluster.create(w, ScratchCluster.Options.defaults())
-                    .start());
+            String launcher = System.getProperty("lifeboat.launcher");
+            Path configFile = work.resolve("lifeboat.yml");
+            EmbeddedS3Server server = s3;
+            pg = timed("start a scratch PostgreSQL cluster, archiving WAL to S3 (archive_command = lifeboat wal-push)", work,
+                    w -> {
+                        ScratchCluster c = ScratchCluster.create(w, ScratchCluster.Options.defaults());
+                        writeConfig(configFile, c, server);
+                        if (launcher != null) {
+                            c.appendConf("archive_mode = on", "archive_command = '" + launcher + " wal-push --config "
+                                    + configFile + " --cluster demo %p'");
+                        }
+                        return c.start();
+                    });
             say.accept("  PostgreSQL on 127.0.0.1:" + pg.port() + ", data in " + pg.dataDir());
             ScratchCluster cluster = pg;
             timed("create database 'shop': pgbench scale " + scale + " + varied types, non-ASCII text, large objects", null,
@@ -143,6 +154,11 @@ public final class Demo {
                             + ", restore took " + Math.round(d.restoreSeconds()) + " s" : "restore drill FAILED")));
                 }
             }
+            if (launcher != null) {
+                physicalAndPointInTime(pg, config, configFile, launcher, before);
+            } else {
+                say.accept("(physical backup and point-in-time recovery skipped: run the demo through bin/lifeboat)");
+            }
             return new Report(List.copyOf(steps), steps.stream().allMatch(Step::ok), work);
         } finally {
             if (pg != null) {
@@ -181,6 +197,100 @@ public final class Demo {
             say.accept("FAIL " + name);
             throw new LifeboatException(ErrorKind.GENERAL, "demo step '" + name + "' failed: " + e, null, e);
         }
+    }
+
+    /** The demo's lifeboat.yml, which the server's archive_command reads (readable by postgres, nobody else). */
+    private static void writeConfig(Path file, ScratchCluster pg, EmbeddedS3Server s3) throws IOException {
+        Files.writeString(file, """
+                clusters:
+                  demo:
+                    postgres:
+                      host: 127.0.0.1
+                      port: %d
+                      user: postgres
+                    repositories:
+                      - name: demo-s3
+                        uri: s3://lifeboat-demo/backups?endpoint=%s&region=us-east-1&path-style=true
+                        access-key-id: %s
+                        secret-access-key: %s
+                        allow-same-server: true
+                """.formatted(pg.port(), s3.endpoint(), s3.accessKey(), s3.secretKey()));
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        ScratchCluster.giveToServerUser(file);
+    }
+
+    private void physicalAndPointInTime(ScratchCluster pg, ClusterConfig config, Path configFile, String launcher,
+                                        Map<String, ContentChecksum.Entry> shop) throws Exception {
+        try (RepositoryAccess repo = RepositoryAccess.open(config, m -> { })) {
+            BackupManifest physical = timed("physical backup of the whole cluster to S3 (replication protocol, parallel "
+                    + "zstd chunks)", null, x -> new io.lifeboat.engine.physical.PhysicalBackup(config, repo.catalog(),
+                    repo.pipeline(), progress, m -> { }).run(io.lifeboat.engine.physical.PhysicalBackupRequest.defaults(config.jobs())));
+            say.accept("  backup " + physical.id() + ": " + Spool.human(physical.rawBytes()) + " read, "
+                    + Spool.human(physical.storedBytes()) + " stored");
+            String[] target = new String[1];
+            timed("writes under pgbench load; commit marker A, note the time, commit marker B", null, x -> {
+                PgBinaries.Tool pgbench = new PgBinaries(pg.binDir()).newest("pgbench");
+                ProcessBuilder load = new ProcessBuilder(pgbench.path().toString(), "-n", "-c", "2", "-T", "4", "shop")
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+                load.environment().putAll(pg.connection("shop").libpqEnvironment());
+                Process running = load.start();
+                try (PgSession s = pg.session("postgres")) {
+                    s.execute("CREATE TABLE demo_markers (name text PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())");
+                    Thread.sleep(1000);
+                    s.execute("INSERT INTO demo_markers (name) VALUES ('A')");
+                    target[0] = s.queryValue("SELECT clock_timestamp()::text").orElseThrow();
+                    Thread.sleep(1000);
+                    s.execute("INSERT INTO demo_markers (name) VALUES ('B')");
+                }
+                running.waitFor();
+                try (PgSession s = pg.session("postgres")) {
+                    String last = s.queryValue("SELECT pg_walfile_name(pg_switch_wal())").orElseThrow();
+                    long deadline = System.nanoTime() + 60_000_000_000L;
+                    while (s.queryValue("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").orElse("")
+                            .compareTo(last) < 0) {
+                        if (System.nanoTime() > deadline) {
+                            throw new LifeboatException(ErrorKind.STORAGE, "WAL " + last + " was not archived within 60 s",
+                                    "see the server log in " + pg.baseDir());
+                        }
+                        Thread.sleep(200);
+                    }
+                }
+                return null;
+            });
+            say.accept("  target time: " + target[0] + " (between A and B)");
+            timed("disaster: stop the server and delete its data directory", null, x -> {
+                pg.stop("immediate");
+                ScratchCluster.deleteTree(pg.dataDir());
+                return null;
+            });
+            String fetch = launcher + " wal-fetch --config " + configFile + " --cluster demo %f %p";
+            io.lifeboat.postgres.RecoveryTarget time = io.lifeboat.postgres.RecoveryTarget.time(target[0]);
+            io.lifeboat.engine.physical.PhysicalRestore.Result restored = timed("point-in-time restore from S3: base backup + "
+                    + "archived WAL up to the target time, start", null, x -> new io.lifeboat.engine.physical.PhysicalRestore(
+                    config, repo.catalog(), repo.pipeline(), progress, m -> { }).run(new io.lifeboat.engine.physical.PhysicalRestoreRequest(
+                    physical.id(), pg.dataDir(), List.of(), new io.lifeboat.postgres.RecoverySettings(fetch, time.setting(),
+                    "promote", null), fetch, null, true, true, pg.port(), java.time.Duration.ofMinutes(5), config.jobs(), true)));
+            say.accept("  " + restored.verification() + "; recovery stopped at " + restored.started().recoveryTarget());
+        }
+        List<String> markers;
+        Map<String, ContentChecksum.Entry> shopAfter;
+        try (PgSession s = pg.session("postgres")) {
+            markers = s.query("SELECT name FROM demo_markers ORDER BY name").stream().map(r -> r.get(0)).toList();
+        }
+        boolean markersOk = markers.equals(List.of("A"));
+        steps.add(new Step("point in time: marker A is there, marker B (committed after the target) is not", markersOk, 0,
+                "markers " + markers));
+        say.accept((markersOk ? "ok   " : "FAIL ") + "point in time: marker A is there, B is not: " + markers);
+        try (PgSession s = pg.session("shop")) {
+            shopAfter = ContentChecksum.of(s);
+        }
+        long unchanged = shop.keySet().stream().filter(k -> !k.contains("pgbench")).filter(k -> java.util.Objects.equals(
+                shop.get(k), shopAfter.get(k))).count();
+        long expected = shop.keySet().stream().filter(k -> !k.contains("pgbench")).count();
+        steps.add(new Step("tables untouched by the load are identical after the physical restore", unchanged == expected, 0,
+                unchanged + " of " + expected));
+        say.accept((unchanged == expected ? "ok   " : "FAIL ") + "tables untouched by the load are identical: " + unchanged
+                + " of " + expected);
     }
 
     private void fill(ScratchCluster pg) throws IOException {

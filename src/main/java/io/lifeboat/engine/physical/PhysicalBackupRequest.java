@@ -12,7 +12,7 @@ package io.lifeboat.engine.physical;
  * @param chunkBytes     raw size of one tar chunk object
  */
 public record PhysicalBackupRequest(boolean includeWal, boolean fastCheckpoint, int maxRateKiB, int jobs, int chunkBytes) {
-    public static final int DEFAULT_CHUNK_BYTES = 32 << 20;
+    public static final int DEFAULT_CHUNK_BYTES = 16 << 20;
 
     public static PhysicalBackupRequest defaults(int jobs) {
         return new PhysicalBackupRequest(false, true, 0, jobs, DEFAULT_CHUNK_BYTES);
