@@ -67,7 +67,7 @@ public final class Demo {
         this.progress = progress;
     }
 
-    public Report run() throws IOException {
+    public Report run() throws Exception {
         Path work = parent == null ? Files.createTempDirectory("lifeboat-demo-")
                 : Files.createTempDirectory(Files.createDirectories(parent), "lifeboat-demo-");
         // The scratch server runs as 'postgres' when we are root: it must be able to pass through.
