@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# WAL archiving benchmark: sustained archiving under `pgbench -c 4` writes with archive_command =
+# lifeboat wal-push (to an S3 server), then the same with pgBackRest archive-push (to a local repo),
+# in one run on one machine. Reports segments archived per second, whether the archiver fell behind
+# (pg_stat_archiver), and the cost of one wal-push process start.
+# Usage (as root): bench/wal-archive.sh [seconds=30] [pgbench scale=20]
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+SECS=${1:-30}
+SCALE=${2:-20}
+B=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+W=$(mktemp -d /tmp/lifeboat-walbench-XXXX)
+chmod 755 "$W"
+[[ -f target/lifeboat.jar ]] || mvn -B -q -ntp -DskipTests package
+bin/lifeboat --version >/dev/null   # make sure the start-up archive exists before timing
+command -v pgbackrest >/dev/null || { apt-get install -y -qq pgbackrest >/dev/null 2>&1 || true; }
+cleanup() {
+  for d in "$W"/lb "$W"/br; do runuser -u postgres -- "$B/pg_ctl" -D "$d/data" -m immediate stop >/dev/null 2>&1 || true; done
+  [[ -n "${S3PID:-}" ]] && kill "$S3PID" 2>/dev/null || true
+  rm -rf "$W"
+}
+trap cleanup EXIT
+
+bin/lifeboat s3-server --dir "$W/s3" --bucket bench --env-file "$W/s3.env" >"$W/s3.log" 2>&1 &
+S3PID=$!
+for _ in $(seq 150); do [[ -s "$W/s3.env" ]] && break; sleep 0.2; done
+# shellcheck disable=SC1090
+source "$W/s3.env"
+cat > "$W/lifeboat.yml" <<EOC
+clusters:
+  bench:
+    repositories:
+      - uri: s3://bench/wal?endpoint=$LIFEBOAT_S3_ENDPOINT&path-style=true
+        access-key-id: $LIFEBOAT_S3_ACCESS_KEY_ID
+        secret-access-key: $LIFEBOAT_S3_SECRET_ACCESS_KEY
+        allow-same-server: true
+EOC
+chown postgres "$W/lifeboat.yml"; chmod 600 "$W/lifeboat.yml"
+
+mkdir -p "$W/br/repo" "$W/br/log" "$W/br/lock"
+cat > "$W/br/pgbackrest.conf" <<EOC
+[global]
+repo1-path=$W/br/repo
+log-path=$W/br/log
+lock-path=$W/br/lock
+compress-type=zst
+compress-level=3
+archive-async=n
+[bench]
+pg1-path=$W/br/data
+pg1-port=55472
+pg1-socket-path=$W/br
+EOC
+chown -R postgres "$W/br"
+
+start_cluster() { # dir port archive_command
+  mkdir -p "$1"; chown postgres "$1"
+  runuser -u postgres -- "$B/initdb" -D "$1/data" -A trust -U postgres -E UTF8 --locale=C >/dev/null
+  cat >> "$1/data/postgresql.conf" <<EOC
+port=$2
+unix_socket_directories='$1'
+listen_addresses='127.0.0.1'
+wal_level=replica
+archive_mode=on
+archive_command='$3'
+max_wal_size=4GB
+EOC
+  runuser -u postgres -- "$B/pg_ctl" -D "$1/data" -l "$1/log.txt" -w start >/dev/null
+  "$B/pgbench" -h 127.0.0.1 -p "$2" -U postgres -i -q -s "$SCALE" postgres 2>/dev/null
+}
+
+run_load() { # port label
+  local p=$1
+  "$B/psql" -h 127.0.0.1 -p "$p" -U postgres -Atqc "select pg_stat_reset_shared('archiver')" >/dev/null
+  local before; before=$("$B/psql" -h 127.0.0.1 -p "$p" -U postgres -Atc "select pg_current_wal_lsn()")
+  "$B/pgbench" -h 127.0.0.1 -p "$p" -U postgres -n -c 4 -T "$SECS" postgres >/dev/null 2>&1
+  local now; now=$("$B/psql" -h 127.0.0.1 -p "$p" -U postgres -Atc "select pg_walfile_name(pg_current_wal_lsn())")
+  local stats; stats=$("$B/psql" -h 127.0.0.1 -p "$p" -U postgres -Atc "select archived_count, failed_count, coalesce(last_archived_wal,'-') from pg_stat_archiver")
+  local generated; generated=$("$B/psql" -h 127.0.0.1 -p "$p" -U postgres -Atc "select round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$before')/16777216.0, 1)")
+  IFS='|' read -r archived failed last <<<"$stats"
+  local behind; behind=$(( 16#${now:16:8} - 16#${last:16:8} + (16#${now:8:8} - 16#${last:8:8}) * 256 - 1 ))
+  printf "%-28s %9s %9s %8s %10s %12s\n" "$2" "$generated" "$archived" "$failed" "$(echo "scale=2; $archived / $SECS" | bc)" "$behind"
+}
+
+start_cluster "$W/lb" 55471 "$PWD/bin/lifeboat wal-push --config $W/lifeboat.yml --cluster bench %p"
+HAVE_BR=0
+if command -v pgbackrest >/dev/null; then
+  start_cluster "$W/br" 55472 "pgbackrest --config=$W/br/pgbackrest.conf --stanza=bench archive-push %p"
+  runuser -u postgres -- pgbackrest --config="$W/br/pgbackrest.conf" --stanza=bench stanza-create >/dev/null && HAVE_BR=1
+fi
+echo "pgbench -c 4 for $SECS s (scale $SCALE) on $(nproc) cores; archiver lag measured when the load stops"
+printf "%-28s %9s %9s %8s %10s %12s\n" "archive_command" "WAL segs" "archived" "failed" "segs/s" "segs behind"
+run_load 55471 "lifeboat wal-push (S3)"
+[[ $HAVE_BR == 1 ]] && run_load 55472 "pgbackrest archive-push"
+
+# One process start: push a segment that is already archived (no upload, just start + check).
+seg=$(ls "$W/lb/data/pg_wal" | grep -E '^[0-9A-F]{24}$' | head -1)
+if [[ -n "$seg" ]]; then
+  cd "$W/lb/data"
+  s=$(date +%s%N); for i in 1 2 3 4 5; do runuser -u postgres -- "$OLDPWD/bin/lifeboat" wal-push --config "$W/lifeboat.yml" --cluster bench "pg_wal/$seg" >/dev/null 2>&1 || true; done; e=$(date +%s%N)
+  echo "lifeboat wal-push, one call (already archived): $(( (e - s) / 5000000 )) ms"
+  if [[ $HAVE_BR == 1 ]]; then
+    cd "$W/br/data"; seg2=$(ls pg_wal | grep -E '^[0-9A-F]{24}$' | head -1)
+    s=$(date +%s%N); for i in 1 2 3 4 5; do runuser -u postgres -- pgbackrest --config="$W/br/pgbackrest.conf" --stanza=bench archive-push "pg_wal/$seg2" >/dev/null 2>&1 || true; done; e=$(date +%s%N)
+    echo "pgbackrest archive-push, one call (already archived): $(( (e - s) / 5000000 )) ms"
+  fi
+fi

@@ -1,0 +1,57 @@
+package io.lifeboat.engine.archive;
+
+import io.lifeboat.catalog.RepositoryLayout;
+import io.lifeboat.codec.Compression;
+import io.lifeboat.codec.Encryption;
+import io.lifeboat.engine.ObjectPipeline;
+import io.lifeboat.postgres.WalFileName;
+import io.lifeboat.storage.MemoryStorage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Prefetching fills pg_wal's cache with verified segments ahead; fetches then take them from there. */
+class WalFetchTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void prefetchesAheadStopsAtTheEndAndServesFromTheCache() throws Exception {
+        MemoryStorage storage = new MemoryStorage();
+        WalArchive archive = new WalArchive(storage, new RepositoryLayout("m"), new ObjectPipeline(storage, Compression.ZSTD, 1,
+                Encryption.NONE));
+        Path source = Files.createDirectories(dir.resolve("src/pg_wal"));
+        byte[][] content = new byte[6][];
+        for (int i = 1; i <= 5; i++) {
+            content[i] = new byte[100_000];
+            new Random(i).nextBytes(content[i]);
+            Path f = source.resolve(String.format("0000000100000000000000%02X", i));
+            Files.write(f, content[i]);
+            archive.push(f);
+        }
+        Path pgWal = Files.createDirectories(dir.resolve("restore/pg_wal"));
+        WalFetch fetch = new WalFetch(archive);
+        assertThat(fetch.run(WalFileName.parse("000000010000000000000001"), pgWal.resolve("RECOVERYXLOG"))).isTrue();
+        int got = fetch.prefetch(WalFileName.parse("000000010000000000000001"), pgWal, 8, 4);
+        assertThat(got).isEqualTo(4);
+        Path cache = pgWal.resolve(".lifeboat/prefetch");
+        assertThat(cache.resolve("000000010000000000000005")).exists();
+        assertThat(cache.resolve("000000010000000000000006")).doesNotExist();
+
+        // Served from the cache even when the archive no longer answers for it.
+        storage.deletePrefix("m/wal/0000000100000000/000000010000000000000003");
+        assertThat(fetch.run(WalFileName.parse("000000010000000000000003"), pgWal.resolve("RECOVERYXLOG"))).isTrue();
+        assertThat(Files.readAllBytes(pgWal.resolve("RECOVERYXLOG"))).isEqualTo(content[3]);
+        assertThat(cache.resolve("000000010000000000000003")).doesNotExist();
+
+        // A later prefetch drops what recovery has passed.
+        fetch.prefetch(WalFileName.parse("000000010000000000000004"), pgWal, 8, 4);
+        assertThat(cache.resolve("000000010000000000000002")).doesNotExist();
+        assertThat(cache.resolve("000000010000000000000005")).exists();
+    }
+}
