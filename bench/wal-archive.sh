@@ -64,6 +64,7 @@ wal_level=replica
 archive_mode=on
 archive_command='$3'
 max_wal_size=4GB
+synchronous_commit=off
 EOC
   runuser -u postgres -- "$B/pg_ctl" -D "$1/data" -l "$1/log.txt" -w start >/dev/null
   "$B/pgbench" -h 127.0.0.1 -p "$2" -U postgres -i -q -s "$SCALE" postgres 2>/dev/null
