@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Physical backup benchmark (default scale 100; RANDOMDATA=1 adds ~1 GB of incompressible bytes): Lifeboat physical to S3 (s3proxy) vs pg_basebackup -Ft -z vs
+# Physical backup benchmark (default scale 100; RANDOMDATA=N adds N rows of 256 random bytes (incompressible)): Lifeboat physical to S3 (s3proxy) vs pg_basebackup -Ft -z vs
 # pg_basebackup | zstd -T2 -3 vs pgBackRest full (zst-3, process-max 2); restores of Lifeboat and pgBackRest.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
@@ -17,8 +17,8 @@ printf "port=$PORT\nunix_socket_directories='$W'\nlisten_addresses='127.0.0.1'\n
 runuser -u postgres -- "$B/pg_ctl" -D "$W/data" -l "$W/log" -w start >/dev/null
 C=(-h 127.0.0.1 -p $PORT -U postgres)
 "$B/pgbench" "${C[@]}" -i -q -s "$SCALE" postgres 2>/dev/null
-if [[ "${RANDOMDATA:-}" == 1 ]]; then
-  "$B/psql" "${C[@]}" -qc "create table rnd as select g, decode(string_agg(lpad(to_hex((random()*4294967295)::bigint), 8, '0'), ''), 'hex') b from generate_series(1, 200000) g, generate_series(1, 64) h group by g"
+if [[ -n "${RANDOMDATA:-}" ]]; then
+  "$B/psql" "${C[@]}" -qc "create table rnd as select g, decode(string_agg(lpad(to_hex((random()*4294967295)::bigint), 8, '0'), ''), 'hex') b from generate_series(1, ${RANDOMDATA}) g, generate_series(1, 64) h group by g"
 fi
 echo "database: $("$B/psql" "${C[@]}" -Atc "select pg_size_pretty(pg_database_size('postgres'))")"
 bin/lifeboat s3-server --dir "$W/s3" --bucket bench --env-file "$W/s3.env" >/dev/null 2>&1 &
