@@ -86,10 +86,7 @@ final class BackupCommand implements Callable<Integer> {
                             DumpCompression.parse(dumpCompression)));
             out.text(m.id().toString());
             out.result(Views.summary(m));
-            if (cfg.retention() != null && cfg.expireAfterBackup()) {
-                new io.lifeboat.engine.retention.Expire(repo.catalog(), out::info).run(cfg.retention(), false,
-                        java.time.Instant.now());
-            }
+            expireIfConfigured(out, cfg, repo);
             io.lifeboat.Trace.mark("closing repository");
         }
         return 0;
@@ -114,7 +111,16 @@ final class BackupCommand implements Callable<Integer> {
             BackupManifest m = new PhysicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log).run(req);
             out.text(m.id().toString());
             out.result(Views.summary(m));
+            expireIfConfigured(out, cfg, repo);
         }
         return 0;
+    }
+
+    /** The retention policy runs after a backup succeeded, never before: a failed backup expires nothing. */
+    private static void expireIfConfigured(Output out, ClusterConfig cfg, RepositoryAccess repo) {
+        if (cfg.retention() != null && cfg.expireAfterBackup()) {
+            new io.lifeboat.engine.retention.Expire(repo.catalog(), out::info).run(cfg.retention(), false,
+                    java.time.Instant.now());
+        }
     }
 }
