@@ -16,7 +16,8 @@ public enum ErrorKind {
     CONFLICT(9, "conflicting state"),
     RESOURCE(10, "not enough local resources"),
     TOOL(11, "external tool missing or failed"),
-    INTERRUPTED(12, "interrupted");
+    INTERRUPTED(12, "interrupted"),
+    KEY(13, "encryption key missing, unreadable or wrong");
 
     private final int exitCode;
     private final String title;

@@ -52,6 +52,10 @@ public final class ClusterOptions {
     @Option(names = "--compression", paramLabel = "CODEC", description = "zstd (default), lz4, gzip or none.")
     String compression;
 
+    @Option(names = "--identity-file", paramLabel = "FILE", description = "age identity (private key) to read an "
+            + "encrypted repository; only needed to restore, fetch WAL or run restore drills.")
+    String identityFile;
+
     public ClusterConfig load() {
         Map<String, String> flags = new LinkedHashMap<>();
         put(flags, "pg-host", pgHost);
@@ -65,6 +69,7 @@ public final class ClusterOptions {
         put(flags, "bin-dir", binDir);
         put(flags, "jobs", jobs);
         put(flags, "compression", compression);
+        put(flags, "identity-file", identityFile);
         Path file = ConfigLoader.locate(config, System.getenv());
         return ConfigLoader.load(file, cluster, System.getenv(), flags);
     }

@@ -267,6 +267,11 @@ final class RestoreCommand implements Callable<Integer> {
                 cmd.add("--allow-same-server");
             }
         }
+        if (cfg.encryption() != null && cfg.encryption().identityFile() != null) {
+            // a path, not a secret: recovery runs as the server's user, who must be able to read it
+            cmd.add("--identity-file");
+            cmd.add(cfg.encryption().identityFile().toAbsolutePath().toString());
+        }
         StringBuilder sb = new StringBuilder();
         for (String a : cmd) {
             sb.append(shellQuote(a)).append(' ');

@@ -14,10 +14,32 @@ import java.util.List;
  * @param dataDirectory the server's data directory (for wal-push and physical restore), or null
  * @param retention     retention policy, or null when none is configured
  * @param expireAfterBackup run `expire` after each successful backup
+ * @param encryption    age recipients and identity, or null for unencrypted repositories
+ * @param minRepositories how many repositories must store a backup or WAL file for it to count as done
  */
 public record ClusterConfig(String name, PgConnectionSettings postgres, List<RepositoryConfig> repositories, int jobs,
                             Path spoolDir, Path binDir, Path dataDirectory,
-                            io.lifeboat.engine.retention.RetentionPolicy retention, boolean expireAfterBackup) {
+                            io.lifeboat.engine.retention.RetentionPolicy retention, boolean expireAfterBackup,
+                            EncryptionConfig encryption, int minRepositories) {
+
+    /** Without encryption, every repository required. */
+    public ClusterConfig(String name, PgConnectionSettings postgres, List<RepositoryConfig> repositories, int jobs,
+                         Path spoolDir, Path binDir, Path dataDirectory,
+                         io.lifeboat.engine.retention.RetentionPolicy retention, boolean expireAfterBackup) {
+        this(name, postgres, repositories, jobs, spoolDir, binDir, dataDirectory, retention, expireAfterBackup, null,
+                repositories.size());
+    }
+
+    /** The same settings against another server (e.g. a restore drill's scratch cluster). */
+    public ClusterConfig withPostgres(PgConnectionSettings other) {
+        return new ClusterConfig(name, other, repositories, jobs, spoolDir, binDir, dataDirectory, retention,
+                expireAfterBackup, encryption, minRepositories);
+    }
+
+    /** The codec stage for objects written for this cluster. */
+    public io.lifeboat.codec.Encryption encryptionStage() {
+        return encryption == null ? io.lifeboat.codec.Encryption.NONE : encryption.stage();
+    }
 
     public RepositoryConfig primaryRepository() {
         return repositories.get(0);

@@ -29,10 +29,12 @@ public final class ConfigLoader {
     /** Settings that the environment and flags may override; env name is LIFEBOAT_ + upper snake case. */
     public static final List<String> OVERRIDABLE = List.of("pg-host", "pg-port", "pg-user", "pg-database",
             "pg-password-file", "bin-dir", "data-directory", "repo", "allow-same-server", "jobs", "spool-directory",
-            "compression", "compression-level", "s3-access-key-id", "s3-secret-access-key");
+            "compression", "compression-level", "s3-access-key-id", "s3-secret-access-key", "identity-file");
 
     private static final Set<String> TOP = Set.of("clusters");
-    private static final Set<String> CLUSTER = Set.of("postgres", "repositories", "jobs", "spool-directory", "retention");
+    private static final Set<String> CLUSTER = Set.of("postgres", "repositories", "jobs", "spool-directory", "retention",
+            "encryption", "min-repositories");
+    private static final Set<String> ENCRYPTION = Set.of("recipients", "recipients-file", "identity-file");
     private static final Set<String> RETENTION = Set.of("physical-count", "physical-window", "logical-count",
             "logical-window", "unfinished-grace", "after-backup");
     private static final Set<String> POSTGRES = Set.of("host", "port", "user", "database", "password-file", "bin-dir",
@@ -216,10 +218,58 @@ public final class ConfigLoader {
             }
             afterBackup = Boolean.TRUE.equals(ret.bool("after-backup"));
         }
+        EncryptionConfig encryption = encryption(c == null ? null : c.section("encryption"), over, file);
+        Integer minRepos = c == null ? null : c.integer("min-repositories", 1, 64);
+        if (minRepos != null && minRepos > repositories.size()) {
+            throw c.error("min-repositories", "is " + minRepos + " but the cluster has " + repositories.size()
+                    + " repositories");
+        }
         return new ClusterConfig(name, conn, List.copyOf(repositories),
                 jobs == null ? Runtime.getRuntime().availableProcessors() : jobs,
                 spool == null ? Path.of(System.getProperty("java.io.tmpdir"), "lifeboat-spool") : Path.of(spool),
-                binDir == null ? null : Path.of(binDir), dataDir == null ? null : Path.of(dataDir), retention, afterBackup);
+                binDir == null ? null : Path.of(binDir), dataDir == null ? null : Path.of(dataDir), retention, afterBackup,
+                encryption, minRepos == null ? repositories.size() : minRepos);
+    }
+
+    /** The encryption section; identity-file may also come from LIFEBOAT_IDENTITY_FILE / --identity-file. */
+    private static EncryptionConfig encryption(YamlSection e, Map<String, String> over, Path file) {
+        List<String> recipients = new ArrayList<>();
+        String identity = over.get("identity-file");
+        if (e != null) {
+            e.allowOnly(ENCRYPTION);
+            recipients.addAll(e.strings("recipients"));
+            String rf = e.string("recipients-file");
+            if (rf != null) {
+                try {
+                    for (String line : java.nio.file.Files.readAllLines(Path.of(rf))) {
+                        if (!line.isBlank() && !line.trim().startsWith("#")) {
+                            recipients.add(line.trim());
+                        }
+                    }
+                } catch (java.io.IOException ex) {
+                    throw e.error("recipients-file", "cannot be read: " + ex.getMessage());
+                }
+            }
+            for (String r : recipients) {
+                try {
+                    io.lifeboat.codec.AgeEncryption.writerFor(r);
+                } catch (LifeboatException ex) {
+                    throw e.error("recipients", ex.getMessage() + " (" + ex.hint() + ")");
+                }
+            }
+            if (identity == null) {
+                identity = e.string("identity-file");
+            }
+            if (recipients.isEmpty() && identity == null) {
+                throw new LifeboatException(ErrorKind.CONFIG, file + " line " + e.line() + ": 'encryption' has neither "
+                        + "recipients nor identity-file", "list the age public keys under recipients (backups) and set "
+                        + "identity-file where backups are restored");
+            }
+        }
+        if (recipients.isEmpty() && identity == null) {
+            return null;
+        }
+        return new EncryptionConfig(List.copyOf(recipients), identity == null ? null : Path.of(identity));
     }
 
     private static int orZero(Integer i) {

@@ -122,6 +122,29 @@ final class YamlSection {
         };
     }
 
+    /** A single value or a list of values, as a list; empty when absent. */
+    List<String> strings(String key) {
+        NodeTuple t = entries.get(key);
+        if (t == null) {
+            return List.of();
+        }
+        if (t.getValueNode() instanceof ScalarNode) {
+            String v = string(key);
+            return v == null ? List.of() : List.of(v);
+        }
+        if (!(t.getValueNode() instanceof SequenceNode seq)) {
+            throw error(key, "must be a value or a list of values");
+        }
+        List<String> out = new ArrayList<>();
+        for (Node n : seq.getValue()) {
+            if (!(n instanceof ScalarNode s) || s.getValue() == null || s.getValue().isBlank()) {
+                throw error(key, "must list plain values, one per '- ' line");
+            }
+            out.add(s.getValue().trim());
+        }
+        return out;
+    }
+
     YamlSection section(String key) {
         NodeTuple t = entries.get(key);
         return t == null ? null : new YamlSection(file, child(key), t.getValueNode());

@@ -37,6 +37,11 @@ public final class ObjectPipeline {
         return c == compression ? this : new ObjectPipeline(storage, c, c.defaultLevel(), encryption);
     }
 
+    /** The same codecs writing to another storage (one member of several repositories). */
+    public ObjectPipeline withStorage(Storage other) {
+        return other == storage ? this : new ObjectPipeline(other, compression, level, encryption);
+    }
+
     public Storage storage() {
         return storage;
     }
@@ -47,6 +52,43 @@ public final class ObjectPipeline {
 
     public Encryption encryption() {
         return encryption;
+    }
+
+    /**
+     * The stage that reverses an object's recorded encryption scheme. Objects written before
+     * encryption was configured stay readable; an encrypted object needs the configured identity.
+     */
+    public Encryption decryptionFor(String scheme, String key) {
+        if (scheme == null || Encryption.NONE.scheme().equals(scheme)) {
+            return Encryption.NONE;
+        }
+        if (scheme.equals(encryption.scheme())) {
+            return encryption;
+        }
+        throw new LifeboatException(ErrorKind.KEY, "object " + key + " in " + storage.describe() + " is encrypted with "
+                + scheme + " and no " + scheme + " identity is configured", "set encryption.identity-file in lifeboat.yml, "
+                + "LIFEBOAT_IDENTITY_FILE or --identity-file to the private key of the backup's recipients");
+    }
+
+    /**
+     * Decrypts the start of a backup's smallest encrypted object and discards it: a restore calls
+     * this before it writes anything, so a missing or wrong key fails with a KEY error and leaves
+     * nothing behind.
+     */
+    public void checkReadable(io.lifeboat.catalog.Catalog catalog, io.lifeboat.catalog.BackupManifest m) {
+        StoredObject o = m.objects().stream().filter(x -> !Encryption.NONE.scheme().equals(x.encryption()))
+                .min(java.util.Comparator.comparingLong(StoredObject::size)).orElse(null);
+        if (o == null) {
+            return;
+        }
+        String key = catalog.layout().backupObject(m.id(), o.path());
+        Encryption e = decryptionFor(o.encryption(), key);
+        try (InputStream in = storage.read(key); InputStream plain = e.decrypt(in)) {
+            plain.read(new byte[1]);
+        } catch (IOException ex) {
+            throw new LifeboatException(ErrorKind.STORAGE, "cannot read " + key + " in " + storage.describe() + ": "
+                    + ex.getMessage(), "check that the repository is reachable", ex);
+        }
     }
 
     /** The stored name of a raw file name: adds the codec suffixes (".zst", ".age"). */
@@ -152,7 +194,7 @@ public final class ObjectPipeline {
         try (InputStream in = storage.read(key)) {
             hashed = new HashingInputStream(in);
             try {
-                InputStream decoded = c.decompress(encryption.decrypt(hashed));
+                InputStream decoded = c.decompress(decryptionFor(expected.encryption(), key).decrypt(hashed));
                 decoded.transferTo(out);
                 hashed.drain();
             } catch (LifeboatException e) {

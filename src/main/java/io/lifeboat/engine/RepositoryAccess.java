@@ -4,14 +4,16 @@ import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.catalog.Catalog;
 import io.lifeboat.catalog.RepositoryLayout;
-import io.lifeboat.codec.Encryption;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.config.RepositoryConfig;
 import io.lifeboat.storage.DeferredStorage;
+import io.lifeboat.storage.MirroredStorage;
 import io.lifeboat.storage.Storage;
 import io.lifeboat.storage.StorageFactory;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -32,20 +34,37 @@ public final class RepositoryAccess implements AutoCloseable {
     }
 
     /**
-     * Opens the cluster's primary repository. The guard runs at once; the driver opens in the
-     * background and the first storage call waits for it (see {@link DeferredStorage}).
+     * Opens the cluster's repositories. The guard runs at once for each; drivers open in the
+     * background and the first storage call waits for them (see {@link DeferredStorage}). With
+     * several repositories, writes go to all (at least min-repositories must take them) and reads
+     * come from the first that answers (see {@link MirroredStorage}).
      *
-     * @param warn receives warnings (e.g. allow-same-server in effect)
+     * @param warn receives warnings (e.g. allow-same-server in effect, a repository down)
      */
     public static RepositoryAccess open(ClusterConfig cluster, Consumer<String> warn) {
         if (cluster.repositories().isEmpty()) {
             throw new LifeboatException(ErrorKind.CONFIG, "cluster '" + cluster.name() + "' has no repository",
                     "add one under repositories: in lifeboat.yml, or pass --repo URI (LIFEBOAT_REPO)");
         }
-        RepositoryConfig repo = cluster.primaryRepository();
-        OffServerCheck.enforce(cluster, repo, warn);
+        for (RepositoryConfig repo : cluster.repositories()) {
+            OffServerCheck.enforce(cluster, repo, warn);
+        }
         io.lifeboat.Trace.mark("guard done");
-        Storage storage = new DeferredStorage("'" + repo.name() + "' (" + repo.uriText().replaceAll("\\?.*$", "") + ")", () -> {
+        List<MirroredStorage.Member> members = new ArrayList<>();
+        for (RepositoryConfig repo : cluster.repositories()) {
+            members.add(new MirroredStorage.Member(repo.name(), deferred(repo)));
+        }
+        Storage storage = members.size() == 1 ? members.get(0).storage()
+                : new MirroredStorage(members, Math.max(1, cluster.minRepositories()), warn);
+        RepositoryConfig primary = cluster.primaryRepository();
+        Catalog catalog = new Catalog(storage, new RepositoryLayout(cluster.name()));
+        ObjectPipeline pipeline = new ObjectPipeline(storage, primary.compression(), primary.compressionLevel(),
+                cluster.encryptionStage());
+        return new RepositoryAccess(primary, storage, catalog, pipeline);
+    }
+
+    private static Storage deferred(RepositoryConfig repo) {
+        return new DeferredStorage("'" + repo.name() + "' (" + repo.uriText().replaceAll("\\?.*$", "") + ")", () -> {
             Storage s = StorageFactory.open(repo);
             try {
                 s.probe();
@@ -60,9 +79,6 @@ public final class RepositoryAccess implements AutoCloseable {
                 throw e;
             }
         });
-        Catalog catalog = new Catalog(storage, new RepositoryLayout(cluster.name()));
-        ObjectPipeline pipeline = new ObjectPipeline(storage, repo.compression(), repo.compressionLevel(), Encryption.NONE);
-        return new RepositoryAccess(repo, storage, catalog, pipeline);
     }
 
     public RepositoryConfig config() {

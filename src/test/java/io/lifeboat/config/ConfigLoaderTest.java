@@ -158,4 +158,69 @@ class ConfigLoaderTest {
         assertThat(c.postgres().port()).isEqualTo(6000);
         assertThat(c.primaryRepository().uri().path()).isEqualTo("/mnt/x");
     }
+
+    @Test
+    void encryptionAndMinimumRepositories() throws IOException {
+        ClusterConfig plain = ConfigLoader.load(write(GOOD), "main", Map.of(), Map.of());
+        assertThat(plain.encryption()).isNull();
+        assertThat(plain.minRepositories()).isEqualTo(2); // every repository by default
+        Path f = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                      - uri: file:///mnt/b
+                    min-repositories: 1
+                    encryption:
+                      recipients:
+                        - age1c493c74vm3dg42vgdg50j8ak28ckh2zq6yyqu3qfrgjvyj04fgaswr0m9l
+                """);
+        ClusterConfig c = ConfigLoader.load(f, null, Map.of(), Map.of());
+        assertThat(c.minRepositories()).isEqualTo(1);
+        assertThat(c.encryption().recipients()).hasSize(1);
+        assertThat(c.encryption().identityFile()).isNull();
+        assertThat(c.encryptionStage().scheme()).isEqualTo("age");
+        ClusterConfig withKey = ConfigLoader.load(f, null, Map.of("LIFEBOAT_IDENTITY_FILE", "/keys/id.txt"), Map.of());
+        assertThat(withKey.encryption().identityFile()).isEqualTo(Path.of("/keys/id.txt"));
+        // a restore host with only the identity, passed as a flag
+        ClusterConfig restoreOnly = ConfigLoader.load(null, null, Map.of("LIFEBOAT_REPO", "file:///mnt/x"),
+                Map.of("identity-file", "/keys/id.txt"));
+        assertThat(restoreOnly.encryption().recipients()).isEmpty();
+    }
+
+    @Test
+    void badEncryptionSettingsNameKeyAndLine() throws IOException {
+        Path f = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                    encryption:
+                      recipients: [age1notakey]
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(f, null, Map.of(), Map.of()))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.CONFIG);
+                    assertThat(e.getMessage()).contains("line 6", "recipients", "age1notakey", "not an age recipient");
+                });
+        Path g = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                    min-repositories: 2
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(g, null, Map.of(), Map.of()))
+                .hasMessageContaining("line 5").hasMessageContaining("min-repositories").hasMessageContaining("1 repositories");
+        Path h = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                    encryption:
+                      passphrase: hunter2
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(h, null, Map.of(), Map.of()))
+                .hasMessageContaining("line 6").hasMessageContaining("passphrase").hasMessageNotContaining("hunter2");
+    }
 }

@@ -9,6 +9,7 @@ import io.lifeboat.codec.HashingOutputStream;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.postgres.WalFileName;
 import io.lifeboat.storage.Keys;
+import io.lifeboat.storage.MirroredStorage;
 import io.lifeboat.storage.ObjectInfo;
 import io.lifeboat.storage.Storage;
 
@@ -29,10 +30,12 @@ import java.util.Optional;
  * original file: {@code wal/<timeline+log>/<segment>.sha256-<hex>.zst}. That makes a repeated push
  * of the same file recognisable without downloading anything, a different file under the same name
  * (two clusters writing one repository, a diverged timeline) detectable, and every fetch verifiable
- * before PostgreSQL sees a byte. Objects are plain zstd frames: `zstd -d` restores one by hand.
+ * before PostgreSQL sees a byte. Objects are plain zstd frames (`zstd -d` restores one by hand), or
+ * age files around them in an encrypted repository (`age -d -i key | zstd -d`).
  */
 public final class WalArchive {
     private static final String HASH_MARK = ".sha256-";
+    private static final String ENCRYPTED_SUFFIX = ".age";
 
     private final Storage storage;
     private final RepositoryLayout layout;
@@ -56,8 +59,12 @@ public final class WalArchive {
 
     /** The archived copies of a file (normally zero or one). */
     public List<Archived> find(WalFileName name) throws IOException {
+        return find(storage, name);
+    }
+
+    private List<Archived> find(Storage in, WalFileName name) throws IOException {
         String prefix = prefixFor(name);
-        return storage.list(prefix).stream().map(ObjectInfo::key)
+        return in.list(prefix).stream().map(ObjectInfo::key)
                 .filter(k -> k.length() >= prefix.length() + 64)
                 .map(k -> new Archived(k, k.substring(prefix.length(), prefix.length() + 64))).toList();
     }
@@ -86,7 +93,38 @@ public final class WalArchive {
                     "archive_command must pass %p, run from the data directory");
         }
         String hash = sha256(file);
-        List<Archived> existing = find(name);
+        if (storage instanceof MirroredStorage mirror) {
+            return pushToEach(mirror, file, name, hash);
+        }
+        return pushTo(storage, file, name, hash);
+    }
+
+    /**
+     * Several repositories: each gets its own copy (one that missed it while down catches up on a
+     * later push of the same file); success needs min-repositories of them to hold it.
+     */
+    private PushOutcome pushToEach(MirroredStorage mirror, Path file, WalFileName name, String hash) throws IOException {
+        int stored = 0;
+        boolean uploaded = false;
+        for (MirroredStorage.Member m : mirror.healthy()) {
+            try {
+                uploaded |= pushTo(m.storage(), file, name, hash) == PushOutcome.ARCHIVED;
+                stored++;
+            } catch (LifeboatException e) {
+                if (e.kind() == ErrorKind.CONFLICT) {
+                    throw e;
+                }
+                mirror.fail(m, e);
+            } catch (IOException | RuntimeException e) {
+                mirror.fail(m, e);
+            }
+        }
+        mirror.ensureEnough(stored);
+        return uploaded ? PushOutcome.ARCHIVED : PushOutcome.ALREADY_ARCHIVED;
+    }
+
+    private PushOutcome pushTo(Storage storage, Path file, WalFileName name, String hash) throws IOException {
+        List<Archived> existing = find(storage, name);
         for (Archived a : existing) {
             if (a.rawSha256().equals(hash)) {
                 return PushOutcome.ALREADY_ARCHIVED;
@@ -101,7 +139,7 @@ public final class WalArchive {
         String key = pipeline.storedName(prefixFor(name) + hash);
         long stored;
         try (InputStream in = Files.newInputStream(file)) {
-            stored = pipeline.store(key, key.substring(key.lastIndexOf('/') + 1), in, 0).size();
+            stored = pipeline.withStorage(storage).store(key, key.substring(key.lastIndexOf('/') + 1), in, 0).size();
         }
         // Durable means visible with the right size: a read-after-write check, not a hope.
         var info = storage.stat(key);
@@ -136,8 +174,9 @@ public final class WalArchive {
                  OutputStream fileOut = java.nio.channels.Channels.newOutputStream(ch)) {
                 HashingOutputStream hashed = new HashingOutputStream(fileOut);
                 try (InputStream in = storage.read(a.key())) {
+                    String scheme = a.key().endsWith(ENCRYPTED_SUFFIX) ? io.lifeboat.codec.AgeEncryption.SCHEME : "none";
                     InputStream decoded = Compression.ofStoredName(stripEncryption(a.key()))
-                            .decompress(pipeline.encryption().decrypt(in));
+                            .decompress(pipeline.decryptionFor(scheme, a.key()).decrypt(in));
                     decoded.transferTo(hashed);
                 } catch (LifeboatException e) {
                     throw e;
@@ -158,9 +197,8 @@ public final class WalArchive {
         }
     }
 
-    private String stripEncryption(String key) {
-        String suffix = pipeline.encryption().suffix();
-        return !suffix.isEmpty() && key.endsWith(suffix) ? key.substring(0, key.length() - suffix.length()) : key;
+    private static String stripEncryption(String key) {
+        return key.endsWith(ENCRYPTED_SUFFIX) ? key.substring(0, key.length() - ENCRYPTED_SUFFIX.length()) : key;
     }
 
     private LifeboatException corrupt(Archived a, String what, Throwable cause) {

@@ -94,6 +94,7 @@ public final class LogicalRestore {
             throw new LifeboatException(ErrorKind.NOT_FOUND, "backup " + m.id() + " has no globals (roles, tablespaces)",
                     "it was taken with --no-globals; restore without --globals");
         }
+        pipeline.checkReadable(catalog, m);
         long needed = objects.stream().mapToLong(StoredObject::rawSize).sum();
         try (Spool spool = Spool.create(cluster.spoolDir(), m.id() + "-restore-" + source.directory(),
                 req.checkSpace() ? needed : -1)) {

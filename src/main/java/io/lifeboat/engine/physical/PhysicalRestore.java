@@ -115,6 +115,7 @@ public final class PhysicalRestore {
                 + ") into " + dataDir + (spaceTargets.isEmpty() ? "" : ", tablespaces " + spaceTargets)
                 + (owner.changes() ? ", owned by " + owner.userName() : ""));
 
+        pipeline.checkReadable(catalog, m);
         List<Path> created = new ArrayList<>();
         boolean success = false;
         ExecutorService fetchPool = Executors.newFixedThreadPool(Math.max(1, req.jobs()), r -> {
