@@ -7,6 +7,7 @@ import io.lifeboat.codec.Compression;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.config.RepositoryConfig;
 import io.lifeboat.config.RepositoryUri;
+import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.RepositoryAccess;
 import io.lifeboat.engine.Spool;
@@ -59,6 +60,8 @@ public final class Demo {
      * @param scale  pgbench scale factor of the demo database
      * @param keep   leave the cluster data and the S3 directory behind for inspection
      */
+    private DemoKey key;
+
     public Demo(Path parent, int scale, boolean keep, Consumer<String> say, Progress progress) {
         this.parent = parent;
         this.scale = scale;
@@ -84,10 +87,14 @@ public final class Demo {
             String launcher = System.getProperty("lifeboat.launcher");
             Path configFile = work.resolve("lifeboat.yml");
             EmbeddedS3Server server = s3;
+            DemoKey key = timed("create an age key pair: the database host gets only the public key", work, DemoKey::create);
+            this.key = key;
+            say.accept("  recipient " + key.recipient() + " in lifeboat.yml; identity (private key) in " + key.identity()
+                    + ", used only to restore");
             pg = timed("start a scratch PostgreSQL cluster, archiving WAL to S3 (archive_command = lifeboat wal-push)", work,
                     w -> {
                         ScratchCluster c = ScratchCluster.create(w, ScratchCluster.Options.defaults());
-                        writeConfig(configFile, c, server);
+                        writeConfig(configFile, c, server, key.recipient());
                         if (launcher != null) {
                             c.appendConf("archive_mode = on", "archive_command = '" + launcher + " wal-push --config "
                                     + configFile + " --cluster demo %p'");
@@ -115,7 +122,22 @@ public final class Demo {
                                 .run(new LogicalBackupRequest(List.of("shop"), false, true, config.jobs(), true,
                                         io.lifeboat.engine.logical.DumpCompression.AUTO)));
                 say.accept("  backup " + backup.id() + ": " + Spool.human(backup.rawBytes()) + " dumped, "
-                        + Spool.human(backup.storedBytes()) + " stored in " + backup.objects().size() + " objects");
+                        + Spool.human(backup.storedBytes()) + " stored in " + backup.objects().size() + " objects, "
+                        + "each encrypted (" + backup.objects().get(0).path() + ")");
+                timed("without the identity, a restore is refused before it writes anything", null, x -> {
+                    ObjectPipeline publicKeyOnly = new ObjectPipeline(repo.storage(), Compression.ZSTD, 3,
+                            new io.lifeboat.codec.AgeEncryption(List.of(key.recipient()), null));
+                    try {
+                        publicKeyOnly.checkReadable(repo.catalog(), backup);
+                    } catch (LifeboatException e) {
+                        if (e.kind() == ErrorKind.KEY) {
+                            say.accept("  refused: " + e.getMessage());
+                            return null;
+                        }
+                        throw e;
+                    }
+                    throw new IllegalStateException("an encrypted backup was readable without its identity");
+                });
 
                 timed("disaster: DROP DATABASE shop", null, x -> {
                     try (PgSession s = cluster.session("postgres")) {
@@ -200,7 +222,7 @@ public final class Demo {
     }
 
     /** The demo's lifeboat.yml, which the server's archive_command reads (readable by postgres, nobody else). */
-    private static void writeConfig(Path file, ScratchCluster pg, EmbeddedS3Server s3) throws IOException {
+    private static void writeConfig(Path file, ScratchCluster pg, EmbeddedS3Server s3, String recipient) throws IOException {
         Files.writeString(file, """
                 clusters:
                   demo:
@@ -214,7 +236,10 @@ public final class Demo {
                         access-key-id: %s
                         secret-access-key: %s
                         allow-same-server: true
-                """.formatted(pg.port(), s3.endpoint(), s3.accessKey(), s3.secretKey()));
+                    encryption:
+                      recipients:
+                        - %s
+                """.formatted(pg.port(), s3.endpoint(), s3.accessKey(), s3.secretKey(), recipient));
         Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         ScratchCluster.giveToServerUser(file);
     }
@@ -263,7 +288,8 @@ public final class Demo {
                 ScratchCluster.deleteTree(pg.dataDir());
                 return null;
             });
-            String fetch = launcher + " wal-fetch --config " + configFile + " --cluster demo %f %p";
+            String fetch = launcher + " wal-fetch --config " + configFile + " --cluster demo --identity-file "
+                    + key.identity() + " %f %p";
             io.lifeboat.postgres.RecoveryTarget time = io.lifeboat.postgres.RecoveryTarget.time(target[0]);
             io.lifeboat.engine.physical.PhysicalRestore.Result restored = timed("point-in-time restore from S3: base backup + "
                     + "archived WAL up to the target time, start", null, x -> new io.lifeboat.engine.physical.PhysicalRestore(
@@ -305,12 +331,26 @@ public final class Demo {
         }
     }
 
-    private static ClusterConfig clusterConfig(ScratchCluster pg, EmbeddedS3Server s3, Path work) {
+    private ClusterConfig clusterConfig(ScratchCluster pg, EmbeddedS3Server s3, Path work) {
         String uri = "s3://lifeboat-demo/backups?endpoint=" + s3.endpoint() + "&region=us-east-1&path-style=true";
         RepositoryConfig repo = new RepositoryConfig("demo-s3", RepositoryUri.parse(uri), uri, Compression.ZSTD,
                 Compression.ZSTD.defaultLevel(), true, s3.accessKey(), s3.secretKey(), 16, 8);
         return new ClusterConfig("demo", pg.connection("postgres"), List.of(repo),
                 Math.max(2, Runtime.getRuntime().availableProcessors()), work.resolve("spool"), pg.binDir(), pg.dataDir(),
-                null, false);
+                null, false, new io.lifeboat.config.EncryptionConfig(List.of(key.recipient()), key.identity()), 1);
+    }
+
+    /** The demo's age key pair; the identity is readable by the server's user, whose restore_command decrypts WAL. */
+    private record DemoKey(String recipient, Path identity) {
+        static DemoKey create(Path work) throws Exception {
+            java.security.KeyPair pair = new com.exceptionfactory.jagged.x25519.X25519KeyPairGenerator().generateKeyPair();
+            Path dir = Files.createDirectories(work.resolve("keys"));
+            Path identity = dir.resolve("demo-identity.txt");
+            Files.writeString(identity, "# public key: " + pair.getPublic() + "\n" + pair.getPrivate() + "\n");
+            Files.setPosixFilePermissions(identity, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            ScratchCluster.giveToServerUser(dir);
+            ScratchCluster.giveToServerUser(identity);
+            return new DemoKey(pair.getPublic().toString(), identity);
+        }
     }
 }
