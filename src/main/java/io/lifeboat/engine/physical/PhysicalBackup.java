@@ -391,6 +391,12 @@ public final class PhysicalBackup {
                 return;
             }
             log.accept("server: " + text);
+            if (lower.contains("still waiting for all required wal segments")) {
+                // The server blocks the end of the backup until archiving catches up, as pg_basebackup does.
+                log.accept("the backup ends once the server has archived its last WAL segment: check archive_command "
+                        + "(`lifeboat check` tests it end to end), or interrupt and take the backup with --include-wal; "
+                        + "an interrupted backup stays listed as unfinished and is never restored from");
+            }
         }
 
         void close() {
