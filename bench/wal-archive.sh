@@ -2,7 +2,8 @@
 # WAL archiving benchmark: sustained archiving under `pgbench -c 4` writes with archive_command =
 # lifeboat wal-push (to an S3 server), then the same with pgBackRest archive-push (to a local repo),
 # in one run on one machine. Reports segments archived per second, whether the archiver fell behind
-# (pg_stat_archiver), and the cost of one wal-push process start.
+# (pg_stat_archiver), the CPU time archive_command used per archived segment (every call timed), and
+# the cost of one wal-push process start.
 # Usage (as root): bench/wal-archive.sh [seconds=30] [pgbench scale=20]
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
@@ -73,6 +74,7 @@ EOC
 run_load() { # port label
   local p=$1
   "$B/psql" -h 127.0.0.1 -p "$p" -U postgres -Atqc "select pg_stat_reset_shared('archiver')" >/dev/null
+  [[ -f "$3" ]] && : > "$3"   # count only the calls during the load
   local before; before=$("$B/psql" -h 127.0.0.1 -p "$p" -U postgres -Atc "select pg_current_wal_lsn()")
   "$B/pgbench" -h 127.0.0.1 -p "$p" -U postgres -n -c 4 -T "$SECS" postgres >/dev/null 2>&1
   local now; now=$("$B/psql" -h 127.0.0.1 -p "$p" -U postgres -Atc "select pg_walfile_name(pg_current_wal_lsn())")
@@ -80,19 +82,27 @@ run_load() { # port label
   local generated; generated=$("$B/psql" -h 127.0.0.1 -p "$p" -U postgres -Atc "select round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$before')/16777216.0, 1)")
   IFS='|' read -r archived failed last <<<"$stats"
   local behind; behind=$(( 16#${now:16:8} - 16#${last:16:8} + (16#${now:8:8} - 16#${last:8:8}) * 256 - 1 ))
-  printf "%-28s %9s %9s %8s %10s %12s\n" "$2" "$generated" "$archived" "$failed" "$(echo "scale=2; $archived / $SECS" | bc)" "$behind"
+  # Per-segment overhead: every archive_command call ran under /usr/bin/time (wall, user, sys seconds).
+  local calls=0 cpu=0 wall=0
+  if [[ -s "$3" ]]; then
+    read -r calls wall cpu < <(awk -F, '/^[0-9.]+,[0-9.]+,[0-9.]+$/ {n++; w+=$1; c+=$2+$3} END {printf "%d %.2f %.2f\n", n, w, c}' "$3")
+  fi
+  local per="-"
+  (( archived > 0 )) && per=$(echo "scale=0; $cpu * 1000 / $archived" | bc)
+  printf "%-28s %9s %9s %8s %10s %12s %8s %14s\n" "$2" "$generated" "$archived" "$failed" "$(echo "scale=2; $archived / $SECS" | bc)" "$behind" "$calls" "$per"
 }
 
-start_cluster "$W/lb" 55471 "$PWD/bin/lifeboat wal-push --config $W/lifeboat.yml --cluster bench %p"
+timed() { echo "/usr/bin/time -a -o $1 -f %%e,%%U,%%S"; }  # %% is PostgreSQL's escape for %
+start_cluster "$W/lb" 55471 "$(timed "$W/lb/calls.txt") $PWD/bin/lifeboat wal-push --config $W/lifeboat.yml --cluster bench %p"
 HAVE_BR=0
 if command -v pgbackrest >/dev/null; then
-  start_cluster "$W/br" 55472 "pgbackrest --config=$W/br/pgbackrest.conf --stanza=bench archive-push %p"
+  start_cluster "$W/br" 55472 "$(timed "$W/br/calls.txt") pgbackrest --config=$W/br/pgbackrest.conf --stanza=bench archive-push %p"
   runuser -u postgres -- pgbackrest --config="$W/br/pgbackrest.conf" --stanza=bench stanza-create >/dev/null && HAVE_BR=1
 fi
 echo "pgbench -c 4 for $SECS s (scale $SCALE) on $(nproc) cores; archiver lag measured when the load stops"
-printf "%-28s %9s %9s %8s %10s %12s\n" "archive_command" "WAL segs" "archived" "failed" "segs/s" "segs behind"
-run_load 55471 "lifeboat wal-push (S3)"
-[[ $HAVE_BR == 1 ]] && run_load 55472 "pgbackrest archive-push"
+printf "%-28s %9s %9s %8s %10s %12s %8s %14s\n" "archive_command" "WAL segs" "archived" "failed" "segs/s" "segs behind" "calls" "CPU ms/seg"
+run_load 55471 "lifeboat wal-push (S3)" "$W/lb/calls.txt"
+[[ $HAVE_BR == 1 ]] && run_load 55472 "pgbackrest archive-push" "$W/br/calls.txt"
 
 # One process start: push a segment that is already archived (no upload, just start + check).
 seg=$(ls "$W/lb/data/pg_wal" | grep -E '^[0-9A-F]{24}$' | head -1)
