@@ -40,7 +40,8 @@ public final class ConfigLoader {
     private static final Set<String> POSTGRES = Set.of("host", "port", "user", "database", "password-file", "bin-dir",
             "data-directory");
     private static final Set<String> REPOSITORY = Set.of("name", "uri", "compression", "compression-level",
-            "allow-same-server", "access-key-id", "secret-access-key", "part-size-mib", "concurrency");
+            "allow-same-server", "access-key-id", "secret-access-key", "part-size-mib", "concurrency", "identity-file",
+            "known-hosts", "host-key-fingerprint");
 
     public static String envName(String key) {
         return "LIFEBOAT_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
@@ -314,8 +315,33 @@ public final class ConfigLoader {
         }
         Integer part = r == null ? null : r.integer("part-size-mib", 5, 5120);
         Integer conc = r == null ? null : r.integer("concurrency", 1, 64);
+        RepositoryConfig.SftpOptions sftp = null;
+        if (uri.scheme().equals("sftp")) {
+            sftp = sftpOptions(r, env);
+        } else if (r != null) {
+            for (String k : List.of("identity-file", "known-hosts", "host-key-fingerprint")) {
+                if (r.has(k)) {
+                    throw r.error(k, "is for sftp:// repositories only");
+                }
+            }
+        }
         return new RepositoryConfig(name, uri, uriText, compression, level == null ? compression.defaultLevel() : level,
-                allow != null && allow, keyId, secret, part == null ? 16 : part, conc == null ? 8 : conc);
+                allow != null && allow, keyId, secret, part == null ? 16 : part, conc == null ? (sftp == null ? 8 : 4) : conc,
+                sftp);
+    }
+
+    private static RepositoryConfig.SftpOptions sftpOptions(YamlSection r, Map<String, String> env) {
+        String identity = env.getOrDefault("LIFEBOAT_SFTP_IDENTITY_FILE", r == null ? null : r.string("identity-file"));
+        String known = env.getOrDefault("LIFEBOAT_SFTP_KNOWN_HOSTS", r == null ? null : r.string("known-hosts"));
+        String fp = r == null ? null : r.string("host-key-fingerprint");
+        if (fp != null && !fp.matches("SHA256:[A-Za-z0-9+/]{43}=?")) {
+            throw r.error("host-key-fingerprint", "must look like SHA256:… (43 base64 characters), as `ssh-keygen -lf "
+                    + "/etc/ssh/ssh_host_ed25519_key.pub` prints it, not '" + fp + "'");
+        }
+        Path knownHosts = known != null ? Path.of(known) : Path.of(System.getProperty("user.home"), ".ssh", "known_hosts");
+        String password = env.get("LIFEBOAT_SFTP_PASSWORD");
+        return new RepositoryConfig.SftpOptions(identity == null ? null : Path.of(identity), knownHosts,
+                fp == null ? null : fp.replaceAll("=$", ""), password == null || password.isEmpty() ? null : password);
     }
 
     private static String pick(Map<String, String> over, String overKey, YamlSection s, String key) {

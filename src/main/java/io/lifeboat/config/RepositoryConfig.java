@@ -16,7 +16,28 @@ public record RepositoryConfig(
         String accessKeyId,
         String secretAccessKey,
         int partSizeMiB,
-        int concurrency) {
+        int concurrency,
+        SftpOptions sftp) {
+
+    /**
+     * How an SFTP repository is trusted and logged in to; the password (from LIFEBOAT_SFTP_PASSWORD)
+     * is held in memory only.
+     */
+    public record SftpOptions(java.nio.file.Path identityFile, java.nio.file.Path knownHosts, String hostKeyFingerprint,
+                              String password) {
+        @Override
+        public String toString() {
+            return "SftpOptions[identity=" + identityFile + ", knownHosts=" + knownHosts + ", fingerprint="
+                    + hostKeyFingerprint + ", password=" + (password == null ? "none" : "***") + "]";
+        }
+    }
+
+    public RepositoryConfig(String name, RepositoryUri uri, String uriText, Compression compression, int compressionLevel,
+                            boolean allowSameServer, String accessKeyId, String secretAccessKey, int partSizeMiB,
+                            int concurrency) {
+        this(name, uri, uriText, compression, compressionLevel, allowSameServer, accessKeyId, secretAccessKey, partSizeMiB,
+                concurrency, null);
+    }
 
     @Override
     public String toString() {

@@ -6,6 +6,7 @@ import io.lifeboat.config.RepositoryConfig;
 import io.lifeboat.config.RepositoryUri;
 
 import java.net.URI;
+import java.nio.file.Path;
 
 /** Opens the driver a repository's URI names. */
 public final class StorageFactory {
@@ -21,8 +22,16 @@ public final class StorageFactory {
                     uri.params().getOrDefault("region", "us-east-1"),
                     Boolean.parseBoolean(uri.params().getOrDefault("path-style", "false")),
                     repo.accessKeyId(), repo.secretAccessKey(), repo.partSizeMiB() * 1024 * 1024, repo.concurrency()));
+            case "sftp" -> {
+                RepositoryConfig.SftpOptions o = repo.sftp() != null ? repo.sftp()
+                        : new RepositoryConfig.SftpOptions(null, Path.of(System.getProperty("user.home"), ".ssh", "known_hosts"),
+                        null, null);
+                yield new SftpStorage(new SftpSettings(uri.host(), uri.port(),
+                        uri.user() != null ? uri.user() : System.getProperty("user.name"), uri.path(), o.identityFile(),
+                        o.password(), o.knownHosts(), o.hostKeyFingerprint(), repo.concurrency()));
+            }
             default -> throw new LifeboatException(ErrorKind.CONFIG, "repository '" + repo.name() + "': " + uri.scheme()
-                    + " repositories are not supported by this version", "use an s3:// or file:// repository");
+                    + " repositories are not supported by this version", "use an s3://, sftp:// or file:// repository");
         };
     }
 }

@@ -1,0 +1,117 @@
+package io.lifeboat.storage;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The storage contract and SFTP's own failure modes, against a real SSH server on loopback. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SftpStorageIT {
+    static Path work;
+    static TestSshServer ssh;
+    static final AtomicInteger N = new AtomicInteger();
+
+    @BeforeAll
+    static void start() throws Exception {
+        work = Files.createTempDirectory("lifeboat-sftp-");
+        ssh = TestSshServer.start(work);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        ssh.close();
+        io.lifeboat.postgres.ScratchCluster.deleteTree(work);
+    }
+
+    @Nested
+    @TestInstance(TestInstance.Lifecycle.PER_METHOD)
+    class Contract extends StorageContract {
+        @Override
+        protected Storage open() throws Exception {
+            String dir = "repo" + N.incrementAndGet();
+            Files.createDirectories(ssh.root().resolve(dir));
+            return new SftpStorage(ssh.settings(dir));
+        }
+    }
+
+    private SftpSettings with(Path identity, String password, Path knownHosts, String fingerprint) throws Exception {
+        Files.createDirectories(ssh.root().resolve("misc"));
+        return new SftpSettings("127.0.0.1", ssh.port(), TestSshServer.USER, "misc", identity, password, knownHosts,
+                fingerprint, 2);
+    }
+
+    @Test
+    void passwordFromTheEnvironmentAndFingerprintWork() throws Exception {
+        try (SftpStorage s = new SftpStorage(with(null, TestSshServer.PASSWORD, work.resolve("none"), ssh.hostKeyFingerprint()))) {
+            s.probe();
+            s.put("a/b", new byte[]{4, 2});
+            assertThat(Files.readAllBytes(ssh.root().resolve("misc/a/b"))).containsExactly(4, 2);
+            assertThat(s.describe()).doesNotContain(TestSshServer.PASSWORD);
+        }
+    }
+
+    @Test
+    void anUnknownOrChangedHostKeyIsRefused() throws Exception {
+        Path empty = Files.writeString(work.resolve("empty_known_hosts"), "");
+        assertThatThrownBy(() -> new SftpStorage(with(ssh.identity(), null, empty, null)))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE);
+                    assertThat(e.getMessage()).contains("refused SFTP server 127.0.0.1", ssh.hostKeyFingerprint(), "is not in");
+                });
+        Path other = work.resolve("changed_known_hosts");
+        Files.writeString(other, "[127.0.0.1]:" + ssh.port() + " "
+                + org.apache.sshd.common.config.keys.PublicKeyEntry.toString(TestSshServer.newKey().getPublic()) + "\n");
+        assertThatThrownBy(() -> new SftpStorage(with(ssh.identity(), null, other, null)))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.getMessage()).contains("host key changed", ssh.hostKeyFingerprint());
+                    assertThat(e.hint()).contains("intercepting");
+                });
+        assertThatThrownBy(() -> new SftpStorage(with(ssh.identity(), null, null,
+                "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")))
+                .hasMessageContaining("host-key-fingerprint says SHA256:AAAA").hasMessageContaining(ssh.hostKeyFingerprint());
+    }
+
+    @Test
+    void wrongCredentialsAndLooseKeyFilesAreRefused() throws Exception {
+        Path stranger = TestSshServer.writeIdentity(TestSshServer.newKey(), work.resolve("stranger"));
+        assertThatThrownBy(() -> new SftpStorage(with(stranger, null, ssh.knownHosts(), null)))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE);
+                    assertThat(e.getMessage()).contains("cannot log in", "127.0.0.1");
+                });
+        assertThatThrownBy(() -> new SftpStorage(with(null, "wrong password", ssh.knownHosts(), null)))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> assertThat(e.getMessage()).contains("cannot log in")
+                        .doesNotContain("wrong password"));
+        Path loose = TestSshServer.writeIdentity(TestSshServer.newKey(), work.resolve("loose"));
+        Files.setPosixFilePermissions(loose, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> new SftpStorage(with(loose, null, ssh.knownHosts(), null)))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.CONFIG);
+                    assertThat(e.getMessage()).contains("accessible by other users");
+                });
+        assertThatThrownBy(() -> new SftpStorage(with(null, null, ssh.knownHosts(), null)))
+                .hasMessageContaining("no credentials");
+    }
+
+    @Test
+    void aMissingBaseDirectoryIsReportedByProbe() throws Exception {
+        try (SftpStorage s = new SftpStorage(ssh.settings("does/not/exist"))) {
+            assertThatThrownBy(s::probe).isInstanceOfSatisfying(LifeboatException.class, e -> {
+                assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE);
+                assertThat(e.getMessage()).contains("does not exist");
+            });
+        }
+    }
+}
