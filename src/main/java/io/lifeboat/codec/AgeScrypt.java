@@ -150,6 +150,7 @@ public final class AgeScrypt {
         private static final int CACHE_SIZE = 64;
         private final Passphrase passphrase;
         private final int maxWorkFactor;
+        private final java.util.concurrent.atomic.AtomicInteger derivations = new java.util.concurrent.atomic.AtomicInteger();
         private final Map<String, byte[]> cache = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
@@ -164,6 +165,11 @@ public final class AgeScrypt {
 
         public Reader(Passphrase passphrase) {
             this(passphrase, MAX_WORK_FACTOR);
+        }
+
+        /** How many scrypt derivations this reader has run (the rest came from its cache). */
+        public int derivations() {
+            return derivations.get();
         }
 
         /** True when the header holds an scrypt stanza (alone or not). */
@@ -220,11 +226,7 @@ public final class AgeScrypt {
             } catch (AEADBadTagException e) {
                 throw new WrongPassphraseException(e);
             }
-            try {
-                return new FileKey(fk);
-            } finally {
-                Arrays.fill(fk, (byte) 0);
-            }
+            return new FileKey(fk); // keeps the array; the framework destroys the key after use
         }
 
         private byte[] derive(String id, byte[] salt, int workFactor) {
@@ -237,6 +239,7 @@ public final class AgeScrypt {
             byte[] p = passphrase.bytes();
             byte[] k = wrapKey(p, salt, workFactor);
             Arrays.fill(p, (byte) 0);
+            derivations.incrementAndGet();
             synchronized (cache) {
                 cache.put(id, k);
             }

@@ -12,6 +12,19 @@ public interface Encryption {
     /** Scheme id stored in manifests, e.g. "none" or "age". */
     String scheme();
 
+    /** True when this stage can reverse objects recorded with {@code scheme} (given the keys it has). */
+    default boolean reads(String scheme) {
+        return scheme().equals(scheme);
+    }
+
+    /** The file name suffix of objects recorded with a scheme: ".age" for both age schemes. */
+    static String suffixOf(String scheme) {
+        if (scheme == null || "none".equals(scheme)) {
+            return "";
+        }
+        return scheme.startsWith("age") ? ".age" : "." + scheme;
+    }
+
     /** File name suffix including the dot, e.g. ".age", or "" for none. */
     String suffix();
 

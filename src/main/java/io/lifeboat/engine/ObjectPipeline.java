@@ -62,12 +62,18 @@ public final class ObjectPipeline {
         if (scheme == null || Encryption.NONE.scheme().equals(scheme)) {
             return Encryption.NONE;
         }
-        if (scheme.equals(encryption.scheme())) {
+        if (encryption.reads(scheme)) {
             return encryption;
+        }
+        if (io.lifeboat.codec.AgeEncryption.SCRYPT_SCHEME.equals(scheme)) {
+            throw new LifeboatException(ErrorKind.KEY, "object " + key + " in " + storage.describe() + " is encrypted "
+                    + "with a passphrase (age-scrypt) and no passphrase is configured", "set LIFEBOAT_PASSPHRASE, or "
+                    + "encryption.passphrase-file in lifeboat.yml (or --passphrase-file), to the backup's passphrase");
         }
         throw new LifeboatException(ErrorKind.KEY, "object " + key + " in " + storage.describe() + " is encrypted with "
                 + scheme + " and no " + scheme + " identity is configured", "set encryption.identity-file in lifeboat.yml, "
-                + "LIFEBOAT_IDENTITY_FILE or --identity-file to the private key of the backup's recipients");
+                + "LIFEBOAT_IDENTITY_FILE or --identity-file to the private key of the backup's recipients (or, for "
+                + "passphrase-encrypted objects, LIFEBOAT_PASSPHRASE or encryption.passphrase-file)");
     }
 
     /**
@@ -99,7 +105,7 @@ public final class ObjectPipeline {
     /** The original file name of a stored object: its path without the codec suffixes. */
     public static String rawName(StoredObject o) {
         String p = o.path();
-        String suffix = Compression.parse(o.compression()).suffix() + ("none".equals(o.encryption()) ? "" : "." + o.encryption());
+        String suffix = Compression.parse(o.compression()).suffix() + Encryption.suffixOf(o.encryption());
         if (!p.endsWith(suffix)) {
             throw new LifeboatException(ErrorKind.CORRUPT, "manifest entry " + p + " does not end in " + suffix
                     + " as its codecs say", "the manifest was damaged; restore from another backup");
