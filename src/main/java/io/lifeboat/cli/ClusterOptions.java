@@ -56,6 +56,10 @@ public final class ClusterOptions {
             + "encrypted repository; only needed to restore, fetch WAL or run restore drills.")
     String identityFile;
 
+    @Option(names = "--passphrase-file", paramLabel = "FILE", description = "File holding the passphrase of "
+            + "passphrase-encrypted repositories (mode 0600; or LIFEBOAT_PASSPHRASE). Never the passphrase itself.")
+    String passphraseFile;
+
     public ClusterConfig load() {
         Map<String, String> flags = new LinkedHashMap<>();
         put(flags, "pg-host", pgHost);
@@ -70,6 +74,7 @@ public final class ClusterOptions {
         put(flags, "jobs", jobs);
         put(flags, "compression", compression);
         put(flags, "identity-file", identityFile);
+        put(flags, "passphrase-file", passphraseFile);
         Path file = ConfigLoader.locate(config, System.getenv());
         return ConfigLoader.load(file, cluster, System.getenv(), flags);
     }

@@ -176,6 +176,12 @@ final class RestoreCommand implements Callable<Integer> {
                     "add --target-time, --target-lsn, --target-xid, --target-name or --target immediate");
         }
         String fetch = walFetchCommand(cfg);
+        if (cfg.encryption() != null && cfg.encryption().passphrase() != null
+                && cfg.encryption().passphrase().file() == null) {
+            out.warn("the passphrase comes from LIFEBOAT_PASSPHRASE, which restore_command (wal-fetch) does not "
+                    + "have: recovery fetching WAL needs LIFEBOAT_PASSPHRASE in the server's environment, or use a "
+                    + "passphrase file (--passphrase-file) so restore_command can name it");
+        }
         RecoverySettings recovery = target == null && timeline == null ? null
                 : new RecoverySettings(fetch, target == null ? Map.of() : target.setting(), action, timeline);
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
@@ -271,6 +277,12 @@ final class RestoreCommand implements Callable<Integer> {
             // a path, not a secret: recovery runs as the server's user, who must be able to read it
             cmd.add("--identity-file");
             cmd.add(cfg.encryption().identityFile().toAbsolutePath().toString());
+        }
+        if (cfg.encryption() != null && cfg.encryption().passphrase() != null
+                && cfg.encryption().passphrase().file() != null) {
+            // a path, not the passphrase: it must never appear in postgresql.auto.conf or a process list
+            cmd.add("--passphrase-file");
+            cmd.add(cfg.encryption().passphrase().file().toAbsolutePath().toString());
         }
         StringBuilder sb = new StringBuilder();
         for (String a : cmd) {

@@ -29,12 +29,14 @@ public final class ConfigLoader {
     /** Settings that the environment and flags may override; env name is LIFEBOAT_ + upper snake case. */
     public static final List<String> OVERRIDABLE = List.of("pg-host", "pg-port", "pg-user", "pg-database",
             "pg-password-file", "bin-dir", "data-directory", "repo", "allow-same-server", "jobs", "spool-directory",
-            "compression", "compression-level", "s3-access-key-id", "s3-secret-access-key", "identity-file");
+            "compression", "compression-level", "s3-access-key-id", "s3-secret-access-key", "identity-file",
+            "passphrase-file");
 
     private static final Set<String> TOP = Set.of("clusters");
     private static final Set<String> CLUSTER = Set.of("postgres", "repositories", "jobs", "spool-directory", "retention",
             "encryption", "min-repositories");
-    private static final Set<String> ENCRYPTION = Set.of("recipients", "recipients-file", "identity-file");
+    private static final Set<String> ENCRYPTION = Set.of("recipients", "recipients-file", "identity-file",
+            "passphrase-file", "scrypt-work-factor");
     private static final Set<String> RETENTION = Set.of("physical-count", "physical-window", "logical-count",
             "logical-window", "unfinished-grace", "after-backup");
     private static final Set<String> POSTGRES = Set.of("host", "port", "user", "database", "password-file", "bin-dir",
@@ -219,7 +221,7 @@ public final class ConfigLoader {
             }
             afterBackup = Boolean.TRUE.equals(ret.bool("after-backup"));
         }
-        EncryptionConfig encryption = encryption(c == null ? null : c.section("encryption"), over, file);
+        EncryptionConfig encryption = encryption(c == null ? null : c.section("encryption"), over, env, file);
         Integer minRepos = c == null ? null : c.integer("min-repositories", 1, 64);
         if (minRepos != null && minRepos > repositories.size()) {
             throw c.error("min-repositories", "is " + minRepos + " but the cluster has " + repositories.size()
@@ -232,10 +234,29 @@ public final class ConfigLoader {
                 encryption, minRepos == null ? repositories.size() : minRepos);
     }
 
-    /** The encryption section; identity-file may also come from LIFEBOAT_IDENTITY_FILE / --identity-file. */
-    private static EncryptionConfig encryption(YamlSection e, Map<String, String> over, Path file) {
+    /**
+     * The encryption section. identity-file may also come from LIFEBOAT_IDENTITY_FILE / --identity-file;
+     * the passphrase from (first wins) --passphrase-file, LIFEBOAT_PASSPHRASE, LIFEBOAT_PASSPHRASE_FILE,
+     * encryption.passphrase-file. Recipients and a passphrase exclude each other.
+     */
+    private static EncryptionConfig encryption(YamlSection e, Map<String, String> over, Map<String, String> env, Path file) {
         List<String> recipients = new ArrayList<>();
         String identity = over.get("identity-file");
+        io.lifeboat.codec.Passphrase passphrase = null;
+        String passphraseFrom = null;
+        String envPassphrase = env.get(io.lifeboat.codec.Passphrase.ENV);
+        boolean passphraseFlag = over.containsKey("passphrase-file") && !over.get("passphrase-file").equals(env.get(envName("passphrase-file")));
+        if (passphraseFlag) {
+            passphrase = io.lifeboat.codec.Passphrase.ofFile(Path.of(over.get("passphrase-file")));
+            passphraseFrom = "--passphrase-file";
+        } else if (envPassphrase != null && !envPassphrase.isEmpty()) {
+            passphrase = io.lifeboat.codec.Passphrase.ofEnvironment(envPassphrase);
+            passphraseFrom = io.lifeboat.codec.Passphrase.ENV;
+        } else if (over.containsKey("passphrase-file")) {
+            passphrase = io.lifeboat.codec.Passphrase.ofFile(Path.of(over.get("passphrase-file")));
+            passphraseFrom = envName("passphrase-file");
+        }
+        Integer workFactor = null;
         if (e != null) {
             e.allowOnly(ENCRYPTION);
             recipients.addAll(e.strings("recipients"));
@@ -261,16 +282,35 @@ public final class ConfigLoader {
             if (identity == null) {
                 identity = e.string("identity-file");
             }
-            if (recipients.isEmpty() && identity == null) {
+            String pf = e.string("passphrase-file");
+            if (passphrase == null && pf != null) {
+                passphrase = io.lifeboat.codec.Passphrase.ofFile(Path.of(pf));
+                passphraseFrom = "encryption.passphrase-file";
+            }
+            if (passphrase != null && !recipients.isEmpty()) {
+                String key = e.has("recipients") ? "recipients" : "recipients-file";
+                throw e.error(key, "and " + (passphraseFrom.startsWith("encryption.") ? "'encryption.passphrase-file'"
+                        : passphraseFrom) + " are both set: encrypt either to recipients (key pairs) or with a passphrase, "
+                        + "not both (docs/encryption.md)");
+            }
+            workFactor = e.integer("scrypt-work-factor", io.lifeboat.codec.AgeScrypt.MIN_WORK_FACTOR,
+                    io.lifeboat.codec.AgeScrypt.MAX_WORK_FACTOR);
+            if (workFactor != null && passphrase == null) {
+                throw e.error("scrypt-work-factor", "is for passphrase encryption, and no passphrase is configured "
+                        + "(passphrase-file or LIFEBOAT_PASSPHRASE)");
+            }
+            if (recipients.isEmpty() && identity == null && passphrase == null) {
                 throw new LifeboatException(ErrorKind.CONFIG, file + " line " + e.line() + ": 'encryption' has neither "
-                        + "recipients nor identity-file", "list the age public keys under recipients (backups) and set "
-                        + "identity-file where backups are restored");
+                        + "recipients, identity-file nor passphrase-file", "list the age public keys under recipients "
+                        + "(backups) and set identity-file where backups are restored, or set passphrase-file "
+                        + "(docs/encryption.md)");
             }
         }
-        if (recipients.isEmpty() && identity == null) {
+        if (recipients.isEmpty() && identity == null && passphrase == null) {
             return null;
         }
-        return new EncryptionConfig(List.copyOf(recipients), identity == null ? null : Path.of(identity));
+        return new EncryptionConfig(List.copyOf(recipients), identity == null ? null : Path.of(identity), passphrase,
+                workFactor == null ? io.lifeboat.codec.AgeScrypt.DEFAULT_WORK_FACTOR : workFactor);
     }
 
     private static int orZero(Integer i) {
