@@ -289,7 +289,7 @@ public final class ConfigLoader {
             }
             if (passphrase != null && !recipients.isEmpty()) {
                 String key = e.has("recipients") ? "recipients" : "recipients-file";
-                throw e.error(key, "and " + (passphraseFrom.startsWith("encryption.") ? "'encryption.passphrase-file'"
+                throw e.error(key, "and " + (passphraseFrom.startsWith("encryption.") ? "'" + e.path() + ".passphrase-file'"
                         : passphraseFrom) + " are both set: encrypt either to recipients (key pairs) or with a passphrase, "
                         + "not both (docs/encryption.md)");
             }

@@ -223,4 +223,106 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(h, null, Map.of(), Map.of()))
                 .hasMessageContaining("line 6").hasMessageContaining("passphrase").hasMessageNotContaining("hunter2");
     }
+
+    @Test
+    void passphraseFromFileOrEnvironmentNeverFromTheConfigOrAToString() throws IOException {
+        Path f = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                    encryption:
+                      passphrase-file: /secure/lifeboat-passphrase
+                      scrypt-work-factor: 15
+                """);
+        ClusterConfig c = ConfigLoader.load(f, null, Map.of(), Map.of());
+        assertThat(c.encryption().recipients()).isEmpty();
+        assertThat(c.encryption().passphrase().file()).isEqualTo(Path.of("/secure/lifeboat-passphrase"));
+        assertThat(c.encryption().scryptWorkFactor()).isEqualTo(15);
+        assertThat(c.encryptionStage().scheme()).isEqualTo("age-scrypt");
+        // LIFEBOAT_PASSPHRASE beats the file setting (environment over file); --passphrase-file beats both
+        ClusterConfig env = ConfigLoader.load(f, null, Map.of("LIFEBOAT_PASSPHRASE", "correct horse"), Map.of());
+        assertThat(env.encryption().passphrase().file()).isNull();
+        assertThat(env.encryption().passphrase().bytes()).isEqualTo("correct horse".getBytes());
+        assertThat(env.toString()).doesNotContain("correct horse");
+        ClusterConfig flag = ConfigLoader.load(f, null, Map.of("LIFEBOAT_PASSPHRASE", "correct horse"),
+                Map.of("passphrase-file", "/other/file"));
+        assertThat(flag.encryption().passphrase().file()).isEqualTo(Path.of("/other/file"));
+        ClusterConfig envFile = ConfigLoader.load(f, null, Map.of("LIFEBOAT_PASSPHRASE_FILE", "/env/file"), Map.of());
+        assertThat(envFile.encryption().passphrase().file()).isEqualTo(Path.of("/env/file"));
+        // a restore host with nothing but the repository and the passphrase in the environment
+        ClusterConfig bare = ConfigLoader.load(null, null, Map.of("LIFEBOAT_REPO", "file:///mnt/x",
+                "LIFEBOAT_PASSPHRASE", "correct horse"), Map.of());
+        assertThat(bare.encryption().scryptWorkFactor()).isEqualTo(16);
+        assertThat(bare.encryptionStage().scheme()).isEqualTo("age-scrypt");
+    }
+
+    @Test
+    void recipientsAndAPassphraseAreExclusive() throws IOException {
+        Path both = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                    encryption:
+                      recipients:
+                        - age1c493c74vm3dg42vgdg50j8ak28ckh2zq6yyqu3qfrgjvyj04fgaswr0m9l
+                      passphrase-file: /secure/p
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(both, null, Map.of(), Map.of()))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.CONFIG);
+                    assertThat(e.getMessage()).contains("line 7", "encryption.recipients'",
+                            "'clusters.main.encryption.passphrase-file'", "not both");
+                });
+        Path recipients = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                    encryption:
+                      recipients:
+                        - age1c493c74vm3dg42vgdg50j8ak28ckh2zq6yyqu3qfrgjvyj04fgaswr0m9l
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(recipients, null, Map.of("LIFEBOAT_PASSPHRASE", "s3cret"), Map.of()))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.CONFIG);
+                    assertThat(e.getMessage()).contains("recipients", "LIFEBOAT_PASSPHRASE").doesNotContain("s3cret");
+                });
+        Path factorAlone = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                    encryption:
+                      identity-file: /k
+                      scrypt-work-factor: 18
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(factorAlone, null, Map.of(), Map.of()))
+                .hasMessageContaining("line 7").hasMessageContaining("scrypt-work-factor");
+        Path tooHigh = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                    encryption:
+                      passphrase-file: /p
+                      scrypt-work-factor: 23
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(tooHigh, null, Map.of(), Map.of()))
+                .hasMessageContaining("scrypt-work-factor").hasMessageContaining("between 10 and 22");
+        // an identity file may sit beside a passphrase: a host that reads backups of both kinds
+        Path mixedReader = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                    encryption:
+                      identity-file: /k
+                      passphrase-file: /p
+                """);
+        ClusterConfig m = ConfigLoader.load(mixedReader, null, Map.of(), Map.of());
+        assertThat(m.encryption().identityFile()).isEqualTo(Path.of("/k"));
+        assertThat(m.encryption().passphrase().file()).isEqualTo(Path.of("/p"));
+    }
 }
