@@ -275,4 +275,119 @@ class EncryptedRepositoriesIT {
         assertThat((String) restored.get("verification")).startsWith("passed (pg_verifybackup");
         assertThat(target.resolve("PG_VERSION")).exists();
     }
+
+    /** A config encrypting with a passphrase (age scrypt) into its own prefix and directory. */
+    Path passphraseConfig(Path passphraseFile) throws IOException {
+        Path dir = Files.createDirectories(work.resolve("nfs-pass"));
+        Path f = Files.createTempFile(work, "lifeboat-pass", ".yml");
+        Files.writeString(f, """
+                clusters:
+                  main:
+                    postgres:
+                      host: 127.0.0.1
+                      port: %d
+                      user: postgres
+                    repositories:
+                      - name: s3
+                        uri: s3://backups/pass?endpoint=%s&region=us-east-1&path-style=true
+                        access-key-id: %s
+                        secret-access-key: %s
+                        allow-same-server: true
+                      - name: nfs
+                        uri: file://%s
+                        allow-same-server: true
+                    encryption:
+                      passphrase-file: %s
+                """.formatted(pg.port(), s3.endpoint(), s3.accessKey(), s3.secretKey(), dir, passphraseFile));
+        return f;
+    }
+
+    @Test
+    void passphraseEncryptedLogicalBackupRestoresOnlyWithThePassphrase() throws Exception {
+        String secret = "it-passphrase " + Long.toHexString(new Random().nextLong());
+        Path passFile = work.resolve("passphrase.txt");
+        Files.writeString(passFile, secret + "\n");
+        Files.setPosixFilePermissions(passFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path wrongFile = work.resolve("wrong-passphrase.txt");
+        Files.writeString(wrongFile, "not the passphrase\n");
+        Files.setPosixFilePermissions(wrongFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Map<String, ContentChecksum.Entry> before;
+        try (PgSession s = pg.session("app")) {
+            before = ContentChecksum.of(s);
+        }
+        Path cfg = passphraseConfig(passFile);
+        long t0 = System.nanoTime();
+        Cli.Result b = Cli.run(cmd(cfg, "backup", "--json", "--type", "logical", "--database", "app"));
+        long backupMs = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(b.exit()).as(b.toString()).isZero();
+        assertThat(b.out() + b.err()).doesNotContain(secret);
+        String id = (String) Json.MAPPER.readValue(b.out(), Map.class).get("id");
+
+        Path backupDir = work.resolve("nfs-pass/main/backups/" + id);
+        List<Path> stored;
+        try (Stream<Path> files = Files.walk(backupDir)) {
+            stored = files.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().equals("manifest.json")).toList();
+        }
+        assertThat(stored).isNotEmpty().allSatisfy(p -> assertThat(p.toString()).endsWith(".age"));
+        for (Path p : stored) {
+            assertThat(new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.ISO_8859_1))
+                    .startsWith("age-encryption.org/v1\n-> scrypt ").doesNotContain("confidential note");
+        }
+        String manifest = Files.readString(backupDir.resolve("manifest.json"));
+        assertThat(manifest).contains("\"age-scrypt\"").doesNotContain(secret).doesNotContain(passFile.toString());
+        Cli.Result show = Cli.run(cmd(cfg, "show", "--json", id));
+        assertThat(show.exit()).as(show.toString()).isZero();
+        assertThat(show.out()).contains("\"encryption\" : \"age-scrypt\"").doesNotContain(secret);
+
+        // A passphrase file others can read is refused before anything is written.
+        Files.setPosixFilePermissions(passFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Cli.Result open = Cli.run(cmd(cfg, "restore", "--backup", id, "--target-database", "app_pass"));
+        assertThat(open.exit()).as(open.toString()).isEqualTo(ErrorKind.KEY.exitCode());
+        assertThat(open.err()).contains("accessible by other users", "chmod 600");
+        Files.setPosixFilePermissions(passFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+
+        // The wrong passphrase (the flag beats the file setting): exit 13, and no database left behind.
+        Cli.Result wrong = Cli.run(cmd(cfg, "restore", "--backup", id, "--target-database", "app_pass",
+                "--passphrase-file", wrongFile.toString()));
+        assertThat(wrong.exit()).as(wrong.toString()).isEqualTo(ErrorKind.KEY.exitCode());
+        assertThat(wrong.err()).contains(wrongFile.toString(), "cannot decrypt").doesNotContain("not the passphrase");
+        assertThat(databaseExists("app_pass")).isFalse();
+
+        long t1 = System.nanoTime();
+        Cli.Result ok = Cli.run(cmd(cfg, "restore", "--backup", id, "--target-database", "app_pass"));
+        long restoreMs = (System.nanoTime() - t1) / 1_000_000;
+        assertThat(ok.exit()).as(ok.toString()).isZero();
+        assertThat(ok.out() + ok.err()).doesNotContain(secret);
+        try (PgSession s = pg.session("app_pass")) {
+            assertThat(ContentChecksum.differences(before, ContentChecksum.of(s))).isEmpty();
+        }
+        System.out.printf("passphrase IT: %d objects, backup %d ms, restore %d ms (scrypt 2^16 per object)%n",
+                stored.size(), backupMs, restoreMs);
+
+        // The standard age tool decrypts an object by hand; it reads passphrases only from a terminal.
+        Path toc = stored.stream().filter(p -> p.getFileName().toString().startsWith("toc.dat")).findFirst().orElseThrow();
+        Path plain = work.resolve("toc.dat.zst");
+        String py = String.join("\n",
+                "import os, pty, sys, time",
+                "pid, fd = pty.fork()",
+                "if pid == 0:",
+                "    os.execvp('age', ['age', '-d', '-o', sys.argv[1], sys.argv[2]])",
+                "buf = b''",
+                "deadline = time.time() + 30",
+                "while b'assphrase' not in buf and time.time() < deadline:",
+                "    buf += os.read(fd, 1024)",
+                "os.write(fd, os.environ['IT_PASSPHRASE'].encode() + b'\\n')",
+                "try:",
+                "    while os.read(fd, 1024):",
+                "        pass",
+                "except OSError:",
+                "    pass",
+                "sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))");
+        ExternalProcess.Result byHand = new ExternalProcess(List.of("python3", "-c", py, plain.toString(), toc.toString()),
+                Map.of("IT_PASSPHRASE", secret)).run();
+        assertThat(byHand.exitCode()).as(byHand.stdout() + byHand.stderr()).isZero();
+        ExternalProcess.Result head = new ExternalProcess(List.of("sh", "-c", "zstd -dc " + plain + " | head -c 5"),
+                Map.of()).run();
+        assertThat(head.stdout()).as(head.stderr()).isEqualTo("PGDMP");
+    }
 }
