@@ -179,8 +179,8 @@ final class RestoreCommand implements Callable<Integer> {
         if (cfg.encryption() != null && cfg.encryption().passphrase() != null
                 && cfg.encryption().passphrase().file() == null) {
             out.warn("the passphrase comes from LIFEBOAT_PASSPHRASE, which restore_command (wal-fetch) does not "
-                    + "have: recovery fetching WAL needs LIFEBOAT_PASSPHRASE in the server's environment, or use a "
-                    + "passphrase file (--passphrase-file) so restore_command can name it");
+                    + "get (Lifeboat keeps it from the programs it starts): recovery that fetches WAL needs a passphrase "
+                    + "file (--passphrase-file, readable by the server's user) so restore_command can name it");
         }
         RecoverySettings recovery = target == null && timeline == null ? null
                 : new RecoverySettings(fetch, target == null ? Map.of() : target.setting(), action, timeline);

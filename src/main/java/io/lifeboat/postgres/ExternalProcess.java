@@ -64,6 +64,8 @@ public final class ExternalProcess {
 
     public Process start() {
         ProcessBuilder pb = new ProcessBuilder(command);
+        // pg_dump, pg_restore, pg_ctl and the servers they start have no use for the backup passphrase
+        pb.environment().remove(io.lifeboat.codec.Passphrase.ENV);
         pb.environment().putAll(environment);
         if (directory != null) {
             pb.directory(directory.toFile());
