@@ -32,4 +32,17 @@ class WalFetchCommandTest {
         assertThat(RestoreCommand.shellQuote("it's")).isEqualTo("'it'\\''s'");
         assertThat(RestoreCommand.shellQuote("/usr/bin/lifeboat")).isEqualTo("/usr/bin/lifeboat");
     }
+
+    @Test
+    void namesThePassphraseFileNeverThePassphrase() {
+        RestoreCommand c = new RestoreCommand();
+        c.cluster = new ClusterOptions();
+        c.cluster.repo = "file:///mnt/nfs/backups";
+        ClusterConfig cfg = ConfigLoader.load(null, "main", Map.of(), Map.of("repo", c.cluster.repo,
+                "passphrase-file", "/secure/pass phrase"));
+        assertThat(c.walFetchCommand(cfg)).contains("--passphrase-file '/secure/pass phrase' %f %p");
+        ClusterConfig fromEnv = ConfigLoader.load(null, "main", Map.of("LIFEBOAT_PASSPHRASE", "hunter2 hunter2"),
+                Map.of("repo", c.cluster.repo));
+        assertThat(c.walFetchCommand(fromEnv)).doesNotContain("hunter2").doesNotContain("--passphrase-file");
+    }
 }
