@@ -101,4 +101,26 @@ class WalArchiveTest {
         assertThatThrownBy(() -> WalFileName.parse("00000001000000000000000")).isInstanceOf(LifeboatException.class);
         assertThat(WalFileName.parse("000000020000000000000005.partial").kind()).isEqualTo(WalFileName.Kind.PARTIAL);
     }
+
+    @Test
+    void passphraseEncryptedWalIsReadFromItsStanzaWithoutAManifest() throws IOException {
+        io.lifeboat.codec.AgeEncryption age = new io.lifeboat.codec.AgeEncryption(java.util.List.of(), null,
+                io.lifeboat.codec.Passphrase.ofEnvironment("wal pass"), io.lifeboat.codec.AgeScrypt.MIN_WORK_FACTOR);
+        WalArchive enc = new WalArchive(storage, new RepositoryLayout("main"),
+                new ObjectPipeline(storage, Compression.ZSTD, 1, age));
+        Path seg = wal("000000010000000000000021", 4);
+        assertThat(enc.push(seg)).isEqualTo(WalArchive.PushOutcome.ARCHIVED);
+        assertThat(storage.list("main/wal/")).singleElement().matches(o -> o.key().endsWith(".zst.age"));
+        Path target = dir.resolve("fetched");
+        assertThat(enc.fetch(WalFileName.parse("000000010000000000000021"), target)).isTrue();
+        assertThat(Files.readAllBytes(target)).isEqualTo(Files.readAllBytes(seg));
+        // the wrong passphrase: a KEY error, and nothing handed to the server
+        WalArchive wrong = new WalArchive(storage, new RepositoryLayout("main"), new ObjectPipeline(storage,
+                Compression.ZSTD, 1, new io.lifeboat.codec.AgeEncryption(java.util.List.of(), null,
+                io.lifeboat.codec.Passphrase.ofEnvironment("not it"), 16)));
+        Path t2 = dir.resolve("fetched2");
+        assertThatThrownBy(() -> wrong.fetch(WalFileName.parse("000000010000000000000021"), t2))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.KEY));
+        assertThat(t2).doesNotExist();
+    }
 }
