@@ -40,6 +40,14 @@ class PhysicalArchiveRecoveryIT {
             try (PgSession s = pg.session("postgres")) {
                 s.execute("CREATE TABLE t (i int, pad text)");
                 s.execute("INSERT INTO t SELECT g, repeat('a', 100) FROM generate_series(1, 50000) g");
+                // The server's user archives first, so it owns the repository's cluster directory:
+                // the backup below runs as root and would otherwise create it out of postgres' reach.
+                s.queryValue("SELECT pg_switch_wal()");
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (System.nanoTime() < deadline && "0".equals(s.queryValue("SELECT archived_count FROM pg_stat_archiver")
+                        .orElse("0"))) {
+                    Thread.sleep(100);
+                }
             }
             Cli.Result b = Cli.run(args(common, "backup", "--json", "--type", "physical"));
             assertThat(b.exit()).as(b.toString()).isZero();
