@@ -2,15 +2,23 @@ package io.lifeboat.cli;
 
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.RepositoryAccess;
+import io.lifeboat.engine.archive.ArchiveAhead;
 import io.lifeboat.engine.archive.WalArchive;
 import io.lifeboat.engine.archive.WalPush;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -30,16 +38,71 @@ final class WalPushCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "32", description = "Also archive up to this many other waiting files (default: ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--ahead", hidden = true, description = "Run as the archive-ahead process for the pg_wal "
+            + "directory given instead of %p (started by wal-push itself).")
+    boolean ahead;
+
+    @Option(names = "--ahead-idle", hidden = true, defaultValue = "60", description = "Seconds without waiting WAL "
+            + "after which the archive-ahead process exits.")
+    int aheadIdle;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         Output out = root.output();
         ClusterConfig cfg = cluster.load();
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             WalArchive archive = new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline());
-            WalPush.Result r = new WalPush(archive, out::warn).run(file, batch, Math.max(2, cfg.jobs() * 2));
+            int jobs = Math.max(2, cfg.jobs() * 2);
+            if (ahead) {
+                int n = new ArchiveAhead(archive, file, out::warn).run(Duration.ofSeconds(Math.max(1, aheadIdle)), jobs);
+                out.result(Map.of("archivedAhead", n));
+                return 0;
+            }
+            WalPush.Result r = new WalPush(archive, out::warn).run(file, batch, jobs);
             out.result(Map.of("file", file.getFileName().toString(), "outcome", r.outcome().name().toLowerCase(),
                     "batched", r.batched()));
         }
+        startAhead();
         return 0;
+    }
+
+    /**
+     * Starts a detached archive-ahead process for this pg_wal (unless one runs): the next segments are
+     * then stored before PostgreSQL asks, and the launcher answers those calls without a JVM.
+     */
+    private void startAhead() {
+        String launcher = System.getProperty("lifeboat.launcher");
+        Path pgWal = file.toAbsolutePath().getParent();
+        if (launcher == null || !new File("/usr/bin/setsid").canExecute() || "off".equals(System.getenv("LIFEBOAT_ARCHIVE_AHEAD"))
+                || pgWal == null || !Files.exists(pgWal.resolve("archive_status")) || ArchiveAhead.running(pgWal)) {
+            return;
+        }
+        List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+        int at = args.indexOf("wal-push");
+        if (at < 0 || args.isEmpty()) {
+            return;
+        }
+        args.remove(args.size() - 1); // %p
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/setsid", "-f", launcher));
+        cmd.addAll(args);
+        cmd.add("--ahead");
+        cmd.add(pgWal.toString());
+        try {
+            // Until the new process writes its pid, this tells the launcher one is on its way.
+            Path state = Files.createDirectories(pgWal.resolve(".lifeboat"));
+            Files.writeString(state.resolve("ahead.starting"), Long.toString(System.currentTimeMillis() / 1000));
+            new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .start();
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(pgWal.resolve(".lifeboat").resolve("ahead.starting"));
+            } catch (IOException ignored) {
+                // the launcher stops waiting for it after a few seconds anyway
+            }
+        }
     }
 }

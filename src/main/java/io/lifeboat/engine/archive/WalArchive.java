@@ -87,12 +87,17 @@ public final class WalArchive {
      * the same name is a CONFLICT.
      */
     public PushOutcome push(Path file) throws IOException {
+        return push(file, null);
+    }
+
+    /** As {@link #push(Path)}, with the file's SHA-256 when the caller already computed it. */
+    public PushOutcome push(Path file, String knownSha256) throws IOException {
         WalFileName name = WalFileName.parse(file.getFileName().toString());
         if (!Files.isRegularFile(file)) {
             throw new LifeboatException(ErrorKind.NOT_FOUND, "WAL file " + file + " does not exist",
                     "archive_command must pass %p, run from the data directory");
         }
-        String hash = sha256(file);
+        String hash = knownSha256 != null ? knownSha256 : sha256(file);
         if (storage instanceof MirroredStorage mirror) {
             return pushToEach(mirror, file, name, hash);
         }

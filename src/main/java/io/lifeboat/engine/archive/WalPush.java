@@ -47,15 +47,20 @@ public final class WalPush {
         }
         List<Path> batch = new ArrayList<>();
         batch.add(file);
-        batch.addAll(waiting(pgWal, name, maxBatch));
+        for (Path p : waiting(pgWal, name, maxBatch)) {
+            if (markers.recorded(p.getFileName().toString()).isEmpty()) {
+                batch.add(p); // files with a marker are stored already; their own call will say so
+            }
+        }
         List<Parallel.Task<WalArchive.PushOutcome>> tasks = new ArrayList<>();
         for (Path p : batch) {
             boolean requested = p.equals(file);
             tasks.add(() -> {
                 try {
-                    WalArchive.PushOutcome o = archive.push(p);
+                    String hash = WalArchive.sha256(p);
+                    WalArchive.PushOutcome o = archive.push(p, hash);
                     if (!requested) {
-                        markers.record(p.getFileName().toString(), WalArchive.sha256(p));
+                        markers.record(p.getFileName().toString(), hash);
                     }
                     return o;
                 } catch (LifeboatException | IOException e) {
@@ -85,7 +90,7 @@ public final class WalPush {
         try (Stream<Path> s = Files.list(status)) {
             return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".ready"))
                     .map(n -> n.substring(0, n.length() - ".ready".length()))
-                    .filter(n -> !n.equals(except))
+                    .filter(n -> except == null || !n.equals(except))
                     .filter(n -> {
                         try {
                             WalFileName.parse(n);

@@ -1,0 +1,158 @@
+package io.lifeboat.engine.archive;
+
+import io.lifeboat.LifeboatException;
+import io.lifeboat.engine.Parallel;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Archives WAL ahead of PostgreSQL's archive_command calls: a background process (one per data
+ * directory) that watches archive_status for .ready files, stores each (checked, as wal-push does)
+ * and leaves a marker, so the archive_command call for it is answered by the launcher without
+ * starting a JVM. It exits when nothing was waiting for a while, or when the server is gone.
+ * Nothing here decides what PostgreSQL may recycle: only an archive_command exit 0 does, and the
+ * launcher gives that only for a file whose checksum matches a marker written after the upload.
+ */
+public final class ArchiveAhead {
+    static final String LOCK = "ahead.lock";
+    static final String PID = "ahead.pid";
+    static final String LOG = "ahead.log";
+    private static final long POLL_MILLIS = 200;
+
+    private final WalArchive archive;
+    private final Path pgWal;
+    private final Consumer<String> log;
+
+    public ArchiveAhead(WalArchive archive, Path pgWal, Consumer<String> log) {
+        this.archive = archive;
+        this.pgWal = pgWal.toAbsolutePath();
+        this.log = log;
+    }
+
+    private static Path stateDir(Path pgWal) {
+        return pgWal.toAbsolutePath().resolve(".lifeboat");
+    }
+
+    /** Whether an archive-ahead process holds the lock of this pg_wal directory. */
+    public static boolean running(Path pgWal) {
+        Path lock = stateDir(pgWal).resolve(LOCK);
+        if (!Files.exists(lock)) {
+            return false;
+        }
+        try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE)) {
+            FileLock l = ch.tryLock();
+            if (l == null) {
+                return true;
+            }
+            l.release();
+            return false;
+        } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+            return true;
+        }
+    }
+
+    /**
+     * Runs until idle for {@code idle} or the server stops. Returns at once if another process
+     * already does this for the directory.
+     *
+     * @return how many files it archived
+     */
+    public int run(Duration idle, int jobs) throws IOException {
+        Path state = Files.createDirectories(stateDir(pgWal));
+        Path dataDir = pgWal.getParent();
+        try (FileChannel ch = FileChannel.open(state.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock lock = ch.tryLock()) {
+            if (lock == null) {
+                return 0; // another one runs (and removes ahead.starting itself)
+            }
+            Path pidFile = state.resolve(PID);
+            Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()));
+            Files.deleteIfExists(state.resolve("ahead.starting"));
+            ArchiveMarkers markers = new ArchiveMarkers(pgWal);
+            int total = 0;
+            long idleSince = System.nanoTime();
+            try {
+                while (Files.isDirectory(pgWal) && (dataDir == null || Files.exists(dataDir.resolve("postmaster.pid")))) {
+                    List<Path> todo = new ArrayList<>();
+                    for (Path p : WalPush.waiting(pgWal, null, 64)) {
+                        if (markers.recorded(p.getFileName().toString()).isEmpty()) {
+                            todo.add(p);
+                        }
+                    }
+                    if (todo.isEmpty()) {
+                        if (System.nanoTime() - idleSince > idle.toNanos()) {
+                            break;
+                        }
+                        sleep();
+                        continue;
+                    }
+                    long cpuBefore = cpuMillis();
+                    int done = push(todo, markers, jobs);
+                    total += done;
+                    journal(state, done, cpuMillis() - cpuBefore);
+                    if (done == 0) {
+                        sleep(); // the repository is failing: archive_command reports it, we only retry
+                    }
+                    idleSince = System.nanoTime();
+                }
+            } finally {
+                Files.deleteIfExists(pidFile);
+            }
+            return total;
+        }
+    }
+
+    private int push(List<Path> files, ArchiveMarkers markers, int jobs) {
+        List<Parallel.Task<Boolean>> tasks = new ArrayList<>();
+        for (Path p : files) {
+            tasks.add(() -> {
+                try {
+                    String hash = WalArchive.sha256(p);
+                    archive.push(p, hash);
+                    markers.record(p.getFileName().toString(), hash);
+                    return true;
+                } catch (LifeboatException | IOException e) {
+                    log.accept("archive ahead: " + p.getFileName() + ": " + e.getMessage());
+                    return false;
+                }
+            });
+        }
+        return (int) Parallel.run(Math.max(1, jobs), tasks).stream().filter(Boolean::booleanValue).count();
+    }
+
+    /**
+     * One line per batch: files archived, the CPU time the batch took, and the process's CPU time so
+     * far including its start (bench/wal-archive.sh charges the latter to the archiver).
+     */
+    private static void journal(Path state, int files, long cpuMillis) {
+        try {
+            Files.writeString(state.resolve(LOG), System.currentTimeMillis() / 1000 + " pid=" + ProcessHandle.current().pid()
+                    + " archived=" + files + " cpu_ms=" + cpuMillis + " cpu_total_ms=" + cpuMillis() + "\n", StandardCharsets.US_ASCII, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException ignored) {
+            // statistics only
+        }
+    }
+
+    private static long cpuMillis() {
+        return ProcessHandle.current().info().totalCpuDuration().map(Duration::toMillis).orElse(0L);
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(POLL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LifeboatException(io.lifeboat.ErrorKind.INTERRUPTED, "archive ahead interrupted", null);
+        }
+    }
+}

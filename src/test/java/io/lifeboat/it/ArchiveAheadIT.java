@@ -1,0 +1,168 @@
+package io.lifeboat.it;
+
+import io.lifeboat.codec.Digest;
+import io.lifeboat.postgres.PgSession;
+import io.lifeboat.postgres.ScratchCluster;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The archive-ahead process on a real server: WAL is stored before archive_command asks, the calls
+ * are answered from the markers, every stored segment matches the server's file, the process leaves
+ * with the server, and killing it costs nothing but speed.
+ */
+class ArchiveAheadIT {
+    ScratchCluster pg;
+    Path repo;
+
+    @BeforeEach
+    void start() throws Exception {
+        repo = Files.createTempDirectory("lifeboat-ahead-repo-");
+        ScratchCluster.giveToServerUser(repo);
+        pg = ScratchCluster.create(null, ScratchCluster.Options.defaults());
+        Path launcher = Path.of("bin", "lifeboat").toAbsolutePath();
+        String common = String.join(" ", "--repo", "file://" + repo, "--cluster", "a", "--allow-same-server");
+        // A short idle time so the process is seen to leave on its own too.
+        pg.appendConf("archive_mode = on", "archive_command = '" + launcher + " wal-push " + common + " --ahead-idle 20 %p'");
+        pg.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (pg != null) {
+            pg.close();
+        }
+        ScratchCluster.deleteTree(repo);
+    }
+
+    private Path state() {
+        return pg.dataDir().resolve("pg_wal/.lifeboat");
+    }
+
+    private Optional<ProcessHandle> aheadProcess() throws IOException {
+        Path pid = state().resolve("ahead.pid");
+        if (!Files.exists(pid)) {
+            return Optional.empty();
+        }
+        try {
+            return ProcessHandle.of(Long.parseLong(Files.readString(pid).trim()))
+                    .filter(p -> p.info().arguments().map(a -> List.of(a).contains("--ahead")).orElse(false));
+        } catch (NumberFormatException | IOException e) {
+            return Optional.empty(); // being rewritten or removed
+        }
+    }
+
+    private void writeSegments(PgSession s, int n) throws Exception {
+        for (int i = 0; i < n; i++) {
+            s.execute("INSERT INTO t SELECT g, repeat('y', 300) FROM generate_series(1, 20000) g");
+            s.queryValue("SELECT pg_switch_wal()");
+        }
+    }
+
+    private long archivedCount(PgSession s) {
+        return Long.parseLong(s.queryValue("SELECT archived_count FROM pg_stat_archiver").orElse("0"));
+    }
+
+    private void awaitArchived(PgSession s, long n) throws InterruptedException {
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (System.nanoTime() < deadline && archivedCount(s) < n) {
+            Thread.sleep(200);
+        }
+        assertThat(archivedCount(s)).as("archived_count").isGreaterThanOrEqualTo(n);
+    }
+
+    private int aheadArchived() throws IOException {
+        Path log = state().resolve("ahead.log");
+        if (!Files.exists(log)) {
+            return 0;
+        }
+        return Files.readAllLines(log).stream().flatMap(l -> Stream.of(l.split(" ")))
+                .filter(f -> f.startsWith("archived=")).mapToInt(f -> Integer.parseInt(f.substring(9))).sum();
+    }
+
+    /** name → SHA-256 the repository stored it under. */
+    private Map<String, String> stored() throws IOException {
+        try (Stream<Path> s = Files.walk(repo.resolve("a/wal"))) {
+            return s.filter(Files::isRegularFile).map(p -> p.getFileName().toString())
+                    .filter(n -> n.matches("[0-9A-F]{24}\\.sha256-[0-9a-f]{64}\\..*"))
+                    .collect(Collectors.toMap(n -> n.substring(0, 24), n -> n.substring(32, 96)));
+        }
+    }
+
+    @Test
+    void storesAheadOfTheCallsAndLeavesWithTheServer() throws Exception {
+        try (PgSession s = pg.session("postgres")) {
+            s.execute("CREATE TABLE t (i int, pad text)");
+            writeSegments(s, 1);
+            awaitArchived(s, 1);
+            // The first call ran the JVM and started the process; the next segments go through it.
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (aheadProcess().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(aheadProcess()).as("archive-ahead process running").isPresent();
+            writeSegments(s, 6);
+            awaitArchived(s, 7);
+            assertThat(s.queryValue("SELECT failed_count FROM pg_stat_archiver")).contains("0");
+            String last = s.queryValue("SELECT last_archived_wal FROM pg_stat_archiver").orElseThrow();
+            assertThat(stored()).containsKey(last);
+        }
+        assertThat(aheadArchived()).as("segments stored by the archive-ahead process").isGreaterThanOrEqualTo(3);
+        // Each marker names what the repository holds, and every segment still in pg_wal matches it.
+        Map<String, String> stored = stored();
+        try (Stream<Path> markers = Files.list(state().resolve("archived"))) {
+            for (Path m : markers.toList()) {
+                String name = m.getFileName().toString();
+                assertThat(stored).as("stored " + name).containsEntry(name, Files.readString(m).trim());
+                Path seg = pg.dataDir().resolve("pg_wal").resolve(name);
+                if (Files.exists(seg)) {
+                    assertThat(Digest.sha256(Files.readAllBytes(seg))).as(name).isEqualTo(stored.get(name));
+                }
+            }
+        }
+        ProcessHandle ahead = aheadProcess().orElseThrow();
+        pg.stop();
+        ahead.onExit().get(15, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(ahead.isAlive()).isFalse();
+        assertThat(state().resolve("ahead.pid")).doesNotExist();
+    }
+
+    @Test
+    void aKilledProcessOnlyCostsSpeed() throws Exception {
+        try (PgSession s = pg.session("postgres")) {
+            s.execute("CREATE TABLE t (i int, pad text)");
+            writeSegments(s, 1);
+            awaitArchived(s, 1);
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (aheadProcess().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            ProcessHandle ahead = aheadProcess().orElseThrow();
+            ahead.destroyForcibly();
+            ahead.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            // Its pid file stays behind, naming a dead process: the launcher must not wait on it.
+            long before = archivedCount(s);
+            writeSegments(s, 3);
+            awaitArchived(s, before + 3);
+            assertThat(s.queryValue("SELECT failed_count FROM pg_stat_archiver")).contains("0");
+            String last = s.queryValue("SELECT last_archived_wal FROM pg_stat_archiver").orElseThrow();
+            Path seg = pg.dataDir().resolve("pg_wal").resolve(last);
+            assertThat(stored()).containsKey(last);
+            if (Files.exists(seg)) {
+                assertThat(Digest.sha256(Files.readAllBytes(seg))).isEqualTo(stored().get(last));
+            }
+        }
+    }
+}
