@@ -42,7 +42,7 @@ final class WalPushCommand implements Callable<Integer> {
             + "directory given instead of %p (started by wal-push itself).")
     boolean ahead;
 
-    @Option(names = "--ahead-idle", hidden = true, defaultValue = "60", description = "Seconds without waiting WAL "
+    @Option(names = "--ahead-idle", hidden = true, defaultValue = "600", description = "Seconds without waiting WAL "
             + "after which the archive-ahead process exits.")
     int aheadIdle;
 

@@ -10,9 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -28,6 +32,7 @@ public final class ArchiveAhead {
     static final String PID = "ahead.pid";
     static final String LOG = "ahead.log";
     private static final long POLL_MILLIS = 200;
+    private static final long MAX_BACKOFF_MILLIS = 30_000;
 
     private final WalArchive archive;
     private final Path pgWal;
@@ -81,7 +86,10 @@ public final class ArchiveAhead {
             ArchiveMarkers markers = new ArchiveMarkers(pgWal);
             int total = 0;
             long idleSince = System.nanoTime();
-            try {
+            long backoff = POLL_MILLIS;
+            // inotify: an idle server costs this process nothing but a wake-up a second.
+            try (WatchService watcher = pgWal.getFileSystem().newWatchService()) {
+                pgWal.resolve("archive_status").register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
                 while (Files.isDirectory(pgWal) && (dataDir == null || Files.exists(dataDir.resolve("postmaster.pid")))) {
                     List<Path> todo = new ArrayList<>();
                     for (Path p : WalPush.waiting(pgWal, null, 64)) {
@@ -93,17 +101,27 @@ public final class ArchiveAhead {
                         if (System.nanoTime() - idleSince > idle.toNanos()) {
                             break;
                         }
-                        sleep();
+                        if (!await(watcher)) {
+                            break;
+                        }
                         continue;
                     }
                     long cpuBefore = cpuMillis();
                     int done = push(todo, markers, jobs);
                     total += done;
                     journal(state, done, cpuMillis() - cpuBefore);
-                    if (done == 0) {
-                        sleep(); // the repository is failing: archive_command reports it, we only retry
+                    if (done < todo.size()) {
+                        // The repository is failing: archive_command reports it to PostgreSQL, which
+                        // retries; here we only back off, and leave if it keeps failing.
+                        if (System.nanoTime() - idleSince > idle.toNanos()) {
+                            break;
+                        }
+                        backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+                        sleep(backoff);
+                    } else {
+                        backoff = POLL_MILLIS;
+                        idleSince = System.nanoTime();
                     }
-                    idleSince = System.nanoTime();
                 }
             } finally {
                 Files.deleteIfExists(pidFile);
@@ -117,9 +135,7 @@ public final class ArchiveAhead {
         for (Path p : files) {
             tasks.add(() -> {
                 try {
-                    String hash = WalArchive.sha256(p);
-                    archive.push(p, hash);
-                    markers.record(p.getFileName().toString(), hash);
+                    markers.storeAndRecord(archive, p);
                     return true;
                 } catch (LifeboatException | IOException e) {
                     log.accept("archive ahead: " + p.getFileName() + ": " + e.getMessage());
@@ -147,9 +163,24 @@ public final class ArchiveAhead {
         return ProcessHandle.current().info().totalCpuDuration().map(Duration::toMillis).orElse(0L);
     }
 
-    private static void sleep() {
+    /** Waits up to a second for a new file in archive_status; false when the directory is gone. */
+    private static boolean await(WatchService watcher) {
         try {
-            Thread.sleep(POLL_MILLIS);
+            WatchKey key = watcher.poll(1, TimeUnit.SECONDS);
+            if (key != null) {
+                key.pollEvents();
+                return key.reset();
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new LifeboatException(io.lifeboat.ErrorKind.INTERRUPTED, "archive ahead interrupted", null);

@@ -4,15 +4,19 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Remembers, inside pg_wal, which files a batch already archived (with their checksum), so that
- * PostgreSQL's own archive_command call for each of them returns at once. A marker is written only
- * after the object is stored and checked; it is only trusted for a file with the same checksum.
+ * Remembers, inside pg_wal, which files a batch or the archive-ahead process already archived, so
+ * that PostgreSQL's own archive_command call for each of them returns at once. A marker holds the
+ * file's checksum and carries the file's modification time as it was when the file was read; it is
+ * written only after the object is stored and checked. The launcher trusts a marker while the file
+ * still has that time (PostgreSQL does not touch a finished segment before it is archived); the JVM
+ * path compares checksums.
  */
 public final class ArchiveMarkers {
     private final Path dir;
@@ -21,10 +25,25 @@ public final class ArchiveMarkers {
         this.dir = pgWal.resolve(".lifeboat").resolve("archived");
     }
 
-    public void record(String name, String sha256) throws IOException {
+    /**
+     * Stores one waiting file and records it. No marker is written if the file changed while it
+     * was read and stored (its modification time moved): its own archive_command call then pushes it.
+     */
+    public WalArchive.PushOutcome storeAndRecord(WalArchive archive, Path file) throws IOException {
+        FileTime before = Files.getLastModifiedTime(file);
+        String hash = WalArchive.sha256(file);
+        WalArchive.PushOutcome outcome = archive.push(file, hash);
+        if (Files.getLastModifiedTime(file).equals(before)) {
+            record(file.getFileName().toString(), hash, before);
+        }
+        return outcome;
+    }
+
+    void record(String name, String sha256, FileTime fileModified) throws IOException {
         Files.createDirectories(dir);
         Path tmp = dir.resolve("." + name + ".tmp");
         Files.writeString(tmp, sha256);
+        Files.setLastModifiedTime(tmp, fileModified);
         Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
@@ -44,7 +63,7 @@ public final class ArchiveMarkers {
         }
     }
 
-    /** Drops markers older than a day: PostgreSQL has long since archived those files. */
+    /** Drops markers of files finished over a day ago: PostgreSQL has long since archived those. */
     public void prune() {
         if (!Files.isDirectory(dir)) {
             return;

@@ -57,12 +57,7 @@ public final class WalPush {
             boolean requested = p.equals(file);
             tasks.add(() -> {
                 try {
-                    String hash = WalArchive.sha256(p);
-                    WalArchive.PushOutcome o = archive.push(p, hash);
-                    if (!requested) {
-                        markers.record(p.getFileName().toString(), hash);
-                    }
-                    return o;
+                    return requested ? archive.push(p) : markers.storeAndRecord(archive, p);
                 } catch (LifeboatException | IOException e) {
                     if (requested) {
                         throw e;
