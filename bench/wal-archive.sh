@@ -99,6 +99,11 @@ run_load() { # port label calls-file
   local per="-"
   (( archived > 0 )) && per=$(echo "scale=0; $cpu * 1000 / $archived" | bc)
   printf "%-28s %9s %9s %8s %10s %12s %8s %14s\n" "$2" "$generated" "$archived" "$failed" "$(echo "scale=2; $archived / $SECS" | bc)" "$behind" "$calls" "$per"
+  if [[ -f "$ahead" ]]; then
+    local batches; batches=$(awk '{for (i = 1; i <= NF; i++) {split($i, kv, "="); f[kv[1]] = kv[2]} n += f["archived"]; c += f["cpu_ms"]}
+                                END {printf "%d segments in batches costing %d ms CPU", n, c}' "$ahead")
+    echo "  of that CPU: archive_command calls $(echo "$cpu - $ahead_cpu" | bc) s; archive-ahead process $ahead_cpu s in all ($batches)"
+  fi
 }
 
 timed() { echo "/usr/bin/time -a -o $1 -f %%e,%%U,%%S"; }  # %% is PostgreSQL's escape for %
