@@ -58,6 +58,11 @@ final class BackupCommand implements Callable<Integer> {
             + "checkpoint_timeout before it starts).")
     String checkpoint;
 
+    @Option(names = "--archive-timeout", paramLabel = "SECONDS", defaultValue = "300", description = "Physical, "
+            + "without --include-wal, on a server that archives WAL: how long to wait for the backup's last WAL segment "
+            + "to reach the repository through archive_command before failing (default: ${DEFAULT-VALUE}).")
+    int archiveTimeout;
+
     @Option(names = "--max-rate", paramLabel = "KIB/S", description = "Physical: limit how fast the server reads its "
             + "files, in KiB/s (32 .. 1048576), to spare a busy server's disks.")
     Integer maxRate;
@@ -105,8 +110,12 @@ final class BackupCommand implements Callable<Integer> {
             throw new LifeboatException(ErrorKind.USAGE, "--max-rate must be between 32 and 1048576 KiB/s",
                     "leave it out for no limit");
         }
+        if (archiveTimeout < 1) {
+            throw new LifeboatException(ErrorKind.USAGE, "--archive-timeout must be at least 1 second", "the default is 300");
+        }
         PhysicalBackupRequest req = new PhysicalBackupRequest(includeWal, checkpoint.equals("fast"),
-                maxRate == null ? 0 : maxRate, cfg.jobs(), Integer.getInteger("lifeboat.chunk-mib", PhysicalBackupRequest.DEFAULT_CHUNK_BYTES >> 20) << 20);
+                maxRate == null ? 0 : maxRate, cfg.jobs(), Integer.getInteger("lifeboat.chunk-mib", PhysicalBackupRequest.DEFAULT_CHUNK_BYTES >> 20) << 20,
+                archiveTimeout);
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             BackupManifest m = new PhysicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log).run(req);
             out.text(m.id().toString());

@@ -250,6 +250,29 @@ class PhysicalFailuresIT {
                 .map(b -> String.valueOf(b.get("id")))).containsExactly(backupId);
     }
 
+    @Test
+    @Order(10)
+    void walThatNeverReachesTheRepositoryFailsTheBackupAfterTheTimeout() throws Exception {
+        try (PgSession s = pg.session("postgres")) {
+            s.execute("ALTER SYSTEM SET archive_mode = on");
+            s.execute("ALTER SYSTEM SET archive_command = 'false'"); // archiving that always fails
+        }
+        pg.stop();
+        pg.start();
+        long t0 = System.nanoTime();
+        Cli.Result r = Cli.run(args("backup", "--type", "physical", "--archive-timeout", "3"));
+        assertThat(r.exit()).as(r.toString()).isEqualTo(5);
+        assertThat(r.err()).containsPattern("WAL segment [0-9A-F]{24}, which the backup needs, did not reach")
+                .contains("within 3 s").contains("lifeboat check").contains("--include-wal");
+        assertThat((System.nanoTime() - t0) / 1_000_000_000L).as("seconds").isLessThan(60);
+        Cli.Result list = Cli.run(args("list", "--json"));
+        List<?> backups = (List<?>) Json.MAPPER.readValue(list.out(), Map.class).get("backups");
+        assertThat(backups.stream().map(b -> (Map<?, ?>) b).filter(b -> "complete".equals(b.get("status")))
+                .map(b -> String.valueOf(b.get("id")))).containsExactly(backupId);
+        Cli.Result bad = Cli.run(args("backup", "--type", "physical", "--archive-timeout", "0"));
+        assertThat(bad.exit()).isEqualTo(2);
+    }
+
     private void reload() {
         try (PgSession s = pg.session("postgres")) {
             s.execute("SELECT pg_reload_conf()");

@@ -11,6 +11,7 @@ import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.Spool;
+import io.lifeboat.engine.archive.WalArchive;
 import io.lifeboat.postgres.BackupLabel;
 import io.lifeboat.postgres.Lsn;
 import io.lifeboat.postgres.PgBackupManifest;
@@ -19,6 +20,7 @@ import io.lifeboat.postgres.PgVersion;
 import io.lifeboat.postgres.ReplicationConnection;
 import io.lifeboat.postgres.TarStreamWatcher;
 import io.lifeboat.postgres.TimelineId;
+import io.lifeboat.postgres.WalFileName;
 import io.lifeboat.postgres.WalSegmentName;
 import io.lifeboat.postgres.WalStreamer;
 
@@ -33,7 +35,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -81,6 +82,7 @@ public final class PhysicalBackup {
             }
             ReplicationConnection.SystemIdentity ident = rc.identifySystem();
             long segmentSize = parseSize(rc.show("wal_segment_size"));
+            boolean archiving = !req.includeWal() && !"off".equals(rc.show("archive_mode"));
             catalog.ensureClusterInfo(ident.systemIdentifier(), server.major());
             BackupId id = catalog.newId(BackupType.PHYSICAL, start);
             log.accept("backup " + id + ": streaming the whole cluster from " + conn.host() + ":" + conn.port()
@@ -100,6 +102,12 @@ public final class PhysicalBackup {
                     if (r.stopTimeline > 1) {
                         storeHistory(rc, r);
                     }
+                } else if (archiving) {
+                    awaitArchived(id, r, segmentSize, req.archiveTimeoutSeconds());
+                } else {
+                    log.accept("warning: WAL archiving is not enabled on the server, and this backup does not include its "
+                            + "WAL: it can only be restored if the WAL from its start to its end is archived some other "
+                            + "way. Use --include-wal for a self-contained backup, or set up archiving (lifeboat wal-push).");
                 }
                 byte[] pgManifest = r.manifest.toByteArray();
                 if (pgManifest.length == 0) {
@@ -131,9 +139,10 @@ public final class PhysicalBackup {
         opts.add("LABEL 'lifeboat " + id + "'");
         opts.add("PROGRESS");
         opts.add("CHECKPOINT '" + (req.fastCheckpoint() ? "fast" : "spread") + "'");
-        // With the WAL streamed alongside there is nothing to wait for; without it, wait until the
-        // last segment is archived (if archiving is on), as the backup depends on the archive.
-        opts.add("WAIT " + (req.includeWal() ? "false" : "true"));
+        // The server would wait, without a limit, until archive_command reports the last segment
+        // archived, anywhere. Lifeboat waits itself instead: for that segment in its own repository,
+        // for at most --archive-timeout.
+        opts.add("WAIT false");
         opts.add("MANIFEST 'yes'");
         opts.add("MANIFEST_CHECKSUMS 'CRC32C'");
         if (req.maxRateKiB() > 0) {
@@ -156,6 +165,50 @@ public final class PhysicalBackup {
             case "TB" -> v << 40;
             default -> v;
         };
+    }
+
+    /**
+     * The backup is restorable only with the WAL from its start to its stop in the archive: wait
+     * until the segment holding its stop point is in this repository (archive_command stores it
+     * there), so the manifest is never written for a backup whose WAL went nowhere.
+     */
+    private void awaitArchived(BackupId id, Receiver r, long segmentSize, int timeoutSeconds) {
+        WalSegmentName last = new WalSegmentName(TimelineId.of(r.stopTimeline),
+                Long.divideUnsigned(r.stopLsn.value() - 1, segmentSize), segmentSize);
+        WalArchive archive = new WalArchive(catalog.storage(), catalog.layout(), pipeline);
+        WalFileName name = WalFileName.parse(last.toString());
+        long started = System.nanoTime();
+        long deadline = started + timeoutSeconds * 1_000_000_000L;
+        long nextReport = started + 30_000_000_000L;
+        log.accept("backup " + id + ": waiting for WAL segment " + last + " to reach the repository through archive_command");
+        while (true) {
+            try {
+                if (!archive.find(name).isEmpty()) {
+                    return;
+                }
+            } catch (IOException e) {
+                throw new LifeboatException(ErrorKind.STORAGE, "cannot look for WAL segment " + last + " in "
+                        + catalog.storage().describe() + ": " + e.getMessage(), "check the repository", e);
+            }
+            long now = System.nanoTime();
+            if (now > deadline) {
+                throw new LifeboatException(ErrorKind.DATABASE, "backup " + id + ": WAL segment " + last + ", which the backup "
+                        + "needs, did not reach " + catalog.storage().describe() + " within " + timeoutSeconds + " s",
+                        "archive_command is failing or slow: see the server log and run `lifeboat check`; raise "
+                        + "--archive-timeout, or take the backup with --include-wal");
+            }
+            if (now > nextReport) {
+                log.accept("backup " + id + ": still waiting for " + last + " (" + (now - started) / 1_000_000_000L
+                        + " s of " + timeoutSeconds + " s); is archive_command working? `lifeboat check` tests it");
+                nextReport = now + 30_000_000_000L;
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LifeboatException(ErrorKind.INTERRUPTED, "backup " + id + " interrupted", null);
+            }
+        }
     }
 
     private void storeHistory(ReplicationConnection rc, Receiver r) {
@@ -285,7 +338,6 @@ public final class PhysicalBackup {
         long startTimeline;
         Lsn stopLsn;
         long stopTimeline;
-        boolean warnedArchiving;
 
         Receiver(BackupId id, PhysicalBackupRequest req, PgConnectionSettings conn, long segmentSize) {
             this.id = id;
@@ -380,23 +432,7 @@ public final class PhysicalBackup {
         }
 
         void notice(String text) {
-            String lower = text.toLowerCase(Locale.ROOT);
-            if (lower.contains("wal archiving is not enabled")) {
-                if (!req.includeWal() && !warnedArchiving) {
-                    warnedArchiving = true;
-                    log.accept("warning: WAL archiving is not enabled on the server, and this backup does not include its "
-                            + "WAL: it can only be restored if the WAL from its start to its end is archived some other "
-                            + "way. Use --include-wal for a self-contained backup, or set up archiving (lifeboat wal-push).");
-                }
-                return;
-            }
             log.accept("server: " + text);
-            if (lower.contains("still waiting for all required wal segments")) {
-                // The server blocks the end of the backup until archiving catches up, as pg_basebackup does.
-                log.accept("the backup ends once the server has archived its last WAL segment: check archive_command "
-                        + "(`lifeboat check` tests it end to end), or interrupt and take the backup with --include-wal; "
-                        + "an interrupted backup stays listed as unfinished and is never restored from");
-            }
         }
 
         void close() {

@@ -10,15 +10,23 @@ package io.lifeboat.engine.physical;
  * @param maxRateKiB     the server reads at most this many KiB/s (32..1048576), 0 for no limit
  * @param jobs           compression/upload threads
  * @param chunkBytes     raw size of one tar chunk object
+ * @param archiveTimeoutSeconds without the WAL included and with archiving on: how long to wait for
+ *                       the backup's last WAL segment to reach the repository before failing
  */
-public record PhysicalBackupRequest(boolean includeWal, boolean fastCheckpoint, int maxRateKiB, int jobs, int chunkBytes) {
+public record PhysicalBackupRequest(boolean includeWal, boolean fastCheckpoint, int maxRateKiB, int jobs, int chunkBytes,
+                                    int archiveTimeoutSeconds) {
     public static final int DEFAULT_CHUNK_BYTES = 16 << 20;
+    public static final int DEFAULT_ARCHIVE_TIMEOUT_SECONDS = 300;
+
+    public PhysicalBackupRequest(boolean includeWal, boolean fastCheckpoint, int maxRateKiB, int jobs, int chunkBytes) {
+        this(includeWal, fastCheckpoint, maxRateKiB, jobs, chunkBytes, DEFAULT_ARCHIVE_TIMEOUT_SECONDS);
+    }
 
     public static PhysicalBackupRequest defaults(int jobs) {
         return new PhysicalBackupRequest(false, true, 0, jobs, DEFAULT_CHUNK_BYTES);
     }
 
     public PhysicalBackupRequest withIncludeWal(boolean include) {
-        return new PhysicalBackupRequest(include, fastCheckpoint, maxRateKiB, jobs, chunkBytes);
+        return new PhysicalBackupRequest(include, fastCheckpoint, maxRateKiB, jobs, chunkBytes, archiveTimeoutSeconds);
     }
 }

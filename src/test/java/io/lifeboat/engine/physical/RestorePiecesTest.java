@@ -202,7 +202,7 @@ class RestorePiecesTest {
     void baseBackupCommandAndSizes() {
         BackupId id = BackupId.parse("20261124T220512Z-P");
         assertThat(PhysicalBackup.command(PhysicalBackupRequest.defaults(2), id)).isEqualTo("BASE_BACKUP (LABEL "
-                + "'lifeboat 20261124T220512Z-P', PROGRESS, CHECKPOINT 'fast', WAIT true, MANIFEST 'yes', "
+                + "'lifeboat 20261124T220512Z-P', PROGRESS, CHECKPOINT 'fast', WAIT false, MANIFEST 'yes', "
                 + "MANIFEST_CHECKSUMS 'CRC32C')");
         assertThat(PhysicalBackup.command(new PhysicalBackupRequest(true, false, 1024, 2, 1 << 20), id))
                 .contains("CHECKPOINT 'spread'").contains("WAIT false").endsWith("MAX_RATE 1024)");
