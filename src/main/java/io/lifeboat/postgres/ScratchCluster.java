@@ -186,7 +186,8 @@ public final class ScratchCluster implements AutoCloseable {
 
     @Override
     public void close() {
-        if (running) {
+        // A server may run on this data directory without us having started it (restore --start).
+        if (running || Files.exists(dataDir.resolve("postmaster.pid"))) {
             stop("immediate");
         }
         deleteTree(baseDir);
