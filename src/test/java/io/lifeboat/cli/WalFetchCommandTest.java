@@ -20,7 +20,7 @@ class WalFetchCommandTest {
         String old = System.getProperty("lifeboat.launcher");
         System.setProperty("lifeboat.launcher", "/opt/life boat/bin/lifeboat");
         try {
-            assertThat(c.walFetchCommand(cfg)).isEqualTo("'/opt/life boat/bin/lifeboat' wal-fetch --cluster main --repo "
+            assertThat(WalFetchCommandLine.of(cfg, c.cluster)).isEqualTo("'/opt/life boat/bin/lifeboat' wal-fetch --cluster main --repo "
                     + "'s3://bucket/prefix?endpoint=http://10.0.0.5:9000&path-style=true' --allow-same-server %f %p");
         } finally {
             if (old == null) {
