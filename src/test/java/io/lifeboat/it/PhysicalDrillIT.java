@@ -30,6 +30,7 @@ class PhysicalDrillIT {
         Path work = Files.createTempDirectory("lifeboat-drillit-");
         Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path dir = Files.createDirectory(work.resolve("nfs"));
+        Files.createDirectories(dir.resolve("drill/wal"));
         ScratchCluster.giveToServerUser(dir); // wal-push and wal-fetch run as the server's user
         Path launcher = Path.of("bin", "lifeboat").toAbsolutePath();
         String old = System.getProperty("lifeboat.launcher");
