@@ -136,8 +136,8 @@ final class VerifyCommand implements Callable<Integer> {
         if (w.newest() == null) {
             return "; WAL stored with the backup, none archived after it";
         }
-        return "; WAL complete " + (w.walIncluded() ? "after it" : "from " + w.start()) + " to " + w.newest() + " (timeline "
-                + w.timeline() + "), recovers up to " + w.recoverableTo();
+        return "; WAL " + (w.walIncluded() ? "stored with it, archive complete after it" : "complete from " + w.start())
+                + " to " + w.newest() + " (timeline " + w.timeline() + "), recovers up to " + w.recoverableTo();
     }
 
     private static Map<String, Object> backupJson(Verification.RepositoryReport r, Verification.BackupReport b) {

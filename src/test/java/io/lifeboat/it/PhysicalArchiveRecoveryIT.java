@@ -27,7 +27,10 @@ class PhysicalArchiveRecoveryIT {
         Path work = Files.createTempDirectory("lifeboat-physarc-");
         Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path repo = Files.createDirectory(work.resolve("repo"));
-        ScratchCluster.giveToServerUser(repo); // wal-push and wal-fetch run as the server's user
+        // wal-push and wal-fetch run as the server's user; the WAL directory is made beforehand, else the in-process
+        // backup (root) may create the cluster's prefix first and the archiver cannot write below it.
+        Files.createDirectories(repo.resolve("arc/wal"));
+        ScratchCluster.giveToServerUser(repo);
         Path launcher = Path.of("bin", "lifeboat").toAbsolutePath();
         ScratchCluster pg = ScratchCluster.create(work, ScratchCluster.Options.defaults());
         List<String> common = List.of("--repo", "file://" + repo, "--cluster", "arc", "--allow-same-server", "--pg-host",

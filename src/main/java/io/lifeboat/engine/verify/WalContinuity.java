@@ -236,9 +236,14 @@ public final class WalContinuity {
             long lo = Math.max(checkFrom, st.from());
             long hi = Math.min(end + 1, st.until());
             Long gapStart = null;
+            long ownEnd = b.stop().segmentNumber();
             for (long s = lo; s < hi; s++) {
                 boolean missing = !have.contains(s);
-                if (missing && gapStart == null) {
+                if (missing && gapStart != null && s == ownEnd + 1) {
+                    // the backup's own WAL and what follows it are reported apart: one damages, the other limits
+                    gaps.add(gap(st.timeline(), gapStart, s - 1, size));
+                    gapStart = s;
+                } else if (missing && gapStart == null) {
                     gapStart = s;
                 } else if (!missing && gapStart != null) {
                     gaps.add(gap(st.timeline(), gapStart, s - 1, size));

@@ -95,6 +95,15 @@ class WalContinuityTest {
     }
 
     @Test
+    void aGapAcrossTheBackupsStopIsReportedInTwoParts() {
+        WalContinuity.Result r = WalContinuity.check(backup(3, 4), all(segs(1, 3, 3), segs(1, 7, 8)), Map.of());
+        assertThat(r.gaps()).extracting(Object::toString).containsExactly(seg(1, 4) + " (1 segment)",
+                seg(1, 5) + ".." + seg(1, 6) + " (2 segments)");
+        assertThat(r.problems().get(0)).contains("DAMAGED");
+        assertThat(r.problems().get(1)).contains("point-in-time recovery");
+    }
+
+    @Test
     void noArchiveAtAllDamagesABackupWithoutItsWal() {
         WalContinuity.Result r = WalContinuity.check(backup(3, 4), List.of(), Map.of());
         assertThat(r.damaged()).isTrue();
