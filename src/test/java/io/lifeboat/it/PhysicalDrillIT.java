@@ -7,6 +7,8 @@ import io.lifeboat.postgres.PgSession;
 import io.lifeboat.postgres.ScratchCluster;
 import io.lifeboat.postgres.WalSegmentName;
 import io.lifeboat.storage.EmbeddedS3Server;
+import io.lifeboat.storage.ObjectInfo;
+import io.lifeboat.storage.S3Storage;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -60,7 +62,7 @@ class PhysicalDrillIT {
                     + " --cluster drill %p'");
             pg.start();
             try {
-                run(pg, config, dir);
+                run(pg, config, dir, s3);
             } finally {
                 pg.close();
             }
@@ -74,7 +76,7 @@ class PhysicalDrillIT {
         }
     }
 
-    private static void run(ScratchCluster pg, Path config, Path dir) throws Exception {
+    private static void run(ScratchCluster pg, Path config, Path dir, EmbeddedS3Server s3) throws Exception {
         try (PgSession s = pg.session("postgres")) {
             s.execute("CREATE TABLE t (i int PRIMARY KEY, pad text)");
             s.execute("INSERT INTO t SELECT g, repeat('a', 50) FROM generate_series(1, 1000) g");
@@ -173,6 +175,26 @@ class PhysicalDrillIT {
         String bPart = bad.out().substring(bad.out().indexOf("repository 'b'"));
         assertThat(bPart).contains("DAMAGED " + id).contains(chunk.getFileName().toString());
         assertThat(bad.out().substring(0, bad.out().indexOf("repository 'b'"))).doesNotContain(chunk.getFileName().toString());
+
+        // The backup's first segment gone from repository a too: the drill fails, says why, is recorded as failed,
+        // and leaves no server and no files behind.
+        try (S3Storage a = new S3Storage(s3.settings("backups", "pg"))) {
+            List<String> keys = a.list("drill/wal/").stream().map(ObjectInfo::key)
+                    .filter(k -> k.substring(k.lastIndexOf('/') + 1).startsWith(start + ".sha256-")).toList();
+            assertThat(keys).hasSize(1);
+            a.delete(keys.get(0));
+        }
+        Path scratch = pg.baseDir().getParent().resolve("scratch2");
+        Cli.Result failed = Cli.run(cmd(config, "verify", "--restore-test", "--backup", id, "--scratch-directory",
+                scratch.toString()));
+        assertThat(failed.exit()).as(failed.toString()).isEqualTo(ErrorKind.CORRUPT.exitCode());
+        assertThat(failed.out()).contains("RESTORE DRILL FAILED: " + id).contains("recovery of " + id);
+        try (Stream<Path> left = Files.list(scratch)) {
+            assertThat(left).as("the failed drill's scratch copy is deleted").isEmpty();
+        }
+        assertThat(ProcessHandle.allProcesses().map(h -> h.info().commandLine().orElse("")))
+                .noneMatch(c -> c.contains(scratch.toString()));
+        assertThat(Cli.run(cmd(config, "list")).out()).contains("RESTORE DRILL FAILED at");
     }
 
     private static void deleteArchived(Path dir, String segment) throws Exception {
