@@ -77,9 +77,15 @@ class PhysicalDrillIT {
     }
 
     private static void run(ScratchCluster pg, Path config, Path dir, EmbeddedS3Server s3) throws Exception {
+        // A tablespace: the drill must map it into its scratch directory (the original location is in use).
+        Path space = Files.createDirectory(pg.baseDir().getParent().resolve("space"));
+        ScratchCluster.giveToServerUser(space);
         try (PgSession s = pg.session("postgres")) {
+            s.execute("CREATE TABLESPACE space LOCATION '" + space + "'");
             s.execute("CREATE TABLE t (i int PRIMARY KEY, pad text)");
             s.execute("INSERT INTO t SELECT g, repeat('a', 50) FROM generate_series(1, 1000) g");
+            s.execute("CREATE TABLE u (i int PRIMARY KEY) TABLESPACE space");
+            s.execute("INSERT INTO u SELECT generate_series(1, 200)");
         }
         Cli.Result b = Cli.run(cmd(config, "backup", "--json", "--type", "physical"));
         assertThat(b.exit()).as(b.toString()).isZero();
@@ -116,7 +122,7 @@ class PhysicalDrillIT {
         assertThat(Lsn.parse((String) drill.get("recoveredTo"))).isGreaterThanOrEqualTo(written);
         Map<?, ?> checks = (Map<?, ?>) drill.get("checks");
         assertThat((String) checks.get("pg_verifybackup")).startsWith("passed (pg_verifybackup").contains("-n");
-        assertThat((String) checks.get("rows postgres")).isEqualTo("1 tables, 1800 rows readable");
+        assertThat((String) checks.get("rows postgres")).isEqualTo("2 tables, 2000 rows readable");
         assertThat((String) checks.get("amcheck postgres")).endsWith("btree indexes consistent with their tables");
         assertThat((String) checks.get("recovery")).contains("promoted on timeline 2");
         double seconds = ((Number) drill.get("restoreSeconds")).doubleValue();
