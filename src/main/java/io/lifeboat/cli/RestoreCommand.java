@@ -175,7 +175,7 @@ final class RestoreCommand implements Callable<Integer> {
             throw new LifeboatException(ErrorKind.USAGE, "--target-action needs a recovery target",
                     "add --target-time, --target-lsn, --target-xid, --target-name or --target immediate");
         }
-        String fetch = walFetchCommand(cfg);
+        String fetch = WalFetchCommandLine.of(cfg, cluster);
         if (cfg.encryption() != null && cfg.encryption().passphrase() != null
                 && cfg.encryption().passphrase().file() == null) {
             out.warn("the passphrase comes from LIFEBOAT_PASSPHRASE, which restore_command (wal-fetch) does not "
@@ -249,46 +249,6 @@ final class RestoreCommand implements Callable<Integer> {
                             + "--target immediate");
         }
         return targets.isEmpty() ? null : targets.get(0);
-    }
-
-    /**
-     * The restore_command that fetches WAL from this repository: the launcher (system property
-     * lifeboat.launcher, set by bin/lifeboat) with the same configuration file and cluster.
-     */
-    String walFetchCommand(ClusterConfig cfg) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(System.getProperty("lifeboat.launcher", "lifeboat"));
-        cmd.add("wal-fetch");
-        cmd.add("--cluster");
-        cmd.add(cfg.name());
-        Path file = ConfigLoader.locate(cluster.config, System.getenv());
-        if (file != null) {
-            cmd.add("--config");
-            cmd.add(file.toAbsolutePath().toString());
-        }
-        if (file == null || cluster.repo != null) {
-            cmd.add("--repo");
-            cmd.add(cfg.primaryRepository().uriText());
-            if (cfg.primaryRepository().allowSameServer()) {
-                cmd.add("--allow-same-server");
-            }
-        }
-        if (cfg.encryption() != null && cfg.encryption().identityFile() != null) {
-            // a path, not a secret: recovery runs as the server's user, who must be able to read it
-            cmd.add("--identity-file");
-            cmd.add(cfg.encryption().identityFile().toAbsolutePath().toString());
-        }
-        if (cfg.encryption() != null && cfg.encryption().passphrase() != null
-                && cfg.encryption().passphrase().file() != null) {
-            // a path, not the passphrase: it must never appear in postgresql.auto.conf or a process list
-            cmd.add("--passphrase-file");
-            cmd.add(cfg.encryption().passphrase().file().toAbsolutePath().toString());
-        }
-        StringBuilder sb = new StringBuilder();
-        for (String a : cmd) {
-            sb.append(shellQuote(a)).append(' ');
-        }
-        return sb.append("%f %p").toString();
     }
 
     static String shellQuote(String s) {

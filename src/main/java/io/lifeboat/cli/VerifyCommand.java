@@ -8,9 +8,10 @@ import io.lifeboat.catalog.BackupManifest;
 import io.lifeboat.catalog.BackupType;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.RepositoryAccess;
-import io.lifeboat.engine.verify.BackupVerifier;
 import io.lifeboat.engine.verify.DrillRecord;
 import io.lifeboat.engine.verify.RestoreDrill;
+import io.lifeboat.engine.verify.Verification;
+import io.lifeboat.engine.verify.WalContinuity;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,13 +20,17 @@ import picocli.CommandLine.ParentCommand;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = "Check every stored object of the backups against their manifests; with --restore-test, also "
-                + "restore one into a scratch cluster, check it, and record the result in the repository.")
+        description = {"Check every stored object of the backups against their manifests, in every repository, and "
+                + "that the WAL archive is complete from each physical backup on (following timeline switches).",
+                "With --restore-test, also restore backups into a scratch cluster, check them, and record the result "
+                        + "in the repository."})
 final class VerifyCommand implements Callable<Integer> {
     @ParentCommand
     LifeboatCommand root;
@@ -36,8 +41,8 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = {"-b", "--backup"}, paramLabel = "ID", description = "Only this backup (default: every complete backup).")
     String backup;
 
-    @Option(names = "--restore-test", description = "Restore the backup (default: the newest logical one) into a "
-            + "scratch cluster on this machine and check it.")
+    @Option(names = "--restore-test", description = "Restore the backup (default: the newest complete backup of each "
+            + "type, logical and physical) into a scratch cluster on this machine and check it.")
     boolean restoreTest;
 
     @Option(names = "--scratch-directory", paramLabel = "DIR", description = "Where the scratch cluster goes (default: temp).")
@@ -47,44 +52,123 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() {
         Output out = root.output();
         ClusterConfig cfg = cluster.load();
+        BackupId only = backup == null ? null : BackupId.parse(backup);
         Map<String, Object> result = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
+        Set<String> hints = new LinkedHashSet<>();
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
-            List<BackupManifest> targets = new ArrayList<>();
-            if (backup != null) {
-                targets.add(repo.catalog().manifest(BackupId.parse(backup)));
-            } else {
-                repo.catalog().list().stream().filter(BackupEntry::complete).map(BackupEntry::manifest).forEach(targets::add);
+            List<Verification.RepositoryReport> reports = new Verification(cfg.jobs(), out.progress()).run(repo, only);
+            boolean several = reports.size() > 1;
+            List<Map<String, Object>> repos = new ArrayList<>();
+            for (Verification.RepositoryReport r : reports) {
+                if (several) {
+                    out.text(r.describe() + ":");
+                }
+                r.problems().forEach(p -> out.text("        " + p));
+                r.notes().forEach(n -> out.text("        note: " + n));
+                List<Map<String, Object>> checked = new ArrayList<>();
+                for (Verification.BackupReport b : r.backups()) {
+                    out.text(status(b) + b.id() + "  " + b.objects() + " objects" + walSummary(b.wal()));
+                    b.problems().forEach(p -> out.text("        " + p));
+                    if (b.wal() != null) {
+                        b.wal().notes().forEach(n -> out.text("        note: " + n));
+                        if (!b.wal().ok()) {
+                            out.text("        " + b.wal().hint());
+                            hints.add(b.wal().hint());
+                        }
+                    }
+                    if (!b.objectProblems().isEmpty()) {
+                        hints.add("restore " + b.id() + " from another repository or another backup; take a new backup");
+                    }
+                    checked.add(backupJson(r, b));
+                }
+                problems.addAll(r.allProblems(several));
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("name", r.name());
+                j.put("location", r.location());
+                j.put("ok", r.allProblems(false).isEmpty());
+                j.put("problems", r.allProblems(several));
+                j.put("notes", r.notes());
+                j.put("backups", checked);
+                repos.add(j);
             }
-            BackupVerifier verifier = new BackupVerifier(repo.catalog(), repo.pipeline(), out.progress());
-            List<Map<String, Object>> checked = new ArrayList<>();
-            for (BackupManifest m : targets) {
-                List<String> found = verifier.verify(m, cfg.jobs());
-                out.text((found.isEmpty() ? "ok      " : "DAMAGED ") + m.id() + "  " + m.objects().size() + " objects");
-                found.forEach(p -> out.text("        " + p));
-                problems.addAll(found);
-                checked.add(Map.of("id", m.id().toString(), "ok", found.isEmpty(), "problems", found));
-            }
-            result.put("backups", checked);
+            result.put("repositories", repos);
+            result.put("backups", repos.stream().flatMap(r -> ((List<?>) r.get("backups")).stream()).toList());
             if (restoreTest) {
-                BackupManifest m = backup != null ? targets.get(0) : targets.stream()
-                        .filter(b -> b.type() == BackupType.LOGICAL).reduce((a, b) -> b)
-                        .orElseThrow(() -> new LifeboatException(ErrorKind.NOT_FOUND, "no complete logical backup to drill",
-                                "take one with `lifeboat backup --type logical`"));
-                DrillRecord d = new RestoreDrill(cfg, repo.catalog(), repo.pipeline(), out::info).run(m, scratch);
-                d.checks().forEach((k, v) -> out.text("  " + k + ": " + v));
-                out.text((d.ok() ? "proven restorable: " : "RESTORE DRILL FAILED: ") + m.id() + " restored in "
-                        + d.restoreSeconds() + " s onto " + d.restoredOnto());
-                problems.addAll(d.problems());
-                result.put("restoreTest", d);
+                List<DrillRecord> drills = new ArrayList<>();
+                RestoreDrill drill = new RestoreDrill(cfg, repo.catalog(), repo.pipeline(), out::info,
+                        WalFetchCommandLine.of(cfg, cluster));
+                for (BackupManifest m : drillTargets(repo, only)) {
+                    DrillRecord d = drill.run(m, scratch);
+                    d.checks().forEach((k, v) -> out.text("  " + k + ": " + v));
+                    out.text((d.ok() ? "proven restorable: " : "RESTORE DRILL FAILED: ") + m.id() + " restored in "
+                            + d.restoreSeconds() + " s onto " + d.restoredOnto());
+                    d.problems().forEach(p -> out.text("        " + p));
+                    problems.addAll(d.problems());
+                    if (!d.ok()) {
+                        hints.add("the restore drill of " + m.id() + " failed: see the problems above");
+                    }
+                    drills.add(d);
+                }
+                result.put("restoreTests", drills);
+                result.put("restoreTest", drills.get(0));
             }
         }
         result.put("ok", problems.isEmpty());
+        result.put("problems", problems);
         out.result(result);
         if (!problems.isEmpty()) {
             throw new LifeboatException(ErrorKind.CORRUPT, problems.size() + " problem(s) found: " + problems.get(0),
-                    "restore from another backup or repository; take a new backup");
+                    String.join("; ", hints.isEmpty() ? Set.of("restore from another backup or repository; take a new backup")
+                            : hints));
         }
         return 0;
+    }
+
+    private static String status(Verification.BackupReport b) {
+        return b.damaged() ? "DAMAGED " : b.ok() ? "ok      " : "WAL GAP ";
+    }
+
+    private static String walSummary(WalContinuity.Result w) {
+        if (w == null || !w.ok()) {
+            return "";
+        }
+        if (w.newest() == null) {
+            return "; WAL stored with the backup, none archived after it";
+        }
+        return "; WAL " + (w.walIncluded() ? "stored with it, archive complete after it" : "complete from " + w.start())
+                + " to " + w.newest() + " (timeline " + w.timeline() + "), recovers up to " + w.recoverableTo();
+    }
+
+    private static Map<String, Object> backupJson(Verification.RepositoryReport r, Verification.BackupReport b) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("id", b.id().toString());
+        j.put("repository", r.name());
+        j.put("type", b.type().id());
+        j.put("ok", b.ok());
+        j.put("damaged", b.damaged());
+        j.put("objects", b.objects());
+        j.put("problems", b.problems());
+        if (b.wal() != null) {
+            j.put("wal", b.wal().toMap());
+        }
+        return j;
+    }
+
+    /** --backup, or the newest complete backup of each type present. */
+    private static List<BackupManifest> drillTargets(RepositoryAccess repo, BackupId only) {
+        if (only != null) {
+            return List.of(repo.catalog().manifest(only));
+        }
+        List<BackupManifest> all = repo.catalog().list().stream().filter(BackupEntry::complete).map(BackupEntry::manifest).toList();
+        List<BackupManifest> out = new ArrayList<>();
+        for (BackupType t : List.of(BackupType.LOGICAL, BackupType.PHYSICAL)) {
+            all.stream().filter(m -> m.type() == t).reduce((a, b) -> b).ifPresent(out::add);
+        }
+        if (out.isEmpty()) {
+            throw new LifeboatException(ErrorKind.NOT_FOUND, "no complete backup to drill",
+                    "take one with `lifeboat backup --type logical` or `--type physical`");
+        }
+        return out;
     }
 }

@@ -45,7 +45,7 @@ final class Views {
         if (e.complete()) {
             Map<String, Object> j = summary(e.manifest());
             if (drill != null) {
-                j.put("restoreDrill", Map.of("time", drill.time().toString(), "ok", drill.ok(), "seconds", drill.restoreSeconds()));
+                j.put("restoreDrill", drill(drill));
             }
             return j;
         }
@@ -61,6 +61,32 @@ final class Views {
         return j;
     }
 
+    /** "proven restorable at T, restore took D" (and for physical drills, how far recovery got). */
+    static String proof(io.lifeboat.engine.verify.DrillRecord d) {
+        if (!d.ok()) {
+            return "RESTORE DRILL FAILED at " + d.time().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        }
+        return "proven restorable at " + d.time().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ", restore took "
+                + Math.round(d.restoreSeconds()) + " s" + (d.recoveredTo() != null ? ", recovered to " + d.recoveredTo() : "");
+    }
+
+    static Map<String, Object> drill(io.lifeboat.engine.verify.DrillRecord d) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("time", d.time().toString());
+        j.put("ok", d.ok());
+        j.put("seconds", d.restoreSeconds());
+        if (d.recoveredTo() != null) {
+            j.put("recoveredTo", d.recoveredTo());
+        }
+        if (d.lastTransaction() != null) {
+            j.put("lastTransaction", d.lastTransaction());
+        }
+        if (!d.problems().isEmpty()) {
+            j.put("problems", d.problems());
+        }
+        return j;
+    }
+
     static List<String> table(List<BackupEntry> entries, Map<io.lifeboat.catalog.BackupId, io.lifeboat.engine.verify.DrillRecord> drills) {
         List<String> lines = new java.util.ArrayList<>();
         lines.add(String.format("%-20s %-9s %-10s %10s %10s %8s  %s", "ID", "TYPE", "STATUS", "SIZE", "STORED", "TIME", "CONTENT"));
@@ -72,8 +98,7 @@ final class Views {
                         : m.physical() != null ? "lsn " + m.physical().startLsn() + ".." + m.physical().stopLsn() + " tli "
                         + m.physical().timeline() : "";
                 io.lifeboat.engine.verify.DrillRecord d = drills.get(m.id());
-                String proof = d == null ? "" : d.ok() ? "; proven restorable at " + d.time().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
-                        + ", restore took " + Math.round(d.restoreSeconds()) + " s" : "; RESTORE DRILL FAILED at " + d.time();
+                String proof = d == null ? "" : "; " + proof(d);
                 lines.add(String.format("%-20s %-9s %-10s %10s %10s %7.1fs  %s", m.id(), m.type().id(), "complete",
                         Spool.human(m.rawBytes()), Spool.human(m.storedBytes()),
                         Duration.between(m.startTime(), m.stopTime()).toMillis() / 1000.0, content + proof));

@@ -25,12 +25,26 @@ public final class RepositoryAccess implements AutoCloseable {
     private final Storage storage;
     private final Catalog catalog;
     private final ObjectPipeline pipeline;
+    private final List<Member> members;
 
-    private RepositoryAccess(RepositoryConfig config, Storage storage, Catalog catalog, ObjectPipeline pipeline) {
+    /**
+     * One configured repository on its own (not through the mirror), for checks that must look at
+     * every copy: its name, its location (URI without query), and a catalog and pipeline over it alone.
+     */
+    public record Member(String name, String location, Storage storage, Catalog catalog, ObjectPipeline pipeline) {
+        /** "repository 'name' (location)", the prefix of every problem found in it. */
+        public String describe() {
+            return "repository '" + name + "' (" + location + ")";
+        }
+    }
+
+    private RepositoryAccess(RepositoryConfig config, Storage storage, Catalog catalog, ObjectPipeline pipeline,
+                             List<Member> members) {
         this.config = config;
         this.storage = storage;
         this.catalog = catalog;
         this.pipeline = pipeline;
+        this.members = List.copyOf(members);
     }
 
     /**
@@ -51,16 +65,25 @@ public final class RepositoryAccess implements AutoCloseable {
         }
         io.lifeboat.Trace.mark("guard done");
         List<MirroredStorage.Member> members = new ArrayList<>();
+        List<Member> each = new ArrayList<>();
+        RepositoryLayout layout = new RepositoryLayout(cluster.name());
         for (RepositoryConfig repo : cluster.repositories()) {
-            members.add(new MirroredStorage.Member(repo.name(), deferred(repo)));
+            Storage s = deferred(repo);
+            members.add(new MirroredStorage.Member(repo.name(), s));
+            each.add(new Member(repo.name(), location(repo), s, new Catalog(s, layout),
+                    new ObjectPipeline(s, repo.compression(), repo.compressionLevel(), cluster.encryptionStage())));
         }
         Storage storage = members.size() == 1 ? members.get(0).storage()
                 : new MirroredStorage(members, Math.max(1, cluster.minRepositories()), warn);
         RepositoryConfig primary = cluster.primaryRepository();
-        Catalog catalog = new Catalog(storage, new RepositoryLayout(cluster.name()));
+        Catalog catalog = new Catalog(storage, layout);
         ObjectPipeline pipeline = new ObjectPipeline(storage, primary.compression(), primary.compressionLevel(),
                 cluster.encryptionStage());
-        return new RepositoryAccess(primary, storage, catalog, pipeline);
+        return new RepositoryAccess(primary, storage, catalog, pipeline, each);
+    }
+
+    private static String location(RepositoryConfig repo) {
+        return repo.uriText().replaceAll("\\?.*$", "");
     }
 
     private static Storage deferred(RepositoryConfig repo) {
@@ -95,6 +118,11 @@ public final class RepositoryAccess implements AutoCloseable {
 
     public ObjectPipeline pipeline() {
         return pipeline;
+    }
+
+    /** Every configured repository on its own, in configured order (one for a single repository). */
+    public List<Member> members() {
+        return members;
     }
 
     @Override

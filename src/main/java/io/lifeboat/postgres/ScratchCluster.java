@@ -108,7 +108,7 @@ public final class ScratchCluster implements AutoCloseable {
         new ExternalProcess(List.of("chown", "-R", OS_USER + ":", path.toString()), Map.of()).runChecked("chown " + path);
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }

@@ -20,7 +20,7 @@ class WalFetchCommandTest {
         String old = System.getProperty("lifeboat.launcher");
         System.setProperty("lifeboat.launcher", "/opt/life boat/bin/lifeboat");
         try {
-            assertThat(c.walFetchCommand(cfg)).isEqualTo("'/opt/life boat/bin/lifeboat' wal-fetch --cluster main --repo "
+            assertThat(WalFetchCommandLine.of(cfg, c.cluster)).isEqualTo("'/opt/life boat/bin/lifeboat' wal-fetch --cluster main --repo "
                     + "'s3://bucket/prefix?endpoint=http://10.0.0.5:9000&path-style=true' --allow-same-server %f %p");
         } finally {
             if (old == null) {
@@ -40,9 +40,9 @@ class WalFetchCommandTest {
         c.cluster.repo = "file:///mnt/nfs/backups";
         ClusterConfig cfg = ConfigLoader.load(null, "main", Map.of(), Map.of("repo", c.cluster.repo,
                 "passphrase-file", "/secure/pass phrase"));
-        assertThat(c.walFetchCommand(cfg)).contains("--passphrase-file '/secure/pass phrase' %f %p");
+        assertThat(WalFetchCommandLine.of(cfg, c.cluster)).contains("--passphrase-file '/secure/pass phrase' %f %p");
         ClusterConfig fromEnv = ConfigLoader.load(null, "main", Map.of("LIFEBOAT_PASSPHRASE", "hunter2 hunter2"),
                 Map.of("repo", c.cluster.repo));
-        assertThat(c.walFetchCommand(fromEnv)).doesNotContain("hunter2").doesNotContain("--passphrase-file");
+        assertThat(WalFetchCommandLine.of(fromEnv, c.cluster)).doesNotContain("hunter2").doesNotContain("--passphrase-file");
     }
 }

@@ -262,6 +262,18 @@ class EncryptedRepositoriesIT {
                     .isNotEmpty().allSatisfy(n -> assertThat(n).endsWith(".zst.age"));
         }
 
+        // A restore drill needs the identity like a restore: a KEY error, nothing restored, no drill recorded.
+        Cli.Result drill = Cli.run(cmd(both, "verify", "--restore-test", "--backup", id, "--scratch-directory",
+                work.resolve("drill").toString()));
+        assertThat(drill.exit()).as(drill.toString()).isEqualTo(ErrorKind.KEY.exitCode());
+        assertThat(drill.err()).contains("identity");
+        assertThat(nfs.resolve("main/drills/" + id)).doesNotExist();
+        if (Files.isDirectory(work.resolve("drill"))) {
+            try (Stream<Path> left = Files.list(work.resolve("drill"))) {
+                assertThat(left).isEmpty();
+            }
+        }
+
         Path target = work.resolve("restored-" + id);
         Cli.Result wrong = Cli.run(cmd(both, "restore", "--backup", id, "--data-directory", target.toString(),
                 "--identity-file", otherIdentity.toString()));

@@ -27,7 +27,10 @@ class PhysicalArchiveRecoveryIT {
         Path work = Files.createTempDirectory("lifeboat-physarc-");
         Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path repo = Files.createDirectory(work.resolve("repo"));
-        ScratchCluster.giveToServerUser(repo); // wal-push and wal-fetch run as the server's user
+        // wal-push and wal-fetch run as the server's user; the WAL directory is made beforehand, else the in-process
+        // backup (root) may create the cluster's prefix first and the archiver cannot write below it.
+        Files.createDirectories(repo.resolve("arc/wal"));
+        ScratchCluster.giveToServerUser(repo);
         Path launcher = Path.of("bin", "lifeboat").toAbsolutePath();
         ScratchCluster pg = ScratchCluster.create(work, ScratchCluster.Options.defaults());
         List<String> common = List.of("--repo", "file://" + repo, "--cluster", "arc", "--allow-same-server", "--pg-host",
@@ -40,14 +43,6 @@ class PhysicalArchiveRecoveryIT {
             try (PgSession s = pg.session("postgres")) {
                 s.execute("CREATE TABLE t (i int, pad text)");
                 s.execute("INSERT INTO t SELECT g, repeat('a', 100) FROM generate_series(1, 50000) g");
-                // The server's user archives first, so it owns the repository's cluster directory:
-                // the backup below runs as root and would otherwise create it out of postgres' reach.
-                s.queryValue("SELECT pg_switch_wal()");
-                long deadline = System.nanoTime() + 60_000_000_000L;
-                while (System.nanoTime() < deadline && "0".equals(s.queryValue("SELECT archived_count FROM pg_stat_archiver")
-                        .orElse("0"))) {
-                    Thread.sleep(100);
-                }
             }
             Cli.Result b = Cli.run(args(common, "backup", "--json", "--type", "physical"));
             assertThat(b.exit()).as(b.toString()).isZero();

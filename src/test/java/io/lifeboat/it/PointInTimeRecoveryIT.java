@@ -8,6 +8,7 @@ import io.lifeboat.postgres.ScratchCluster;
 import io.lifeboat.postgres.ServerControl;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import io.lifeboat.catalog.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -173,6 +174,14 @@ class PointInTimeRecoveryIT {
         }
         assertThat(recover("tl2-again", "--backup", backupId, "--target-name", "rp6", "--target-action", "pause"))
                 .containsExactly(1, 2, 3, 4, 6);
+
+        // verify follows the timeline switch: no gap from the backup on, along a timeline that branched off 1.
+        Cli.Result v = Cli.run(KilledBackupIT.concat("verify", common, "--backup", backupId, "--json"));
+        assertThat(v.exit()).as(v.toString()).isZero();
+        Map<?, ?> report = (Map<?, ?>) ((List<?>) Json.MAPPER.readValue(v.out(), Map.class).get("backups")).get(0);
+        Map<?, ?> wal = (Map<?, ?>) report.get("wal");
+        assertThat(wal.get("ok")).as(v.toString()).isEqualTo(true);
+        assertThat(((Number) wal.get("timeline")).intValue()).as(v.toString()).isGreaterThanOrEqualTo(2);
     }
 
     @Test

@@ -69,6 +69,51 @@ public final class WalArchive {
                 .map(k -> new Archived(k, k.substring(prefix.length(), prefix.length() + 64))).toList();
     }
 
+    /**
+     * The file names in the archive (segments, partial segments, backup and timeline history files),
+     * without the checksum and codec suffixes, e.g. 000000010000000000000003 or 00000002.history.
+     */
+    public List<String> names() throws IOException {
+        return storage.list(layout.walPrefix()).stream().map(o -> fileName(o.key())).filter(n -> n != null).toList();
+    }
+
+    /** The WAL file name an archive object's key stands for; null for a key that is not one. */
+    public static String fileName(String key) {
+        String last = key.substring(key.lastIndexOf('/') + 1);
+        int mark = last.indexOf(HASH_MARK);
+        return mark > 0 ? last.substring(0, mark) : null;
+    }
+
+    /** A small archived file (a timeline history file) decoded and checked; empty when the archive lacks it. */
+    public Optional<byte[]> read(WalFileName name) throws IOException {
+        List<Archived> found = find(name);
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        Archived a = found.get(0);
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        HashingOutputStream hashed = new HashingOutputStream(buf);
+        decode(a, hashed);
+        hashed.flush();
+        if (!hashed.sha256().equals(a.rawSha256())) {
+            throw corrupt(a, "decodes to content with sha256 " + hashed.sha256(), null);
+        }
+        return Optional.of(buf.toByteArray());
+    }
+
+    private void decode(Archived a, OutputStream out) throws IOException {
+        try (InputStream in = storage.read(a.key())) {
+            String scheme = a.key().endsWith(ENCRYPTED_SUFFIX) ? io.lifeboat.codec.AgeEncryption.SCHEME : "none";
+            InputStream decoded = Compression.ofStoredName(stripEncryption(a.key()))
+                    .decompress(pipeline.decryptionFor(scheme, a.key()).decrypt(in));
+            decoded.transferTo(out);
+        } catch (LifeboatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw corrupt(a, "cannot be decoded (" + e.getMessage() + ")", e);
+        }
+    }
+
     public static String sha256(Path file) throws IOException {
         MessageDigest md = Digest.newSha256();
         try (InputStream in = Files.newInputStream(file)) {
@@ -178,16 +223,7 @@ public final class WalArchive {
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE);
                  OutputStream fileOut = java.nio.channels.Channels.newOutputStream(ch)) {
                 HashingOutputStream hashed = new HashingOutputStream(fileOut);
-                try (InputStream in = storage.read(a.key())) {
-                    String scheme = a.key().endsWith(ENCRYPTED_SUFFIX) ? io.lifeboat.codec.AgeEncryption.SCHEME : "none";
-                    InputStream decoded = Compression.ofStoredName(stripEncryption(a.key()))
-                            .decompress(pipeline.decryptionFor(scheme, a.key()).decrypt(in));
-                    decoded.transferTo(hashed);
-                } catch (LifeboatException e) {
-                    throw e;
-                } catch (IOException e) {
-                    throw corrupt(a, "cannot be decoded (" + e.getMessage() + ")", e);
-                }
+                decode(a, hashed);
                 hashed.flush();
                 ch.force(true);
                 got = hashed.sha256();

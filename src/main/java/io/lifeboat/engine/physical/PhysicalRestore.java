@@ -93,7 +93,7 @@ public final class PhysicalRestore {
         targets.add(dataDir);
         spaceTargets.values().forEach(p -> targets.add(p.toAbsolutePath().normalize()));
         checkTargets(targets);
-        Path serverBin = req.start() ? serverBinaries(major) : null;
+        Path serverBin = req.start() ? serverBinaries(cluster.binDir(), major) : null;
         Ownership owner = Ownership.choose(req.owner(), dataDir);
         Map<String, StoredObject> byPath = new LinkedHashMap<>();
         m.objects().forEach(o -> byPath.put(o.path(), o));
@@ -162,7 +162,9 @@ public final class PhysicalRestore {
             log.accept("restore " + m.id() + ": " + counts[0] + " files, " + Spool.human(counts[1]) + " written and verified"
                     + (walObjects.isEmpty() ? "" : ", " + walObjects.size() + " WAL files in pg_wal"));
 
-            String verification = req.verify() ? verify(m, dataDir, d.walIncluded()) : "skipped (--no-verify)";
+            String verification = !req.verify() ? "skipped (--no-verify)"
+                    : pgManifest == null ? "skipped: the backup has no backup_manifest (the SHA-256 of every object was checked)"
+                    : verify(m, dataDir, d.walIncluded());
             RecoverySettings recovery = recoverySettings(req, d);
             if (recovery != null) {
                 recovery.writeTo(dataDir);
@@ -404,12 +406,13 @@ public final class PhysicalRestore {
                     "the restored files do not match PostgreSQL's backup_manifest; restore another backup and report this");
         }
         log.accept("pg_verifybackup " + tool.version() + ": " + r.stdout().strip());
-        return "passed (pg_verifybackup " + tool.version() + ")";
+        return "passed (pg_verifybackup " + tool.version() + (walIncluded ? ")" : "; WAL not parsed (-n): the backup does "
+                + "not hold its WAL, recovery fetches it from the archive and checks each segment's SHA-256)");
     }
 
     /** The bin directory with pg_ctl of exactly this major version (a server only runs its own data). */
-    private Path serverBinaries(int major) {
-        PgBinaries bins = new PgBinaries(cluster.binDir());
+    public static Path serverBinaries(Path binDir, int major) {
+        PgBinaries bins = new PgBinaries(binDir);
         Optional<PgBinaries.Tool> ctl = bins.all("pg_ctl").stream().filter(t -> t.version().major() == major).findFirst();
         if (ctl.isEmpty()) {
             throw new LifeboatException(ErrorKind.TOOL, "the backup is of PostgreSQL " + major + ", and no PostgreSQL "

@@ -12,14 +12,25 @@ import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.logical.LogicalRestore;
 import io.lifeboat.engine.logical.LogicalRestoreRequest;
+import io.lifeboat.engine.Spool;
+import io.lifeboat.engine.physical.PhysicalRestore;
+import io.lifeboat.engine.physical.PhysicalRestoreRequest;
+import io.lifeboat.engine.physical.TablespaceMapping;
+import io.lifeboat.postgres.ExternalProcess;
+import io.lifeboat.postgres.PgConnectionSettings;
 import io.lifeboat.postgres.PgSession;
+import io.lifeboat.postgres.PgVersion;
+import io.lifeboat.postgres.RecoverySettings;
 import io.lifeboat.postgres.ScratchCluster;
+import io.lifeboat.postgres.ServerControl;
 import io.lifeboat.storage.Keys;
 import io.lifeboat.storage.ObjectInfo;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -31,12 +42,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Proves a backup restorable: restores it into a scratch cluster on this machine (started on a
- * free port, deleted afterwards), runs checks on the result, and records the outcome in the
- * repository. For logical backups every database of the backup is restored (with its roles) and
- * checked with amcheck where available.
+ * free port, deleted afterwards, also on failure), runs checks on the result, and records the
+ * outcome in the repository.
+ *
+ * <p>Logical: a new scratch cluster; every database of the backup is restored (with its roles).
+ * Physical: the backup is restored into a scratch data directory (tablespaces mapped into it),
+ * pg_verifybackup checks the files before the server starts, recovery replays the WAL archive
+ * through wal-fetch to its end and promotes; the drill reports where replay stopped. Then, for
+ * both, every database's tables are read (row counts) and its btree indexes checked with amcheck
+ * where available.
  */
 public final class RestoreDrill {
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
@@ -45,19 +63,38 @@ public final class RestoreDrill {
     private final Catalog catalog;
     private final ObjectPipeline pipeline;
     private final Consumer<String> log;
+    private final String walFetchCommand;
 
+    /** A drill of logical backups only. */
     public RestoreDrill(ClusterConfig cluster, Catalog catalog, ObjectPipeline pipeline, Consumer<String> log) {
+        this(cluster, catalog, pipeline, log, null);
+    }
+
+    /**
+     * @param walFetchCommand the restore_command for physical drills ("lifeboat wal-fetch ... %f %p"),
+     *                        as a physical restore writes it
+     */
+    public RestoreDrill(ClusterConfig cluster, Catalog catalog, ObjectPipeline pipeline, Consumer<String> log,
+                        String walFetchCommand) {
         this.cluster = cluster;
         this.catalog = catalog;
         this.pipeline = pipeline;
         this.log = log;
+        this.walFetchCommand = walFetchCommand;
     }
 
+    /**
+     * Drills one backup and records the result. A missing or wrong encryption identity fails at
+     * once with a KEY error (nothing restored, nothing recorded), as a restore does.
+     */
     public DrillRecord run(BackupManifest m, Path scratchParent) {
-        if (m.type() != BackupType.LOGICAL) {
-            throw new LifeboatException(ErrorKind.USAGE, "restore drills of " + m.type().id() + " backups are not available "
-                    + "in this build", "run the drill on a logical backup");
-        }
+        pipeline.checkReadable(catalog, m);
+        DrillRecord record = m.type() == BackupType.PHYSICAL ? physical(m, scratchParent) : logical(m, scratchParent);
+        save(record);
+        return record;
+    }
+
+    private DrillRecord logical(BackupManifest m, Path scratchParent) {
         Instant start = Instant.now();
         Map<String, String> checks = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
@@ -79,19 +116,160 @@ public final class RestoreDrill {
                     checks.put("restore " + name, "ok");
                     check(scratch, name, checks, problems);
                 } catch (LifeboatException e) {
+                    if (e.kind() == ErrorKind.KEY) {
+                        throw e;
+                    }
                     checks.put("restore " + name, "failed");
                     problems.add(name + ": " + e.getMessage());
                 }
             }
         }
         double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
-        DrillRecord record = new DrillRecord(m.id(), start, problems.isEmpty(), seconds, onto, checks, problems);
-        save(record);
-        return record;
+        return new DrillRecord(m.id(), start, problems.isEmpty(), seconds, onto, checks, problems);
+    }
+
+    private DrillRecord physical(BackupManifest m, Path scratchParent) {
+        if (walFetchCommand == null) {
+            throw new IllegalStateException("a physical drill needs the wal-fetch command");
+        }
+        Instant start = Instant.now();
+        Map<String, String> checks = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        int major = new PgVersion(m.pgVersionNum()).major();
+        String onto = "scratch data directory (PostgreSQL " + major + ")";
+        double seconds = 0;
+        String recoveredTo = null;
+        String lastTransaction = null;
+        boolean root = ExternalProcess.runningAsRoot();
+        String osUser = root ? ScratchCluster.OS_USER : System.getProperty("user.name");
+        Path base = scratchBase(scratchParent);
+        ServerControl server = null;
+        Path dataDir = base.resolve("data");
+        try {
+            Path serverBin = PhysicalRestore.serverBinaries(cluster.binDir(), major);
+            Map<String, String> spaces = m.physical().tablespaces() == null ? Map.of() : m.physical().tablespaces();
+            List<TablespaceMapping> maps = spaces.keySet().stream()
+                    .map(oid -> new TablespaceMapping(oid, base.resolve("tablespaces").resolve(oid))).toList();
+            int port = freePort();
+            log.accept("restore drill of " + m.id() + " into " + dataDir + (maps.isEmpty() ? "" : ", tablespaces under "
+                    + base.resolve("tablespaces")));
+            PhysicalRestoreRequest req = new PhysicalRestoreRequest(m.id(), dataDir, maps,
+                    RecoverySettings.archiveRecovery(walFetchCommand), walFetchCommand, root ? osUser : null, true, false,
+                    null, DRILL_TIMEOUT, cluster.jobs(), true);
+            PhysicalRestore.Result restored;
+            try {
+                restored = new PhysicalRestore(cluster, catalog, pipeline, Progress.NONE, log).run(req);
+            } catch (LifeboatException e) {
+                if (e.kind() == ErrorKind.KEY) {
+                    throw e;
+                }
+                checks.put("restore", "failed");
+                problems.add("restore of " + m.id() + ": " + e.getMessage());
+                return new DrillRecord(m.id(), start, false, secondsSince(start), onto, checks, problems);
+            }
+            checks.put("restore", restored.files() + " files, " + Spool.human(restored.bytes())
+                    + " restored, every object's SHA-256 checked");
+            checks.put("pg_verifybackup", restored.verification());
+            io.lifeboat.postgres.DrillSettings.apply(dataDir, base, port, osUser);
+            server = new ServerControl(serverBin, dataDir, osUser);
+            ServerControl.Started started;
+            try {
+                started = server.start(port, DRILL_TIMEOUT, log);
+            } catch (LifeboatException e) {
+                checks.put("recovery", "failed");
+                problems.add("recovery of " + m.id() + ": " + e.getMessage());
+                return new DrillRecord(m.id(), start, false, secondsSince(start), onto, checks, problems);
+            }
+            seconds = secondsSince(start);
+            onto = "scratch PostgreSQL " + major + " on 127.0.0.1:" + port;
+            recoveredTo = started.redoDoneAt() != null ? started.redoDoneAt() : started.consistentAt();
+            lastTransaction = started.lastTransaction();
+            checks.put("recovery", "replayed the WAL archive to its end" + (recoveredTo != null ? " at " + recoveredTo : "")
+                    + ", promoted on timeline " + started.timeline()
+                    + (lastTransaction != null ? "; last replayed commit at " + lastTransaction : "; no commit replayed after the backup"));
+            if (!"in production".equals(started.state())) {
+                problems.add("recovery of " + m.id() + " ended in state '" + started.state() + "', not in production");
+            }
+            Function<String, PgSession> open = sessions(port);
+            List<String> databases;
+            try (PgSession s = open.apply("postgres")) {
+                databases = s.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1")
+                        .stream().map(r -> r.get(0)).toList();
+            }
+            for (String db : databases) {
+                check(open, db, checks, problems);
+            }
+        } catch (LifeboatException e) {
+            if (e.kind() == ErrorKind.KEY || e.kind() == ErrorKind.TOOL || e.kind() == ErrorKind.RESOURCE) {
+                throw e; // not the backup's fault: nothing to record
+            }
+            problems.add(m.id() + ": " + e.getMessage());
+        } finally {
+            if (server != null && Files.exists(dataDir.resolve("postmaster.pid"))) {
+                server.stop("immediate");
+            }
+            ScratchCluster.deleteTree(base);
+        }
+        return new DrillRecord(m.id(), start, problems.isEmpty(), seconds, onto, checks, problems, recoveredTo, lastTransaction);
+    }
+
+    private static final Duration DRILL_TIMEOUT = Duration.ofHours(1);
+
+    private static int freePort() {
+        try {
+            return ScratchCluster.freePort();
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.RESOURCE, "no free TCP port for the drill: " + e.getMessage(), null, e);
+        }
+    }
+
+    private static double secondsSince(Instant start) {
+        return Duration.between(start, Instant.now()).toMillis() / 1000.0;
+    }
+
+    /** A new directory for the drill's data directory and tablespaces, usable by the server's OS user. */
+    private static Path scratchBase(Path parent) {
+        try {
+            Path base = parent == null ? Files.createTempDirectory("lifeboat-drill-")
+                    : Files.createTempDirectory(Files.createDirectories(parent), "lifeboat-drill-");
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx------"));
+            ScratchCluster.giveToServerUser(base);
+            return base;
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.RESOURCE, "cannot create a scratch directory for the drill: "
+                    + e.getMessage(), "check free space and permissions (or pass --scratch-directory DIR)", e);
+        }
+    }
+
+    /**
+     * Sessions on the restored copy as its bootstrap superuser (whatever it is called there): the
+     * drill's pg_hba trusts local connections, so any existing role gets in to look the name up.
+     */
+    private Function<String, PgSession> sessions(int port) {
+        List<String> candidates = new ArrayList<>(List.of("postgres"));
+        if (cluster.postgres() != null && !candidates.contains(cluster.postgres().user())) {
+            candidates.add(cluster.postgres().user());
+        }
+        LifeboatException first = null;
+        for (String user : candidates) {
+            PgConnectionSettings c = new PgConnectionSettings("127.0.0.1", port, user, "template1", null, null);
+            try (PgSession s = PgSession.open(c)) {
+                String superuser = s.queryValue("SELECT rolname FROM pg_roles WHERE oid = 10").orElse(user);
+                return db -> PgSession.open(c.withUser(superuser).withDatabase(db));
+            } catch (LifeboatException e) {
+                first = first == null ? e : first;
+            }
+        }
+        throw first;
     }
 
     private void check(ScratchCluster scratch, String db, Map<String, String> checks, List<String> problems) {
-        try (PgSession s = scratch.session(db)) {
+        check(scratch::session, db, checks, problems);
+    }
+
+    /** The checks of every drill on one restored database: every table readable (row counts), btree indexes via amcheck. */
+    private void check(Function<String, PgSession> open, String db, Map<String, String> checks, List<String> problems) {
+        try (PgSession s = open.apply(db)) {
             long tables = Long.parseLong(s.queryValue("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
                     + "c.relnamespace WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema')")
                     .orElse("0"));

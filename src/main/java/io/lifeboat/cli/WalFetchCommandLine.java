@@ -1,0 +1,55 @@
+package io.lifeboat.cli;
+
+import io.lifeboat.config.ClusterConfig;
+import io.lifeboat.config.ConfigLoader;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The restore_command a restored server runs to fetch WAL: used by restore and by restore drills. */
+final class WalFetchCommandLine {
+    private WalFetchCommandLine() {
+    }
+
+    /**
+     * The restore_command that fetches WAL from this repository: the launcher (system property
+     * lifeboat.launcher, set by bin/lifeboat) with the same configuration file and cluster.
+     */
+    static String of(ClusterConfig cfg, ClusterOptions cluster) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(System.getProperty("lifeboat.launcher", "lifeboat"));
+        cmd.add("wal-fetch");
+        cmd.add("--cluster");
+        cmd.add(cfg.name());
+        Path file = ConfigLoader.locate(cluster.config, System.getenv());
+        if (file != null) {
+            cmd.add("--config");
+            cmd.add(file.toAbsolutePath().toString());
+        }
+        if (file == null || cluster.repo != null) {
+            cmd.add("--repo");
+            cmd.add(cfg.primaryRepository().uriText());
+            if (cfg.primaryRepository().allowSameServer()) {
+                cmd.add("--allow-same-server");
+            }
+        }
+        if (cfg.encryption() != null && cfg.encryption().identityFile() != null) {
+            // a path, not a secret: recovery runs as the server's user, who must be able to read it
+            cmd.add("--identity-file");
+            cmd.add(cfg.encryption().identityFile().toAbsolutePath().toString());
+        }
+        if (cfg.encryption() != null && cfg.encryption().passphrase() != null
+                && cfg.encryption().passphrase().file() != null) {
+            // a path, not the passphrase: it must never appear in postgresql.auto.conf or a process list
+            cmd.add("--passphrase-file");
+            cmd.add(cfg.encryption().passphrase().file().toAbsolutePath().toString());
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String a : cmd) {
+            sb.append(RestoreCommand.shellQuote(a)).append(' ');
+        }
+        return sb.append("%f %p").toString();
+    }
+
+}
