@@ -33,6 +33,12 @@ sync; echo 3 > /proc/sys/vm/drop_caches
 t0=$(now); sh -c "$B/pg_basebackup -h 127.0.0.1 -p $PORT -U postgres -D - -Ft -X fetch -c fast | zstd -q -T2 -3 > $W/pipe.zst"; t1=$(now); PIPE=$(echo "$t1-$t0"|bc); res "pg_basebackup -D - -Ft | zstd -T2 -3" $PIPE "$(stat -c %s $W/pipe.zst)"; rm -f "$W/pipe.zst"
 sync; echo 3 > /proc/sys/vm/drop_caches
 t0=$(now); bin/lifeboat backup "${L[@]}" --type physical >/dev/null 2>&1; t1=$(now); LB=$(echo "$t1-$t0"|bc); res "lifeboat backup --type physical (S3)" $LB "$(du -sb $W/s3 | cut -f1)"
+# Like for like with pgBackRest, whose repository below is a local directory: the same backup into a
+# local directory repository shows what the S3 server's upload path costs.
+mkdir -p "$W/fsrepo"
+sync; echo 3 > /proc/sys/vm/drop_caches
+LF=("${L[@]}"); LF[7]="file://$W/fsrepo"; LF[9]=pbfs
+t0=$(now); bin/lifeboat backup "${LF[@]}" --type physical >/dev/null 2>&1; t1=$(now); LBF=$(echo "$t1-$t0"|bc); res "lifeboat backup --type physical (local dir)" $LBF "$(du -sb $W/fsrepo | cut -f1)"
 mkdir -p "$W/br/repo" "$W/br/log" "$W/br/lock"
 cat > "$W/br/pgbackrest.conf" <<EOC
 [global]
@@ -58,7 +64,13 @@ t0=$(now); $P --type=full backup >/dev/null 2>&1; t1=$(now); BR=$(echo "$t1-$t0"
 mkdir -p "$W/r1" "$W/r2"; chown postgres "$W/r1" "$W/r2"
 sync; echo 3 > /proc/sys/vm/drop_caches
 t0=$(now); bin/lifeboat restore "${L[@]}" --type physical -D "$W/r1/d" --no-verify >/dev/null 2>&1; t1=$(now); LBR=$(echo "$t1-$t0"|bc); res "lifeboat restore --type physical" $LBR ""
+mkdir -p "$W/r3"; chown postgres "$W/r3"
+sync; echo 3 > /proc/sys/vm/drop_caches
+t0=$(now); bin/lifeboat restore "${LF[@]}" --type physical -D "$W/r3/d" --no-verify >/dev/null 2>&1; t1=$(now); LBRF=$(echo "$t1-$t0"|bc); res "lifeboat restore --type physical (local dir)" $LBRF ""
+rm -rf "$W/r3" "$W/fsrepo"
 sync; echo 3 > /proc/sys/vm/drop_caches
 t0=$(now); $P --pg1-path="$W/r2/d" restore >/dev/null 2>&1; t1=$(now); BRR=$(echo "$t1-$t0"|bc); res "pgbackrest restore" $BRR ""
 printf "\nlifeboat / pg_basebackup -z = %.2f (goal <= 0.25)\nlifeboat / pgbackrest      = %.2f (goal <= 0.70)\nlifeboat / zstd pipe       = %.2f (goal <= 1.30)\nrestore lifeboat / pgbackrest = %.2f (goal <= 0.70)\n" \
   "$(echo "$LB/$BBZ"|bc -l)" "$(echo "$LB/$BR"|bc -l)" "$(echo "$LB/$PIPE"|bc -l)" "$(echo "$LBR/$BRR"|bc -l)"
+printf "like for like (lifeboat's repository a local directory too): backup / pg_basebackup -z = %.2f, / pgbackrest = %.2f, / pipe = %.2f; restore / pgbackrest = %.2f\n" \
+  "$(echo "$LBF/$BBZ"|bc -l)" "$(echo "$LBF/$BR"|bc -l)" "$(echo "$LBF/$PIPE"|bc -l)" "$(echo "$LBRF/$BRR"|bc -l)"
