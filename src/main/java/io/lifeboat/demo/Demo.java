@@ -283,13 +283,24 @@ public final class Demo {
                 return null;
             });
             say.accept("  target time: " + target[0] + " (between A and B)");
+            String fetch = launcher + " wal-fetch --config " + configFile + " --cluster demo --identity-file "
+                    + key.identity() + " %f %p";
+            DrillRecord drill = timed("restore drill of the physical backup: scratch cluster, pg_verifybackup, replay the "
+                    + "archived WAL to its end, amcheck", null, x -> new RestoreDrill(config, repo.catalog(), repo.pipeline(),
+                    m -> { }, fetch).run(physical, pg.baseDir().getParent()));
+            drill.checks().forEach((k, v) -> say.accept("  " + k + ": " + v));
+            if (!drill.ok()) {
+                steps.add(new Step("physical restore drill", false, drill.restoreSeconds(), String.join("; ", drill.problems())));
+            } else {
+                say.accept("  " + physical.id() + "  proven restorable at " + drill.time().truncatedTo(
+                        java.time.temporal.ChronoUnit.SECONDS) + ", restore took " + Math.round(drill.restoreSeconds())
+                        + " s, recovered to " + drill.recoveredTo());
+            }
             timed("disaster: stop the server and delete its data directory", null, x -> {
                 pg.stop("immediate");
                 ScratchCluster.deleteTree(pg.dataDir());
                 return null;
             });
-            String fetch = launcher + " wal-fetch --config " + configFile + " --cluster demo --identity-file "
-                    + key.identity() + " %f %p";
             io.lifeboat.postgres.RecoveryTarget time = io.lifeboat.postgres.RecoveryTarget.time(target[0]);
             io.lifeboat.engine.physical.PhysicalRestore.Result restored = timed("point-in-time restore from S3: base backup + "
                     + "archived WAL up to the target time, start", null, x -> new io.lifeboat.engine.physical.PhysicalRestore(
