@@ -85,7 +85,11 @@ final class WalPushCommand implements Callable<Integer> {
         if (at < 0 || args.isEmpty()) {
             return;
         }
-        args.remove(args.size() - 1); // %p
+        int walArg = args.lastIndexOf(file.toString()); // %p, wherever archive_command put it
+        if (walArg <= at) {
+            return;
+        }
+        args.remove(walArg);
         List<String> cmd = new ArrayList<>(List.of("/usr/bin/setsid", "-f", launcher));
         cmd.addAll(args);
         cmd.add("--ahead");
