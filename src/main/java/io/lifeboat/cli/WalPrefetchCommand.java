@@ -28,7 +28,7 @@ final class WalPrefetchCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "PG_WAL")
     Path pgWal;
 
-    @Option(names = "--ahead", defaultValue = "8")
+    @Option(names = "--ahead", defaultValue = "16")
     int ahead;
 
     @Override
