@@ -76,7 +76,7 @@ public final class ServerControl {
         String startupLog = tail(log, logStart);
         if (!r.ok()) {
             throw new LifeboatException(ErrorKind.DATABASE, "the restored server in " + dataDir + " did not start: "
-                    + ExternalProcess.lastLines(r.stdout() + r.stderr() + "\n" + startupLog, 6),
+                    + ExternalProcess.lastLines(r.stdout() + r.stderr() + "\n" + startupLog, 12),
                     "see " + log + "; the files are restored, fix the cause and run pg_ctl start yourself");
         }
         long deadline = System.nanoTime() + timeout.toNanos();

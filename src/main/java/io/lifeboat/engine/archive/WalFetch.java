@@ -28,6 +28,9 @@ public final class WalFetch {
         this.archive = archive;
     }
 
+    static final String PID = ".pid";
+    static final String WANT = ".want-";
+
     static Path cacheDir(Path pgWal) {
         return pgWal.resolve(".lifeboat").resolve("prefetch");
     }
@@ -59,6 +62,15 @@ public final class WalFetch {
             }
             WalSegmentName current = served.segment();
             dropOlderThan(cache, current);
+            // For the launcher: which process prefetches (its pid) and which segments are on their
+            // way (.want-NAME), so a restore_command call for one of those waits instead of
+            // starting a JVM to download the same segment again.
+            Path pidFile = cache.resolve(PID);
+            Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()));
+            Files.deleteIfExists(cache.resolve(".starting"));
+            try (Stream<Path> old = Files.list(cache)) {
+                old.filter(p -> p.getFileName().toString().startsWith(WANT)).forEach(p -> p.toFile().delete());
+            }
             List<WalSegmentName> wanted = new ArrayList<>();
             WalSegmentName next = current;
             for (int i = 0; i < count; i++) {
@@ -67,6 +79,10 @@ public final class WalFetch {
                     wanted.add(next);
                 }
             }
+            for (WalSegmentName s : wanted) {
+                Files.deleteIfExists(cache.resolve(WANT + s));
+                Files.createFile(cache.resolve(WANT + s));
+            }
             List<Parallel.Task<Boolean>> tasks = new ArrayList<>();
             for (WalSegmentName s : wanted) {
                 tasks.add(() -> {
@@ -74,11 +90,17 @@ public final class WalFetch {
                         return archive.fetch(WalFileName.parse(s.toString()), cache.resolve(s.toString()));
                     } catch (LifeboatException e) {
                         return false; // the real fetch will report it
+                    } finally {
+                        Files.deleteIfExists(cache.resolve(WANT + s));
                     }
                 });
             }
-            List<Boolean> got = Parallel.run(jobs, tasks);
-            return (int) got.stream().filter(b -> b).count();
+            try {
+                List<Boolean> got = Parallel.run(jobs, tasks);
+                return (int) got.stream().filter(b -> b).count();
+            } finally {
+                Files.deleteIfExists(pidFile);
+            }
         }
     }
 
