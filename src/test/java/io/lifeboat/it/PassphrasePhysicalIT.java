@@ -92,15 +92,7 @@ class PassphrasePhysicalIT {
             try (PgSession s = pg.session("postgres")) {
                 s.execute("INSERT INTO t SELECT g, 'after the backup' FROM generate_series(30001, 40000) g");
                 s.execute("UPDATE t SET pad = 'changed' WHERE i % 10 = 0");
-                last = s.queryValue("SELECT pg_walfile_name(pg_current_wal_lsn())").orElseThrow();
-                s.queryValue("SELECT pg_switch_wal()");
-                long deadline = System.nanoTime() + 60_000_000_000L;
-                while (System.nanoTime() < deadline && last.compareTo(s.queryValue("SELECT coalesce(last_archived_wal, '') "
-                        + "FROM pg_stat_archiver").orElse("")) > 0) {
-                    Thread.sleep(100);
-                }
-                assertThat(s.queryValue("SELECT last_archived_wal FROM pg_stat_archiver").orElse(""))
-                        .as(pg.readLog()).isGreaterThanOrEqualTo(last);
+                last = Archiving.switchAndAwait(s);
                 assertThat(s.queryValue("SELECT failed_count FROM pg_stat_archiver")).contains("0");
                 before = ContentChecksum.of(s);
             }
