@@ -53,6 +53,15 @@ public final class WalFetch {
         if (served.kind() != WalFileName.Kind.SEGMENT) {
             return 0;
         }
+        return prefetchFrom(served.segment().next(), pgWal, count, jobs);
+    }
+
+    /**
+     * Downloads {@code first} and the {@code count - 1} segments after it into the cache (see
+     * {@link #prefetch}). A restore calls this before it starts the server, so recovery finds its
+     * first segments waiting instead of starting a JVM for each.
+     */
+    public int prefetchFrom(WalSegmentName first, Path pgWal, int count, int jobs) throws IOException {
         Path cache = cacheDir(pgWal);
         Files.createDirectories(cache);
         try (FileChannel lockFile = FileChannel.open(cache.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -60,8 +69,7 @@ public final class WalFetch {
             if (lock == null) {
                 return 0; // another prefetcher is at work
             }
-            WalSegmentName current = served.segment();
-            dropOlderThan(cache, current);
+            dropBefore(cache, first);
             // For the launcher: which process prefetches (its pid) and which segments are on their
             // way (.want-NAME), so a restore_command call for one of those waits instead of
             // starting a JVM to download the same segment again.
@@ -72,9 +80,8 @@ public final class WalFetch {
                 old.filter(p -> p.getFileName().toString().startsWith(WANT)).forEach(p -> p.toFile().delete());
             }
             List<WalSegmentName> wanted = new ArrayList<>();
-            WalSegmentName next = current;
-            for (int i = 0; i < count; i++) {
-                next = next.next();
+            WalSegmentName next = first;
+            for (int i = 0; i < count; i++, next = next.next()) {
                 if (!Files.exists(cache.resolve(next.toString()))) {
                     wanted.add(next);
                 }
@@ -104,12 +111,12 @@ public final class WalFetch {
         }
     }
 
-    /** Cached segments before the one just served will never be asked for again. */
-    private static void dropOlderThan(Path cache, WalSegmentName current) throws IOException {
+    /** Cached segments before the first wanted (up to the one just served) are not asked for again. */
+    private static void dropBefore(Path cache, WalSegmentName first) throws IOException {
         try (Stream<Path> s = Files.list(cache)) {
             s.filter(p -> {
                 String n = p.getFileName().toString();
-                return WalSegmentName.looksLikeSegment(n) && WalSegmentName.parse(n).compareTo(current) <= 0;
+                return WalSegmentName.looksLikeSegment(n) && WalSegmentName.parse(n).compareTo(first) < 0;
             }).forEach(p -> p.toFile().delete());
         }
     }
