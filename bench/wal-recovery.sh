@@ -102,6 +102,7 @@ got=$(ls "$W/pf/pg_wal/.lifeboat/prefetch" | grep -c '^[0-9A-F]\{24\}$' || true)
 printf "%-52s %10.2f %12s\n" "lifeboat wal-prefetch alone ($got segments)" "$(echo "$t1 - $t0" | bc)" ""
 t0=$(now); for f in $(ls "$W/pf/pg_wal/.lifeboat/prefetch" | grep '^[0-9A-F]\{24\}$' | head -4); do LIFEBOAT_NO_FAST_PATH=1 bin/lifeboat wal-fetch "${LB[@]}" "$f" "$W/pf/pg_wal/X" >/dev/null 2>&1 || true; done; t1=$(now)
 printf "%-52s %10.2f %12s\n" "lifeboat wal-fetch through the JVM, per segment" "$(echo "($t1 - $t0) / 4" | bc -l)" ""
+for _ in $(seq 100); do pgrep -f "wal-prefetch.*$W/pf" >/dev/null || break; sleep 0.2; done  # the calls start prefetchers
 rm -rf "$W/pf"
 
 check() { # port → the checksum of the data the load changed, compared with the original

@@ -30,6 +30,7 @@ public final class WalFetch {
 
     static final String PID = ".pid";
     static final String WANT = ".want-";
+    static final String MISSING = ".missing-";
 
     static Path cacheDir(Path pgWal) {
         return pgWal.resolve(".lifeboat").resolve("prefetch");
@@ -77,7 +78,8 @@ public final class WalFetch {
             Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()));
             Files.deleteIfExists(cache.resolve(".starting"));
             try (Stream<Path> old = Files.list(cache)) {
-                old.filter(p -> p.getFileName().toString().startsWith(WANT)).forEach(p -> p.toFile().delete());
+                old.filter(p -> p.getFileName().toString().startsWith(WANT) || p.getFileName().toString().startsWith(MISSING))
+                        .forEach(p -> p.toFile().delete());
             }
             List<WalSegmentName> wanted = new ArrayList<>();
             WalSegmentName next = first;
@@ -96,7 +98,7 @@ public final class WalFetch {
                     try {
                         return archive.fetch(WalFileName.parse(s.toString()), cache.resolve(s.toString()));
                     } catch (LifeboatException e) {
-                        return false; // the real fetch will report it
+                        return null; // the real fetch will report it
                     } finally {
                         Files.deleteIfExists(cache.resolve(WANT + s));
                     }
@@ -104,9 +106,42 @@ public final class WalFetch {
             }
             try {
                 List<Boolean> got = Parallel.run(jobs, tasks);
-                return (int) got.stream().filter(b -> b).count();
+                noteMissing(cache, wanted, got, first);
+                return (int) got.stream().filter(Boolean.TRUE::equals).count();
             } finally {
                 Files.deleteIfExists(pidFile);
+            }
+        }
+    }
+
+    /**
+     * Leaves .missing-NAME (with the time) for the first wanted segment the archive lacks, and for
+     * the next timeline's history file when the archive has none: the end of the archive, and what
+     * PostgreSQL probes for before it picks a timeline. The launcher answers "not in the archive"
+     * from these for a few seconds, instead of a JVM start to find out again.
+     */
+    private void noteMissing(Path cache, List<WalSegmentName> wanted, List<Boolean> got, WalSegmentName first) {
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < wanted.size(); i++) {
+            if (Boolean.FALSE.equals(got.get(i))) {
+                missing.add(wanted.get(i).toString());
+                break;
+            }
+        }
+        String history = String.format("%08X.history", first.timeline().value() + 1);
+        try {
+            if (archive.find(WalFileName.parse(history)).isEmpty()) {
+                missing.add(history);
+            }
+        } catch (IOException | LifeboatException e) {
+            // unknown: leave it to the real fetch
+        }
+        String now = Long.toString(System.currentTimeMillis() / 1000);
+        for (String name : missing) {
+            try {
+                Files.writeString(cache.resolve(MISSING + name), now + "\n");
+            } catch (IOException ignored) {
+                // only a shortcut
             }
         }
     }

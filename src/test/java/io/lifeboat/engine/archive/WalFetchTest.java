@@ -5,6 +5,7 @@ import io.lifeboat.codec.Compression;
 import io.lifeboat.codec.Encryption;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.postgres.WalFileName;
+import io.lifeboat.postgres.WalSegmentName;
 import io.lifeboat.storage.MemoryStorage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,5 +54,42 @@ class WalFetchTest {
         fetch.prefetch(WalFileName.parse("000000010000000000000004"), pgWal, 8, 4);
         assertThat(cache.resolve("000000010000000000000002")).doesNotExist();
         assertThat(cache.resolve("000000010000000000000005")).exists();
+    }
+
+    @Test
+    void notesTheEndOfTheArchiveAndAnAbsentNextTimelineForTheLauncher() throws Exception {
+        MemoryStorage storage = new MemoryStorage();
+        WalArchive archive = new WalArchive(storage, new RepositoryLayout("m"), new ObjectPipeline(storage, Compression.ZSTD, 1,
+                Encryption.NONE));
+        Path source = Files.createDirectories(dir.resolve("src2/pg_wal"));
+        for (int i = 1; i <= 3; i++) {
+            Path f = source.resolve(String.format("0000000100000000000000%02X", i));
+            Files.write(f, new byte[1000 + i]);
+            archive.push(f);
+        }
+        Path pgWal = Files.createDirectories(dir.resolve("restore2/pg_wal"));
+        WalFetch fetch = new WalFetch(archive);
+        assertThat(fetch.prefetchFrom(WalSegmentName.parse("000000010000000000000001"), pgWal, 6, 2)).isEqualTo(3);
+        Path cache = pgWal.resolve(".lifeboat/prefetch");
+        long now = System.currentTimeMillis() / 1000;
+        // Only the first absent segment: recovery ends there.
+        assertThat(cache.resolve(".missing-000000010000000000000004")).exists();
+        assertThat(cache.resolve(".missing-000000010000000000000005")).doesNotExist();
+        assertThat(Long.parseLong(Files.readString(cache.resolve(".missing-000000010000000000000004")).trim()))
+                .isBetween(now - 5, now);
+        assertThat(cache.resolve(".missing-00000002.history")).exists();
+        assertThat(Files.list(cache).map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".want-"));
+
+        // Once the archive has them, a new run leaves no stale "missing" behind.
+        Path h = source.resolve("00000002.history");
+        Files.writeString(h, "1\t0/4000000\tno recovery target specified\n");
+        archive.push(h);
+        Path seg4 = source.resolve("000000010000000000000004");
+        Files.write(seg4, new byte[1004]);
+        archive.push(seg4);
+        fetch.prefetchFrom(WalSegmentName.parse("000000010000000000000004"), pgWal, 1, 2);
+        assertThat(cache.resolve("000000010000000000000004")).exists();
+        assertThat(cache.resolve(".missing-000000010000000000000004")).doesNotExist();
+        assertThat(cache.resolve(".missing-00000002.history")).doesNotExist();
     }
 }
