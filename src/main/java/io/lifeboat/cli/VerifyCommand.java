@@ -55,6 +55,7 @@ final class VerifyCommand implements Callable<Integer> {
         BackupId only = backup == null ? null : BackupId.parse(backup);
         Map<String, Object> result = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
+        boolean onlyUnreachable = true; // every problem is a repository that could not be read at all
         Set<String> hints = new LinkedHashSet<>();
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             List<Verification.RepositoryReport> reports = new Verification(cfg.jobs(), out.progress()).run(repo, only);
@@ -83,6 +84,11 @@ final class VerifyCommand implements Callable<Integer> {
                     checked.add(backupJson(r, b));
                 }
                 problems.addAll(r.allProblems(several));
+                if (r.unreachable()) {
+                    hints.add("bring " + r.describe() + " back and verify again; the other repositories were checked");
+                } else if (!r.allProblems(false).isEmpty()) {
+                    onlyUnreachable = false;
+                }
                 Map<String, Object> j = new LinkedHashMap<>();
                 j.put("name", r.name());
                 j.put("location", r.location());
@@ -106,6 +112,7 @@ final class VerifyCommand implements Callable<Integer> {
                     d.problems().forEach(p -> out.text("        " + p));
                     problems.addAll(d.problems());
                     if (!d.ok()) {
+                        onlyUnreachable = false;
                         hints.add("the restore drill of " + m.id() + " failed: see the problems above");
                     }
                     drills.add(d);
@@ -118,7 +125,9 @@ final class VerifyCommand implements Callable<Integer> {
         result.put("problems", problems);
         out.result(result);
         if (!problems.isEmpty()) {
-            throw new LifeboatException(ErrorKind.CORRUPT, problems.size() + " problem(s) found: " + problems.get(0),
+            // A repository that is down is a storage problem, not damage: monitoring tells them apart by the exit code.
+            throw new LifeboatException(onlyUnreachable ? ErrorKind.STORAGE : ErrorKind.CORRUPT,
+                    problems.size() + " problem(s) found: " + problems.get(0),
                     String.join("; ", hints.isEmpty() ? Set.of("restore from another backup or repository; take a new backup")
                             : hints));
         }

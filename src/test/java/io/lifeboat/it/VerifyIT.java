@@ -53,4 +53,40 @@ class VerifyIT {
             assertThat(bad.out()).contains("DAMAGED " + id).contains("toc.dat.zst");
         }
     }
+
+    @Test
+    void aRepositoryThatIsDownIsAStorageProblemNotDamage(@TempDir Path other) throws Exception {
+        try (ScratchCluster pg = ScratchCluster.create(null, ScratchCluster.Options.defaults()).start()) {
+            try (PgSession s = pg.session("postgres")) {
+                s.execute("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g");
+            }
+            Path b = Files.createDirectory(other.resolve("b"));
+            Path config = other.resolve("lifeboat.yml");
+            Files.writeString(config, """
+                    clusters:
+                      v:
+                        postgres:
+                          host: 127.0.0.1
+                          port: %d
+                          user: postgres
+                        repositories:
+                          - name: a
+                            uri: file://%s
+                            allow-same-server: true
+                          - name: b
+                            uri: file://%s
+                            allow-same-server: true
+                    """.formatted(pg.port(), repo, b));
+            Cli.Result backup = Cli.run("backup", "--config", config.toString(), "--type", "logical", "--database", "postgres");
+            assertThat(backup.exit()).as(backup.toString()).isZero();
+            String id = backup.out().strip();
+            assertThat(Cli.run("verify", "--config", config.toString()).exit()).isZero();
+
+            ScratchCluster.deleteTree(b); // the mount went away
+            Cli.Result v = Cli.run("verify", "--config", config.toString());
+            assertThat(v.exit()).as(v.toString()).isEqualTo(6);
+            assertThat(v.out()).contains("ok      " + id);
+            assertThat(v.out() + v.err()).contains("repository 'b'").contains("bring repository 'b'");
+        }
+    }
 }

@@ -68,8 +68,15 @@ public final class Verification {
      */
     public record RepositoryReport(String name, String location, List<BackupReport> backups, List<String> problems,
                                    List<String> notes) {
+        static final String UNREACHABLE = "not reachable: ";
+
         public String describe() {
             return "repository '" + name + "' (" + location + ")";
+        }
+
+        /** The repository could not be read at all: nothing in it was checked. */
+        public boolean unreachable() {
+            return backups.isEmpty() && !problems.isEmpty() && problems.stream().allMatch(p -> p.startsWith(UNREACHABLE));
         }
 
         /** Every problem, each naming this repository when {@code named}. */
@@ -118,7 +125,7 @@ public final class Verification {
         List<RepositoryReport> out = new ArrayList<>();
         for (RepositoryAccess.Member m : members) {
             if (unreachable.containsKey(m.name())) {
-                out.add(new RepositoryReport(m.name(), m.location(), List.of(), List.of("not reachable: " + unreachable.get(m.name())), List.of()));
+                out.add(new RepositoryReport(m.name(), m.location(), List.of(), List.of(RepositoryReport.UNREACHABLE + unreachable.get(m.name())), List.of()));
                 continue;
             }
             out.add(verify(m, listings.get(m.name()), everywhere, members.size() > 1));
