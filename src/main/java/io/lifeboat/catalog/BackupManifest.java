@@ -80,6 +80,11 @@ public record BackupManifest(
             this(startLsn, stopLsn, timeline, startWalSegment, stopWalSegment, backupLabel, walIncluded, tablespaces,
                     null, timeline, 0, null, null, null, 0);
         }
+
+        /** The WAL segment size; manifests written before it was recorded mean PostgreSQL's default. */
+        public long segmentSize() {
+            return walSegmentSize > 0 ? walSegmentSize : io.lifeboat.postgres.WalSegmentName.DEFAULT_SEGMENT_SIZE;
+        }
     }
 
     /**

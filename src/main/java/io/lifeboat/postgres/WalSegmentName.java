@@ -52,6 +52,11 @@ public record WalSegmentName(TimelineId timeline, long segmentNumber, long segme
         return new WalSegmentName(timeline, lsn.segmentNumber(segmentSize), segmentSize);
     }
 
+    /** The segment holding the last byte before {@code end}: where WAL that stops at {@code end} ends. */
+    public static WalSegmentName endingAt(TimelineId timeline, Lsn end, long segmentSize) {
+        return new WalSegmentName(timeline, Long.divideUnsigned(end.value() - 1, segmentSize), segmentSize);
+    }
+
     public long log() {
         return segmentNumber / segmentsPerLog(segmentSize);
     }

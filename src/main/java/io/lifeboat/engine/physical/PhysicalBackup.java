@@ -173,8 +173,7 @@ public final class PhysicalBackup {
      * there), so the manifest is never written for a backup whose WAL went nowhere.
      */
     private void awaitArchived(BackupId id, Receiver r, long segmentSize, int timeoutSeconds) {
-        WalSegmentName last = new WalSegmentName(TimelineId.of(r.stopTimeline),
-                Long.divideUnsigned(r.stopLsn.value() - 1, segmentSize), segmentSize);
+        WalSegmentName last = WalSegmentName.endingAt(TimelineId.of(r.stopTimeline), r.stopLsn, segmentSize);
         WalArchive archive = new WalArchive(catalog.storage(), catalog.layout(), pipeline);
         WalFileName name = WalFileName.parse(last.toString());
         long started = System.nanoTime();
@@ -252,8 +251,7 @@ public final class PhysicalBackup {
                 tablespaces.put(a.oid, a.location);
             }
         }
-        WalSegmentName stopSegment = new WalSegmentName(TimelineId.of(r.stopTimeline),
-                Long.divideUnsigned(r.stopLsn.value() - 1, segmentSize), segmentSize);
+        WalSegmentName stopSegment = WalSegmentName.endingAt(TimelineId.of(r.stopTimeline), r.stopLsn, segmentSize);
         BackupManifest.PhysicalDetails details = new BackupManifest.PhysicalDetails(r.startLsn.toString(),
                 r.stopLsn.toString(), (int) r.startTimeline, label.startWalFile(), stopSegment.toString(), label.text(),
                 req.includeWal(), tablespaces, label.checkpointLsn().toString(), (int) r.stopTimeline, segmentSize,
@@ -275,7 +273,7 @@ public final class PhysicalBackup {
 
     private void checkWalComplete(Receiver r, long segmentSize, List<String> walSegments) {
         long first = r.startLsn.segmentNumber(segmentSize);
-        long last = Long.divideUnsigned(r.stopLsn.value() - 1, segmentSize);
+        long last = WalSegmentName.endingAt(TimelineId.of(r.stopTimeline), r.stopLsn, segmentSize).segmentNumber();
         for (long s = first; s <= last; s++) {
             String name = pipeline.storedName("pg_wal/" + new WalSegmentName(TimelineId.of(r.startTimeline), s, segmentSize));
             String onStop = pipeline.storedName("pg_wal/" + new WalSegmentName(TimelineId.of(r.stopTimeline), s, segmentSize));

@@ -219,8 +219,7 @@ public final class PhysicalRestore {
         }
         Path pgWal = dataDir.resolve("pg_wal");
         try {
-            long segmentSize = d.walSegmentSize() > 0 ? d.walSegmentSize() : 16L << 20;
-            WalSegmentName first = WalSegmentName.parse(d.startWalSegment(), segmentSize);
+            WalSegmentName first = WalSegmentName.parse(d.startWalSegment(), d.segmentSize());
             int n = new WalFetch(new WalArchive(catalog.storage(), catalog.layout(), pipeline))
                     .prefetchFrom(first, pgWal, PREFETCH_AT_START, Math.max(2, jobs * 2));
             log.accept("restore " + m.id() + ": " + n + " WAL segments from " + first + " on fetched ahead of recovery");

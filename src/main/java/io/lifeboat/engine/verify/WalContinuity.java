@@ -46,7 +46,7 @@ public final class WalContinuity {
             if (d == null || d.startLsn() == null || d.stopLsn() == null) {
                 return null;
             }
-            long size = d.walSegmentSize() > 0 ? d.walSegmentSize() : WalSegmentName.DEFAULT_SEGMENT_SIZE;
+            long size = d.segmentSize();
             Lsn startLsn = Lsn.parse(d.startLsn());
             Lsn stopLsn = Lsn.parse(d.stopLsn());
             TimelineId tli = TimelineId.of(Math.max(1, d.timeline()));
@@ -54,7 +54,7 @@ public final class WalContinuity {
             WalSegmentName start = d.startWalSegment() != null ? WalSegmentName.parse(d.startWalSegment(), size)
                     : WalSegmentName.containing(tli, startLsn, size);
             WalSegmentName stop = d.stopWalSegment() != null ? WalSegmentName.parse(d.stopWalSegment(), size)
-                    : new WalSegmentName(stopTli, Long.divideUnsigned(stopLsn.value() - 1, size), size);
+                    : WalSegmentName.endingAt(stopTli, stopLsn, size);
             return new BackupWal(m.id(), start, stop, stopLsn, d.walIncluded());
         }
 
