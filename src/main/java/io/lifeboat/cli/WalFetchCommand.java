@@ -13,7 +13,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-import java.io.File;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,8 +71,7 @@ final class WalFetchCommand implements Callable<Integer> {
 
     /** A detached `lifeboat wal-prefetch` with our options, so recovery is not bound by one download at a time. */
     private void startPrefetcher(WalFileName wal) {
-        String launcher = System.getProperty("lifeboat.launcher");
-        if (launcher == null || wal.kind() != WalFileName.Kind.SEGMENT || !new File("/usr/bin/setsid").canExecute()) {
+        if (wal.kind() != WalFileName.Kind.SEGMENT) {
             return;
         }
         List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
@@ -84,16 +82,8 @@ final class WalFetchCommand implements Callable<Integer> {
         args.remove(args.size() - 1);
         args.remove(args.size() - 1);
         args.set(at, "wal-prefetch");
-        List<String> cmd = new ArrayList<>(List.of("/usr/bin/setsid", "-f", launcher));
-        cmd.addAll(args);
-        cmd.add(wal.name());
-        cmd.add(target.toAbsolutePath().getParent().toString());
-        try {
-            new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .start();
-        } catch (java.io.IOException ignored) {
-            // prefetching is an optimisation
-        }
+        args.add(wal.name());
+        args.add(target.toAbsolutePath().getParent().toString());
+        Detached.start(args);
     }
 }

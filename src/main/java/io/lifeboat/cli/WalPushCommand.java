@@ -12,7 +12,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,39 +73,30 @@ final class WalPushCommand implements Callable<Integer> {
      * then stored before PostgreSQL asks, and the launcher answers those calls without a JVM.
      */
     private void startAhead() {
-        String launcher = System.getProperty("lifeboat.launcher");
         Path pgWal = file.toAbsolutePath().getParent();
-        if (launcher == null || !new File("/usr/bin/setsid").canExecute() || "off".equals(System.getenv("LIFEBOAT_ARCHIVE_AHEAD"))
+        if (!Detached.available() || "off".equals(System.getenv("LIFEBOAT_ARCHIVE_AHEAD"))
                 || pgWal == null || !Files.exists(pgWal.resolve("archive_status")) || ArchiveAhead.running(pgWal)) {
             return;
         }
         List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
         int at = args.indexOf("wal-push");
-        if (at < 0 || args.isEmpty()) {
-            return;
-        }
         int walArg = args.lastIndexOf(file.toString()); // %p, wherever archive_command put it
-        if (walArg <= at) {
+        if (at < 0 || walArg <= at) {
             return;
         }
         args.remove(walArg);
-        List<String> cmd = new ArrayList<>(List.of("/usr/bin/setsid", "-f", launcher));
-        cmd.addAll(args);
-        cmd.add("--ahead");
-        cmd.add(pgWal.toString());
+        args.add("--ahead");
+        args.add(pgWal.toString());
+        Path starting = pgWal.resolve(".lifeboat").resolve("ahead.starting");
         try {
             // Until the new process writes its pid, this tells the launcher one is on its way.
-            Path state = Files.createDirectories(pgWal.resolve(".lifeboat"));
-            Files.writeString(state.resolve("ahead.starting"), Long.toString(System.currentTimeMillis() / 1000));
-            new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .start();
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(pgWal.resolve(".lifeboat").resolve("ahead.starting"));
-            } catch (IOException ignored) {
-                // the launcher stops waiting for it after a few seconds anyway
+            Files.createDirectories(starting.getParent());
+            Files.writeString(starting, Long.toString(System.currentTimeMillis() / 1000));
+            if (!Detached.start(args)) {
+                Files.deleteIfExists(starting);
             }
+        } catch (IOException e) {
+            // the launcher stops waiting for it after a few seconds anyway
         }
     }
 }
