@@ -91,12 +91,7 @@ public final class ArchiveAhead {
             try (WatchService watcher = pgWal.getFileSystem().newWatchService()) {
                 pgWal.resolve("archive_status").register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
                 while (Files.isDirectory(pgWal) && (dataDir == null || Files.exists(dataDir.resolve("postmaster.pid")))) {
-                    List<Path> todo = new ArrayList<>();
-                    for (Path p : WalPush.waiting(pgWal, null, 64)) {
-                        if (markers.recorded(p.getFileName().toString()).isEmpty()) {
-                            todo.add(p);
-                        }
-                    }
+                    List<Path> todo = markers.unrecorded(WalPush.waiting(pgWal, null, 64));
                     if (todo.isEmpty()) {
                         if (System.nanoTime() - idleSince > idle.toNanos()) {
                             break;

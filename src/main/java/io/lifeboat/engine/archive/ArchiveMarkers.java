@@ -7,6 +7,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -45,6 +46,11 @@ public final class ArchiveMarkers {
         Files.writeString(tmp, sha256);
         Files.setLastModifiedTime(tmp, fileModified);
         Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Those of {@code files} that no marker says are stored already. */
+    public List<Path> unrecorded(List<Path> files) {
+        return files.stream().filter(p -> recorded(p.getFileName().toString()).isEmpty()).toList();
     }
 
     public Optional<String> recorded(String name) {

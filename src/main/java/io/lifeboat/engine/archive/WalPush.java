@@ -47,11 +47,8 @@ public final class WalPush {
         }
         List<Path> batch = new ArrayList<>();
         batch.add(file);
-        for (Path p : waiting(pgWal, name, maxBatch)) {
-            if (markers.recorded(p.getFileName().toString()).isEmpty()) {
-                batch.add(p); // files with a marker are stored already; their own call will say so
-            }
-        }
+        // files with a marker are stored already; their own call will say so
+        batch.addAll(markers.unrecorded(waiting(pgWal, name, maxBatch)));
         List<Parallel.Task<WalArchive.PushOutcome>> tasks = new ArrayList<>();
         for (Path p : batch) {
             boolean requested = p.equals(file);
