@@ -39,6 +39,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -55,6 +56,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * writers, so many parallel writers never hold more than (concurrency + 2) parts.
  */
 public final class S3Storage implements Storage {
+    private static final int FIRST_BUFFER = 256 * 1024;
     private final S3Settings settings;
     private final S3Client client;
     private final ExecutorService partUploader;
@@ -72,6 +74,10 @@ public final class S3Storage implements Storage {
                 .serviceConfiguration(S3Configuration.builder()
                         .pathStyleAccessEnabled(settings.pathStyle())
                         .chunkedEncodingEnabled(false)
+                        // The SDK's own MD5 of every upload and download (compared with the ETag) repeats
+                        // what is checked anyway: over http the payload is signed (SHA-256), over https TLS
+                        // guards it, and every object's SHA-256 is verified whenever it is read back.
+                        .checksumValidationEnabled(false)
                         .build())
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
                         .retryStrategy(RetryMode.STANDARD)
@@ -141,8 +147,12 @@ public final class S3Storage implements Storage {
                     Thread.currentThread().interrupt();
                     throw new InterruptedIOException("interrupted while waiting for an upload buffer");
                 }
-                part = new byte[settings.partSizeBytes()];
+                part = new byte[Math.min(FIRST_BUFFER, settings.partSizeBytes())];
                 filled = 0;
+            } else if (filled == part.length && part.length < settings.partSizeBytes()) {
+                // Most objects (WAL, compressed chunks) are far smaller than a part: grow on demand
+                // rather than zero a whole part for each.
+                part = Arrays.copyOf(part, (int) Math.min((long) part.length * 2, settings.partSizeBytes()));
             }
             return part;
         }
@@ -162,7 +172,7 @@ public final class S3Storage implements Storage {
                 off += n;
                 len -= n;
                 total += n;
-                if (filled == buf.length) {
+                if (filled == settings.partSizeBytes()) {
                     sendPart();
                 }
             }
