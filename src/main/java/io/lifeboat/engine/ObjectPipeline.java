@@ -20,6 +20,8 @@ import java.io.OutputStream;
  * The checksum covers the stored bytes, so corruption is caught before anything is decoded.
  */
 public final class ObjectPipeline {
+    /** The largest stored object {@link #fetchInto} reads into memory; pieces are far smaller. */
+    private static final long MAX_IN_MEMORY = 1L << 30;
     private final Storage storage;
     private final Compression compression;
     private final int level;
@@ -216,6 +218,46 @@ public final class ObjectPipeline {
         }
         if (!hashed.sha256().equals(expected.sha256())) {
             throw corrupt(key, expected, hashed, "has checksum " + hashed.sha256() + ", the manifest says " + expected.sha256(), null);
+        }
+    }
+
+    /**
+     * Reads a stored object whole into memory, checks its size and checksum before any byte is
+     * decoded, then decodes it straight into {@code dst}; returns the decoded length. For pieces
+     * known to be small (tar chunks, WAL segments): the decoder writes in large runs into the
+     * caller's array, with no intermediate buffers, and nothing unverified is ever decoded.
+     */
+    public int fetchInto(String key, StoredObject expected, byte[] dst) throws IOException {
+        if (expected.size() > MAX_IN_MEMORY) {
+            throw corrupt(key, expected, null, "claims " + expected.size() + " stored bytes, more than a piece can have", null);
+        }
+        byte[] stored = new byte[(int) expected.size()];
+        int got;
+        boolean longer;
+        try (InputStream in = storage.read(key)) {
+            got = in.readNBytes(stored, 0, stored.length);
+            longer = got == stored.length && in.read() >= 0;
+        }
+        if (got != stored.length || longer) {
+            throw corrupt(key, expected, null, "has " + (longer ? "more than " + stored.length : String.valueOf(got))
+                    + " bytes, the manifest says " + expected.size(), null);
+        }
+        String sha = io.lifeboat.codec.Digest.sha256(stored);
+        if (!sha.equals(expected.sha256())) {
+            throw corrupt(key, expected, null, "has checksum " + sha + ", the manifest says " + expected.sha256(), null);
+        }
+        Compression c = Compression.parse(expected.compression());
+        try (InputStream decoded = c.decompress(decryptionFor(expected.encryption(), key)
+                .decrypt(new java.io.ByteArrayInputStream(stored)))) {
+            int n = decoded.readNBytes(dst, 0, dst.length);
+            if (n == dst.length && decoded.read() >= 0) {
+                throw corrupt(key, expected, null, "decodes to more than the " + dst.length + " bytes expected", null);
+            }
+            return n;
+        } catch (LifeboatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw corrupt(key, expected, null, "cannot be decoded (" + e.getMessage() + ")", e);
         }
     }
 

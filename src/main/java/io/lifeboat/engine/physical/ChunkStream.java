@@ -19,20 +19,27 @@ import java.util.concurrent.Future;
  * The decoded content of an archive's chunks, in order, as one stream. Chunks are downloaded,
  * verified and decoded ahead on a shared pool ({@code window} at a time); a chunk's bytes are
  * handed out only after its size and checksum were checked, so nothing unverified reaches the
- * tar extractor. A failed chunk fails the read with the error naming it.
+ * tar extractor. A failed chunk fails the read with the error naming it. The chunk arrays are
+ * reused ({@code window + 1} of them), so a restore of any size allocates them once.
  */
 final class ChunkStream extends InputStream {
-    /** Downloads one object, verifies it and returns its decoded bytes. */
+    /** Downloads one object, verifies it and decodes it into {@code into}; returns the decoded length. */
     interface Fetcher {
-        byte[] fetch(StoredObject chunk) throws IOException;
+        int fetch(StoredObject chunk, byte[] into) throws IOException;
+    }
+
+    private record Piece(byte[] data, int length) {
     }
 
     private final Iterator<StoredObject> pending;
-    private final Deque<Future<byte[]>> ahead = new ArrayDeque<>();
+    private final Deque<Future<Piece>> ahead = new ArrayDeque<>();
+    private final Deque<byte[]> spare = new ArrayDeque<>();
     private final Fetcher fetcher;
     private final ExecutorService pool;
     private final int window;
+    private final int arraySize;
     private byte[] current = new byte[0];
+    private int length;
     private int pos;
     private boolean closed;
 
@@ -41,24 +48,46 @@ final class ChunkStream extends InputStream {
         this.fetcher = fetcher;
         this.pool = pool;
         this.window = Math.max(1, window);
+        long largest = chunks.stream().mapToLong(StoredObject::rawSize).max().orElse(0);
+        if (largest > Integer.MAX_VALUE - 16) {
+            throw new LifeboatException(ErrorKind.CORRUPT, "a chunk claims " + largest + " bytes",
+                    "the manifest is damaged; restore another backup");
+        }
+        this.arraySize = (int) largest;
         fill();
     }
 
     private void fill() {
         while (ahead.size() < window && pending.hasNext()) {
             StoredObject o = pending.next();
-            ahead.add(pool.submit(() -> fetcher.fetch(o)));
+            byte[] into = spare.isEmpty() ? new byte[arraySize] : spare.pop();
+            ahead.add(pool.submit(() -> {
+                int n = fetcher.fetch(o, into);
+                if (n != o.rawSize()) {
+                    throw new LifeboatException(ErrorKind.CORRUPT, "chunk " + o.path() + " decodes to " + n
+                            + " bytes, its manifest entry says " + o.rawSize(),
+                            "the stored copy is damaged; restore from another backup or repository");
+                }
+                return new Piece(into, n);
+            }));
         }
     }
 
     private boolean advance() throws IOException {
-        while (pos >= current.length) {
+        while (pos >= length) {
             if (ahead.isEmpty()) {
                 return false;
             }
-            Future<byte[]> next = ahead.poll();
+            if (current.length > 0) {
+                spare.push(current);
+                current = new byte[0];
+                length = 0;
+            }
+            Future<Piece> next = ahead.poll();
             try {
-                current = next.get();
+                Piece p = next.get();
+                current = p.data();
+                length = p.length();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new LifeboatException(ErrorKind.INTERRUPTED, "interrupted while downloading");
@@ -94,7 +123,7 @@ final class ChunkStream extends InputStream {
         if (!advance()) {
             return -1;
         }
-        int n = Math.min(len, current.length - pos);
+        int n = Math.min(len, length - pos);
         System.arraycopy(current, pos, b, off, n);
         pos += n;
         return n;
@@ -102,7 +131,7 @@ final class ChunkStream extends InputStream {
 
     @Override
     public int available() {
-        return current.length - pos;
+        return length - pos;
     }
 
     @Override
@@ -113,7 +142,9 @@ final class ChunkStream extends InputStream {
         closed = true;
         ahead.forEach(f -> f.cancel(true));
         ahead.clear();
+        spare.clear();
         current = new byte[0];
+        length = 0;
     }
 
     static UncheckedIOException unchecked(IOException e) {

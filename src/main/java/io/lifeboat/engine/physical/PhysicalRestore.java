@@ -23,7 +23,6 @@ import io.lifeboat.postgres.ServerControl;
 import io.lifeboat.postgres.WalSegmentName;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -80,6 +79,7 @@ public final class PhysicalRestore {
     public Result run(PhysicalRestoreRequest req) {
         Instant start = Instant.now();
         BackupManifest m = req.backup() != null ? catalog.manifest(req.backup()) : newestPhysical();
+        io.lifeboat.Trace.mark("manifest read");
         if (m.type() != BackupType.PHYSICAL) {
             throw new LifeboatException(ErrorKind.USAGE, "backup " + m.id() + " is a " + m.type().id() + " backup",
                     "restore it with --type logical, or pick a physical backup (`lifeboat list`)");
@@ -143,7 +143,7 @@ public final class PhysicalRestore {
                 List<StoredObject> chunks = a.chunks().stream().map(p -> object(m, byPath, p)).toList();
                 tasks.add(() -> {
                     TarExtractor x = new TarExtractor(root, owner, links, progress::advance);
-                    try (ChunkStream in = new ChunkStream(chunks, o -> fetchChunk(m, o), fetchPool, req.jobs())) {
+                    try (ChunkStream in = new ChunkStream(chunks, (o, into) -> fetchInto(m, o, into), fetchPool, req.jobs())) {
                         x.extract(in, "archive " + a.name() + " of backup " + m.id());
                     }
                     if (!x.skipped().isEmpty()) {
@@ -157,6 +157,7 @@ public final class PhysicalRestore {
                 });
             }
             Parallel.run(tasks.size(), tasks);
+            io.lifeboat.Trace.mark("extracted");
             writeWal(m, walObjects, dataDir, owner);
             if (pgManifest != null) {
                 writeFile(dataDir.resolve("backup_manifest"), fetchChunk(m, pgManifest), owner);
@@ -349,36 +350,26 @@ public final class PhysicalRestore {
     }
 
     private byte[] fetchChunk(BackupManifest m, StoredObject o) throws IOException {
-        String key = catalog.layout().backupObject(m.id(), o.path());
         if (o.rawSize() > Integer.MAX_VALUE - 16) {
-            throw new LifeboatException(ErrorKind.CORRUPT, "object " + key + " claims " + o.rawSize() + " bytes",
+            throw new LifeboatException(ErrorKind.CORRUPT, "object " + objectKey(m, o) + " claims " + o.rawSize() + " bytes",
                     "the manifest is damaged; restore another backup");
         }
         byte[] out = new byte[(int) o.rawSize()];
-        int[] pos = {0};
-        pipeline.fetch(key, o, new OutputStream() {
-            @Override
-            public void write(int b) {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                if (pos[0] + len > out.length) {
-                    throw new LifeboatException(ErrorKind.CORRUPT, "object " + key + " in " + catalog.storage().describe()
-                            + " decodes to more than the " + out.length + " bytes its manifest entry says",
-                            "the stored copy is damaged; restore from another backup or repository");
-                }
-                System.arraycopy(b, off, out, pos[0], len);
-                pos[0] += len;
-            }
-        });
-        if (pos[0] != out.length) {
-            throw new LifeboatException(ErrorKind.CORRUPT, "object " + key + " in " + catalog.storage().describe()
-                    + " decodes to " + pos[0] + " bytes, its manifest entry says " + out.length,
+        int n = fetchInto(m, o, out);
+        if (n != out.length) {
+            throw new LifeboatException(ErrorKind.CORRUPT, "object " + objectKey(m, o) + " in " + catalog.storage().describe()
+                    + " decodes to " + n + " bytes, its manifest entry says " + out.length,
                     "the stored copy is damaged; restore from another backup or repository");
         }
         return out;
+    }
+
+    private int fetchInto(BackupManifest m, StoredObject o, byte[] into) throws IOException {
+        return pipeline.fetchInto(objectKey(m, o), o, into);
+    }
+
+    private String objectKey(BackupManifest m, StoredObject o) {
+        return catalog.layout().backupObject(m.id(), o.path());
     }
 
     private void writeWal(BackupManifest m, List<StoredObject> wal, Path dataDir, Ownership owner) throws IOException {

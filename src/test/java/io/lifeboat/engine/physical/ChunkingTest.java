@@ -90,12 +90,13 @@ class ChunkingTest {
     }
 
     private static byte[] readBack(Stored s, int window) throws IOException {
+        return readBack(s, s.objects(), window);
+    }
+
+    private static byte[] readBack(Stored s, java.util.List<StoredObject> objects, int window) throws IOException {
         ExecutorService pool = Executors.newFixedThreadPool(2);
-        try (ChunkStream in = new ChunkStream(s.objects(), o -> {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            s.pipeline().fetch("b/" + o.path(), o, out);
-            return out.toByteArray();
-        }, pool, window)) {
+        try (ChunkStream in = new ChunkStream(objects, (o, into) -> s.pipeline().fetchInto("b/" + o.path(), o, into),
+                pool, window)) {
             ByteArrayOutputStream all = new ByteArrayOutputStream();
             byte[] buf = new byte[777];
             int n;
@@ -129,6 +130,37 @@ class ChunkingTest {
             assertThat(e.kind()).isEqualTo(ErrorKind.CORRUPT);
             assertThat(e.getMessage()).contains(key);
         });
+    }
+
+    @Test
+    void aChunkDecodingToOtherThanItsRecordedSizeFailsTheRead() throws IOException {
+        byte[] raw = data(CHUNK * 3 + 10);
+        Stored s = store(raw, 2);
+        for (long claimed : new long[] {CHUNK - 1, CHUNK + 1}) {
+            java.util.List<StoredObject> lying = new java.util.ArrayList<>(s.objects());
+            StoredObject o = lying.get(1);
+            lying.set(1, new StoredObject(o.path(), o.size(), o.sha256(), claimed, o.compression(), o.encryption()));
+            assertThatThrownBy(() -> readBack(s, lying, 2)).isInstanceOfSatisfying(LifeboatException.class, e -> {
+                assertThat(e.kind()).isEqualTo(ErrorKind.CORRUPT);
+                assertThat(e.getMessage()).contains("base.tar.000002.zst");
+            });
+        }
+    }
+
+    @Test
+    void aTruncatedOrExtendedChunkIsCaughtBeforeDecoding() throws IOException {
+        byte[] raw = data(CHUNK * 2);
+        Stored s = store(raw, 2);
+        String key = "b/base.tar.000002.zst";
+        byte[] stored = s.storage().get(key);
+        for (byte[] damaged : new byte[][] {java.util.Arrays.copyOf(stored, stored.length - 1),
+                java.util.Arrays.copyOf(stored, stored.length + 1)}) {
+            s.storage().overwriteRaw(key, damaged);
+            assertThatThrownBy(() -> readBack(s, 1)).isInstanceOfSatisfying(LifeboatException.class, e -> {
+                assertThat(e.kind()).isEqualTo(ErrorKind.CORRUPT);
+                assertThat(e.getMessage()).contains(key).contains("bytes, the manifest says " + stored.length);
+            });
+        }
     }
 
     @Test
