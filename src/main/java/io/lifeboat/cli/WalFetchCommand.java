@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
         description = "restore_command: fetch a WAL file from the repository, verified, and prefetch the next ones. "
                 + "Exits 1 quietly when the archive does not have it (the end of the archive); exits 200 on a storage "
                 + "or integrity failure, which stops recovery instead of ending it early. "
-                + "Use: restore_command = 'lifeboat wal-fetch %f %p'")
+                + "Use: restore_command = 'lifeboat wal-fetch %%f %%p'")
 final class WalFetchCommand implements Callable<Integer> {
     static final int NOT_IN_ARCHIVE = 1;
     /** Above 125: PostgreSQL aborts recovery instead of treating the file as missing. */

@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "wal-push", mixinStandardHelpOptions = true,
         description = "archive_command: archive a WAL file (and the others already waiting) to the repository. "
-                + "Exits 0 only when the file is stored and checked. Use: archive_command = 'lifeboat wal-push %p'")
+                + "Exits 0 only when the file is stored and checked. Use: archive_command = 'lifeboat wal-push %%p'")
 final class WalPushCommand implements Callable<Integer> {
     @ParentCommand
     LifeboatCommand root;
@@ -38,7 +38,7 @@ final class WalPushCommand implements Callable<Integer> {
     int batch;
 
     @Option(names = "--ahead", hidden = true, description = "Run as the archive-ahead process for the pg_wal "
-            + "directory given instead of %p (started by wal-push itself).")
+            + "directory given instead of %%p (started by wal-push itself).")
     boolean ahead;
 
     @Option(names = "--ahead-idle", hidden = true, defaultValue = "600", description = "Seconds without waiting WAL "

@@ -74,6 +74,7 @@ public final class PhysicalBackup {
         Instant start = Instant.now();
         PgConnectionSettings conn = cluster.postgres();
         try (ReplicationConnection rc = ReplicationConnection.open(conn)) {
+            io.lifeboat.Trace.mark("replication connection open");
             PgVersion server = rc.serverVersion();
             if (server.major() < 15) {
                 throw new LifeboatException(ErrorKind.DATABASE, "physical backups need PostgreSQL 15 or newer; the server at "
@@ -94,6 +95,7 @@ public final class PhysicalBackup {
                 r.uploader = up;
                 rc.onNotice(r::notice);
                 rc.baseBackup(command(req, id), r);
+                io.lifeboat.Trace.mark("stream ended");
                 r.endArchive();
                 progress.finish();
                 if (req.includeWal()) {
@@ -116,8 +118,10 @@ public final class PhysicalBackup {
                 }
                 up.submit(BACKUP_MANIFEST, pgManifest, pgManifest.length, () -> { });
                 List<StoredObject> objects = up.finish();
+                io.lifeboat.Trace.mark("uploads finished");
                 BackupManifest m = manifest(id, start, server, ident, segmentSize, req, r, pgManifest, objects);
                 catalog.writeManifest(m);
+                io.lifeboat.Trace.mark("manifest written");
                 success = true;
                 double secs = Math.max(0.001, Duration.between(start, m.stopTime()).toMillis() / 1000.0);
                 log.accept("backup " + id + " complete: " + objects.size() + " objects, " + Spool.human(m.rawBytes())
@@ -347,6 +351,7 @@ public final class PhysicalBackup {
 
         @Override
         public void started(Lsn lsn, long timeline, List<ReplicationConnection.TablespaceInfo> spaces) {
+            io.lifeboat.Trace.mark("checkpoint done, stream starts");
             startLsn = lsn;
             startTimeline = timeline;
             long total = spaces.stream().mapToLong(t -> Math.max(0, t.size())).sum();

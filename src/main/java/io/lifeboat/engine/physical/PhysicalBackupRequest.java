@@ -15,7 +15,7 @@ package io.lifeboat.engine.physical;
  */
 public record PhysicalBackupRequest(boolean includeWal, boolean fastCheckpoint, int maxRateKiB, int jobs, int chunkBytes,
                                     int archiveTimeoutSeconds) {
-    public static final int DEFAULT_CHUNK_BYTES = 16 << 20;
+    public static final int DEFAULT_CHUNK_BYTES = 32 << 20;
     public static final int DEFAULT_ARCHIVE_TIMEOUT_SECONDS = 300;
 
     public PhysicalBackupRequest(boolean includeWal, boolean fastCheckpoint, int maxRateKiB, int jobs, int chunkBytes) {
