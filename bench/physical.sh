@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Physical backup benchmark (default scale 100; RANDOMDATA=N adds N rows of 256 random bytes (incompressible)): Lifeboat physical to S3 (s3proxy) vs pg_basebackup -Ft -z vs
-# pg_basebackup | zstd -T2 -3 vs pgBackRest full (zst-3, process-max 2); restores of Lifeboat and pgBackRest.
+# Physical backup benchmark, all on the same pgbench database in one run:
+#   backups:  Lifeboat to S3 (s3proxy) and to a local directory, pg_basebackup -Ft -z,
+#             pg_basebackup | zstd -T2 -3, pgBackRest full (zst-3, process-max 2, local repository);
+#   restores: Lifeboat from S3 and from the local directory, pgBackRest.
+# Usage (as root): bench/physical.sh [scale=100]
+#   RUNS=N (default 3): every step runs N times and the median counts (this machine's disk and
+#     scheduler make single runs vary by ±30%); all runs are printed.
+#   RANDOMDATA=N adds a table of N rows of 256 random bytes: incompressible data, where pgbench's
+#     very compressible pages no longer flatter every compressor.
+# Every timed step starts from the same state: previous output removed, page cache dropped.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 SCALE=${1:-100}
+RUNS=${RUNS:-3}
 [[ -f target/lifeboat.jar ]] || mvn -B -q -ntp -DskipTests package
 command -v pgbackrest >/dev/null || apt-get install -y -qq pgbackrest >/dev/null
 B=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
@@ -12,6 +21,27 @@ PORT=55491
 cleanup() { runuser -u postgres -- "$B/pg_ctl" -D "$W/data" -m immediate stop >/dev/null 2>&1 || true; [[ -n "${S3PID:-}" ]] && kill "$S3PID" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 now() { date +%s.%N; }
+settle() { sync; echo 3 > /proc/sys/vm/drop_caches; sleep 1; }
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+# timed NAME PREPARE COMMAND...: runs PREPARE (untimed), settles, times COMMAND; RUNS times.
+# Sets T[NAME] to the median and prints every run.
+declare -A T
+timed() {
+  local name=$1 prep=$2; shift 2
+  local runs=() t0 t1
+  for _ in $(seq "$RUNS"); do
+    $prep
+    settle
+    t0=$(now)
+    "$@" >"$W/last.log" 2>&1 || { echo "$name failed:" >&2; tail -5 "$W/last.log" >&2; exit 1; }
+    t1=$(now)
+    runs+=("$(echo "$t1 - $t0" | bc)")
+  done
+  T[$name]=$(median "${runs[@]}")
+  printf "%-44s %8.2f s   (runs: %s)\n" "$name" "${T[$name]}" "$(printf '%.2f ' "${runs[@]}")"
+}
+size() { printf "%-44s %12s bytes\n" "  stored" "$1"; }
+
 runuser -u postgres -- "$B/initdb" -D "$W/data" -A trust -U postgres -E UTF8 --locale=C >/dev/null
 printf "port=$PORT\nunix_socket_directories='$W'\nlisten_addresses='127.0.0.1'\nwal_level=replica\nmax_wal_senders=4\nmax_wal_size=4GB\n" >> "$W/data/postgresql.conf"
 runuser -u postgres -- "$B/pg_ctl" -D "$W/data" -l "$W/log" -w start >/dev/null
@@ -20,25 +50,16 @@ C=(-h 127.0.0.1 -p $PORT -U postgres)
 if [[ -n "${RANDOMDATA:-}" ]]; then
   "$B/psql" "${C[@]}" -qc "create table rnd as select g, decode(string_agg(lpad(to_hex((random()*4294967295)::bigint), 8, '0'), ''), 'hex') b from generate_series(1, ${RANDOMDATA}) g, generate_series(1, 64) h group by g"
 fi
-echo "database: $("$B/psql" "${C[@]}" -Atc "select pg_size_pretty(pg_database_size('postgres'))")"
+"$B/psql" "${C[@]}" -qc checkpoint
+echo "database: $("$B/psql" "${C[@]}" -Atc "select pg_size_pretty(pg_database_size('postgres'))"), $RUNS runs per step, median counts"
 bin/lifeboat s3-server --dir "$W/s3" --bucket bench --env-file "$W/s3.env" >/dev/null 2>&1 &
 S3PID=$!
 for _ in $(seq 150); do [[ -s "$W/s3.env" ]] && break; sleep 0.2; done
 source "$W/s3.env"; export LIFEBOAT_S3_ACCESS_KEY_ID LIFEBOAT_S3_SECRET_ACCESS_KEY
-L=(--pg-host 127.0.0.1 --pg-port $PORT --pg-user postgres --repo "s3://bench/p?endpoint=$LIFEBOAT_S3_ENDPOINT&path-style=true" --cluster pb --allow-same-server --jobs 2)
-res() { printf "%-44s %8.2f s %12s\n" "$1" "$2" "$3"; }
-sync; echo 3 > /proc/sys/vm/drop_caches
-t0=$(now); "$B/pg_basebackup" "${C[@]}" -D "$W/bbz" -Ft -z -c fast; t1=$(now); BBZ=$(echo "$t1-$t0"|bc); res "pg_basebackup -Ft -z -c fast" $BBZ "$(du -sb $W/bbz|cut -f1)"; rm -rf "$W/bbz"
-sync; echo 3 > /proc/sys/vm/drop_caches
-t0=$(now); sh -c "$B/pg_basebackup -h 127.0.0.1 -p $PORT -U postgres -D - -Ft -X fetch -c fast | zstd -q -T2 -3 > $W/pipe.zst"; t1=$(now); PIPE=$(echo "$t1-$t0"|bc); res "pg_basebackup -D - -Ft | zstd -T2 -3" $PIPE "$(stat -c %s $W/pipe.zst)"; rm -f "$W/pipe.zst"
-sync; echo 3 > /proc/sys/vm/drop_caches
-t0=$(now); bin/lifeboat backup "${L[@]}" --type physical >/dev/null 2>&1; t1=$(now); LB=$(echo "$t1-$t0"|bc); res "lifeboat backup --type physical (S3)" $LB "$(du -sb $W/s3 | cut -f1)"
+LS3=(--pg-host 127.0.0.1 --pg-port $PORT --pg-user postgres --repo "s3://bench/p?endpoint=$LIFEBOAT_S3_ENDPOINT&path-style=true" --cluster pb --allow-same-server --jobs 2)
 # Like for like with pgBackRest, whose repository below is a local directory: the same backup into a
 # local directory repository shows what the S3 server's upload path costs.
-mkdir -p "$W/fsrepo"
-sync; echo 3 > /proc/sys/vm/drop_caches
-LF=("${L[@]}"); LF[7]="file://$W/fsrepo"; LF[9]=pbfs
-t0=$(now); bin/lifeboat backup "${LF[@]}" --type physical >/dev/null 2>&1; t1=$(now); LBF=$(echo "$t1-$t0"|bc); res "lifeboat backup --type physical (local dir)" $LBF "$(du -sb $W/fsrepo | cut -f1)"
+LFS=(--pg-host 127.0.0.1 --pg-port $PORT --pg-user postgres --repo "file://$W/fsrepo" --cluster pb --allow-same-server --jobs 2)
 mkdir -p "$W/br/repo" "$W/br/log" "$W/br/lock"
 cat > "$W/br/pgbackrest.conf" <<EOC
 [global]
@@ -57,20 +78,38 @@ pg1-port=$PORT
 pg1-socket-path=$W
 EOC
 chown -R postgres "$W/br"
-P="runuser -u postgres -- pgbackrest --config=$W/br/pgbackrest.conf --stanza=demo"
-$P stanza-create >/dev/null 2>&1
-sync; echo 3 > /proc/sys/vm/drop_caches
-t0=$(now); $P --type=full backup >/dev/null 2>&1; t1=$(now); BR=$(echo "$t1-$t0"|bc); res "pgbackrest full (zst-3, process-max 2)" $BR "$(du -sb $W/br/repo|cut -f1)"
-mkdir -p "$W/r1" "$W/r2"; chown postgres "$W/r1" "$W/r2"
-sync; echo 3 > /proc/sys/vm/drop_caches
-t0=$(now); bin/lifeboat restore "${L[@]}" --type physical -D "$W/r1/d" --no-verify >/dev/null 2>&1; t1=$(now); LBR=$(echo "$t1-$t0"|bc); res "lifeboat restore --type physical" $LBR ""
-mkdir -p "$W/r3"; chown postgres "$W/r3"
-sync; echo 3 > /proc/sys/vm/drop_caches
-t0=$(now); bin/lifeboat restore "${LF[@]}" --type physical -D "$W/r3/d" --no-verify >/dev/null 2>&1; t1=$(now); LBRF=$(echo "$t1-$t0"|bc); res "lifeboat restore --type physical (local dir)" $LBRF ""
-rm -rf "$W/r3" "$W/fsrepo"
-sync; echo 3 > /proc/sys/vm/drop_caches
-t0=$(now); $P --pg1-path="$W/r2/d" restore >/dev/null 2>&1; t1=$(now); BRR=$(echo "$t1-$t0"|bc); res "pgbackrest restore" $BRR ""
+P=(runuser -u postgres -- pgbackrest "--config=$W/br/pgbackrest.conf" --stanza=demo)
+"${P[@]}" stanza-create >/dev/null 2>&1
+
+# Each backup starts from an empty target, so that every run stores the same and sizes compare.
+no_prep() { :; }
+clear_bbz() { rm -rf "$W/bbz"; }
+clear_pipe() { rm -f "$W/pipe.zst"; }
+clear_s3() { rm -rf "$W/s3/bench/p"; }
+clear_fs() { rm -rf "$W/fsrepo"; mkdir -p "$W/fsrepo"; }
+pipe() { sh -c "$B/pg_basebackup -h 127.0.0.1 -p $PORT -U postgres -D - -Ft -X fetch -c fast | zstd -q -T2 -3 > $W/pipe.zst"; }
+timed "pg_basebackup -Ft -z -c fast" clear_bbz "$B/pg_basebackup" "${C[@]}" -D "$W/bbz" -Ft -z -c fast
+size "$(du -sb "$W/bbz" | cut -f1)"; rm -rf "$W/bbz"
+timed "pg_basebackup -D - -Ft | zstd -T2 -3" clear_pipe pipe
+size "$(stat -c %s "$W/pipe.zst")"; rm -f "$W/pipe.zst"
+timed "lifeboat backup --type physical (S3)" clear_s3 bin/lifeboat backup "${LS3[@]}" --type physical
+size "$(du -sb "$W/s3/bench/p" | cut -f1)"
+timed "lifeboat backup --type physical (local dir)" clear_fs bin/lifeboat backup "${LFS[@]}" --type physical
+size "$(du -sb "$W/fsrepo" | cut -f1)"
+timed "pgbackrest full (zst-3, process-max 2)" no_prep "${P[@]}" --type=full backup
+size "$(du -sb "$(ls -d "$W"/br/repo/backup/demo/*F | sort | tail -1)" | cut -f1)"
+
+target() { rm -rf "$W/r"; mkdir -p "$W/r"; chown postgres "$W/r"; }
+timed "lifeboat restore --type physical (S3)" target bin/lifeboat restore "${LS3[@]}" --type physical -D "$W/r/d" --no-verify
+timed "lifeboat restore --type physical (local dir)" target bin/lifeboat restore "${LFS[@]}" --type physical -D "$W/r/d" --no-verify
+timed "pgbackrest restore" target "${P[@]}" "--pg1-path=$W/r/d" restore
+rm -rf "$W/r"
+
+r() { echo "${T[$1]} / ${T[$2]}" | bc -l; }
+LB="lifeboat backup --type physical (S3)"; LBF="lifeboat backup --type physical (local dir)"
+BBZ="pg_basebackup -Ft -z -c fast"; PIPE="pg_basebackup -D - -Ft | zstd -T2 -3"; BR="pgbackrest full (zst-3, process-max 2)"
+LR="lifeboat restore --type physical (S3)"; LRF="lifeboat restore --type physical (local dir)"; BRR="pgbackrest restore"
 printf "\nlifeboat / pg_basebackup -z = %.2f (goal <= 0.25)\nlifeboat / pgbackrest      = %.2f (goal <= 0.70)\nlifeboat / zstd pipe       = %.2f (goal <= 1.30)\nrestore lifeboat / pgbackrest = %.2f (goal <= 0.70)\n" \
-  "$(echo "$LB/$BBZ"|bc -l)" "$(echo "$LB/$BR"|bc -l)" "$(echo "$LB/$PIPE"|bc -l)" "$(echo "$LBR/$BRR"|bc -l)"
+  "$(r "$LB" "$BBZ")" "$(r "$LB" "$BR")" "$(r "$LB" "$PIPE")" "$(r "$LR" "$BRR")"
 printf "like for like (lifeboat's repository a local directory too): backup / pg_basebackup -z = %.2f, / pgbackrest = %.2f, / pipe = %.2f; restore / pgbackrest = %.2f\n" \
-  "$(echo "$LBF/$BBZ"|bc -l)" "$(echo "$LBF/$BR"|bc -l)" "$(echo "$LBF/$PIPE"|bc -l)" "$(echo "$LBRF/$BRR"|bc -l)"
+  "$(r "$LBF" "$BBZ")" "$(r "$LBF" "$BR")" "$(r "$LBF" "$PIPE")" "$(r "$LRF" "$BRR")"

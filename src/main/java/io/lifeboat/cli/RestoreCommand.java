@@ -113,6 +113,10 @@ final class RestoreCommand implements Callable<Integer> {
             + "--start: how long to wait for recovery to finish (default: ${DEFAULT-VALUE}).")
     int startTimeout;
 
+    @Option(names = "--no-sync", description = "Physical: do not flush the restored files to disk before reporting "
+            + "success. Faster, but a crash soon after can leave a damaged cluster; for scratch copies only.")
+    boolean noSync;
+
     @Option(names = "--no-verify", description = "Physical: do not run pg_verifybackup on the result (the SHA-256 of "
             + "every object is checked regardless).")
     boolean noVerify;
@@ -191,7 +195,8 @@ final class RestoreCommand implements Callable<Integer> {
                         + " from backup " + id);
             }
             PhysicalRestoreRequest req = new PhysicalRestoreRequest(id, dir, mappings, recovery, fetch, owner,
-                    !noVerify, start, port, Duration.ofSeconds(Math.max(1, startTimeout)), cfg.jobs(), !skipSpaceCheck);
+                    !noVerify, start, port, Duration.ofSeconds(Math.max(1, startTimeout)), cfg.jobs(), !skipSpaceCheck,
+                    !noSync);
             PhysicalRestore.Result r = new PhysicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log)
                     .run(req);
             out.text("restored " + r.backup().id() + " into " + r.dataDirectory()

@@ -306,7 +306,8 @@ public final class Demo {
                     + "archived WAL up to the target time, start", null, x -> new io.lifeboat.engine.physical.PhysicalRestore(
                     config, repo.catalog(), repo.pipeline(), progress, m -> { }).run(new io.lifeboat.engine.physical.PhysicalRestoreRequest(
                     physical.id(), pg.dataDir(), List.of(), new io.lifeboat.postgres.RecoverySettings(fetch, time.setting(),
-                    "promote", null), fetch, null, true, true, pg.port(), java.time.Duration.ofMinutes(5), config.jobs(), true)));
+                    "promote", null), fetch, null, true, true, pg.port(), java.time.Duration.ofMinutes(5), config.jobs(), true,
+                    true)));
             say.accept("  " + restored.verification() + "; recovery stopped at " + restored.started().recoveryTarget());
         }
         List<String> markers;

@@ -127,6 +127,7 @@ public final class PhysicalRestore {
             t.setDaemon(true);
             return t;
         });
+        FileSyncer syncer = new FileSyncer(req.sync());
         try {
             for (Path t : targets) {
                 prepare(t, owner, created);
@@ -142,7 +143,7 @@ public final class PhysicalRestore {
                 }
                 List<StoredObject> chunks = a.chunks().stream().map(p -> object(m, byPath, p)).toList();
                 tasks.add(() -> {
-                    TarExtractor x = new TarExtractor(root, owner, links, progress::advance);
+                    TarExtractor x = new TarExtractor(root, owner, links, progress::advance, syncer::file);
                     try (ChunkStream in = new ChunkStream(chunks, (o, into) -> fetchInto(m, o, into), fetchPool, req.jobs())) {
                         x.extract(in, "archive " + a.name() + " of backup " + m.id());
                     }
@@ -158,9 +159,10 @@ public final class PhysicalRestore {
             }
             Parallel.run(tasks.size(), tasks);
             io.lifeboat.Trace.mark("extracted");
-            writeWal(m, walObjects, dataDir, owner);
+            writeWal(m, walObjects, dataDir, owner, syncer);
             if (pgManifest != null) {
                 writeFile(dataDir.resolve("backup_manifest"), fetchChunk(m, pgManifest), owner);
+                syncer.file(dataDir.resolve("backup_manifest"));
             }
             Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
             progress.finish();
@@ -173,13 +175,16 @@ public final class PhysicalRestore {
             RecoverySettings recovery = recoverySettings(req, d);
             if (recovery != null) {
                 recovery.writeTo(dataDir);
-                owner.apply(dataDir.resolve("recovery.signal"));
-                owner.apply(dataDir.resolve("postgresql.auto.conf"));
+                for (String f : List.of("recovery.signal", "postgresql.auto.conf")) {
+                    owner.apply(dataDir.resolve(f));
+                    syncer.file(dataDir.resolve(f));
+                }
                 log.accept("recovery settings written: " + recovery.settings().keySet() + " + recovery.signal");
                 if (!d.walIncluded()) {
                     prefetchFirstSegments(m, d, dataDir, owner, req.jobs());
                 }
             }
+            syncer.finish(targets);
             success = true;
             ServerControl.Started started = null;
             if (req.start()) {
@@ -201,6 +206,7 @@ public final class PhysicalRestore {
         } finally {
             progress.finish();
             fetchPool.shutdownNow();
+            syncer.close();
             if (!success) {
                 cleanUp(targets, created);
             }
@@ -372,7 +378,8 @@ public final class PhysicalRestore {
         return catalog.layout().backupObject(m.id(), o.path());
     }
 
-    private void writeWal(BackupManifest m, List<StoredObject> wal, Path dataDir, Ownership owner) throws IOException {
+    private void writeWal(BackupManifest m, List<StoredObject> wal, Path dataDir, Ownership owner, FileSyncer syncer)
+            throws IOException {
         if (wal.isEmpty()) {
             return;
         }
@@ -398,6 +405,8 @@ public final class PhysicalRestore {
                 writeFile(pgWal.resolve(name), data, owner);
                 // Already archived (it came from the backup): a restored server with archiving on must not push it again.
                 writeFile(status.resolve(name + ".done"), new byte[0], owner);
+                syncer.file(pgWal.resolve(name));
+                syncer.file(status.resolve(name + ".done"));
                 progress.advance(data.length);
                 return null;
             });

@@ -25,34 +25,37 @@ import java.util.List;
  * @param startTimeout   how long to wait for the server to finish recovery
  * @param jobs           parallel downloads
  * @param checkSpace     refuse to start when a target filesystem is too small
+ * @param sync           flush every restored file and directory to disk before reporting success (off only
+ *                       for scratch restores such as drills)
  */
 public record PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<TablespaceMapping> tablespaceMap,
                                      RecoverySettings recovery, String restoreCommand, String owner, boolean verify,
-                                     boolean start, Integer port, Duration startTimeout, int jobs, boolean checkSpace) {
+                                     boolean start, Integer port, Duration startTimeout, int jobs, boolean checkSpace,
+                                     boolean sync) {
 
     /** A restore into {@code dataDirectory} with defaults: verify, no start. */
     public static PhysicalRestoreRequest into(Path dataDirectory, int jobs) {
         return new PhysicalRestoreRequest(null, dataDirectory, List.of(), null, null, null, true, false, null,
-                Duration.ofHours(1), jobs, true);
+                Duration.ofHours(1), jobs, true, true);
     }
 
     public PhysicalRestoreRequest withBackup(BackupId id) {
         return new PhysicalRestoreRequest(id, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, start,
-                port, startTimeout, jobs, checkSpace);
+                port, startTimeout, jobs, checkSpace, sync);
     }
 
     public PhysicalRestoreRequest withRecovery(RecoverySettings r) {
         return new PhysicalRestoreRequest(backup, dataDirectory, tablespaceMap, r, restoreCommand, owner, verify, start,
-                port, startTimeout, jobs, checkSpace);
+                port, startTimeout, jobs, checkSpace, sync);
     }
 
     public PhysicalRestoreRequest withStart(boolean s, Integer p) {
         return new PhysicalRestoreRequest(backup, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, s,
-                p, startTimeout, jobs, checkSpace);
+                p, startTimeout, jobs, checkSpace, sync);
     }
 
     public PhysicalRestoreRequest withTablespaceMap(List<TablespaceMapping> map) {
         return new PhysicalRestoreRequest(backup, dataDirectory, map, recovery, restoreCommand, owner, verify, start, port,
-                startTimeout, jobs, checkSpace);
+                startTimeout, jobs, checkSpace, sync);
     }
 }

@@ -40,6 +40,7 @@ final class TarExtractor {
     private final Ownership owner;
     private final Map<String, Path> linkTargets;
     private final Consumer<Long> written;
+    private final Consumer<Path> completed;
     private final Set<Path> links = new HashSet<>();
     private final Set<Path> knownDirs = new HashSet<>();
     private final List<String> skipped = new ArrayList<>();
@@ -52,10 +53,17 @@ final class TarExtractor {
      * @param written     receives the number of bytes as file content is written (for progress)
      */
     TarExtractor(Path root, Ownership owner, Map<String, Path> linkTargets, Consumer<Long> written) {
+        this(root, owner, linkTargets, written, p -> { });
+    }
+
+    /** @param completed receives each regular file once it is fully written, with its owner, mode and time */
+    TarExtractor(Path root, Ownership owner, Map<String, Path> linkTargets, Consumer<Long> written,
+                 Consumer<Path> completed) {
         this.root = root.toAbsolutePath().normalize();
         this.owner = owner;
         this.linkTargets = linkTargets;
         this.written = written;
+        this.completed = completed;
         knownDirs.add(this.root);
     }
 
@@ -88,6 +96,7 @@ final class TarExtractor {
                 ensureParent(target);
                 writeFile(in, target, e.getSize(), mode, archive, name);
                 Files.setLastModifiedTime(target, FileTime.from(e.getLastModifiedDate().toInstant()));
+                completed.accept(target);
                 files++;
             } else {
                 skipped.add(name);

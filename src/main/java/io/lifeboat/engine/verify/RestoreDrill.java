@@ -155,7 +155,7 @@ public final class RestoreDrill {
                     + base.resolve("tablespaces")));
             PhysicalRestoreRequest req = new PhysicalRestoreRequest(m.id(), dataDir, maps,
                     RecoverySettings.archiveRecovery(walFetchCommand), walFetchCommand, root ? osUser : null, true, false,
-                    null, DRILL_TIMEOUT, cluster.jobs(), true);
+                    null, DRILL_TIMEOUT, cluster.jobs(), true, false); // a scratch copy: no need to make it durable
             PhysicalRestore.Result restored;
             try {
                 restored = new PhysicalRestore(cluster, catalog, pipeline, Progress.NONE, log).run(req);

@@ -1,0 +1,50 @@
+package io.lifeboat.engine.physical;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class FileSyncerTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void flushesFilesAndEveryDirectoryOfTheTrees() throws IOException {
+        Path root = Files.createDirectories(tmp.resolve("data/base/1"));
+        Path f = Files.writeString(root.resolve("1259"), "x");
+        Files.createSymbolicLink(tmp.resolve("data/link"), tmp.resolve("elsewhere")); // dangling: must not be followed
+        try (FileSyncer s = new FileSyncer(true)) {
+            s.file(f);
+            s.finish(List.of(tmp.resolve("data")));
+        }
+    }
+
+    @Test
+    void aFileThatCannotBeFlushedFailsTheRestoreNamingIt() {
+        Path gone = tmp.resolve("vanished");
+        try (FileSyncer s = new FileSyncer(true)) {
+            s.file(gone);
+            assertThatThrownBy(() -> s.finish(List.of(tmp))).isInstanceOfSatisfying(LifeboatException.class, e -> {
+                assertThat(e.kind()).isEqualTo(ErrorKind.RESOURCE);
+                assertThat(e.getMessage()).contains("cannot flush " + gone);
+            });
+        }
+    }
+
+    @Test
+    void disabledItTouchesNothing() {
+        try (FileSyncer s = new FileSyncer(false)) {
+            s.file(tmp.resolve("never-written"));
+            s.finish(List.of(tmp.resolve("no-such-tree")));
+        }
+    }
+}
