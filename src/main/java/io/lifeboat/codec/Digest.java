@@ -24,8 +24,12 @@ public final class Digest {
     }
 
     public static String sha256(byte[] data) {
+        return sha256(data, 0, data.length);
+    }
+
+    public static String sha256(byte[] data, int off, int len) {
         MessageDigest md = newSha256();
-        md.update(data);
+        md.update(data, off, len);
         return hex(md);
     }
 }

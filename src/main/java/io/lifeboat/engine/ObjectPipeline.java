@@ -14,6 +14,7 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.function.IntFunction;
 
 /**
  * The data path of one object: raw bytes → compress → encrypt → checksum → storage, and back.
@@ -228,27 +229,38 @@ public final class ObjectPipeline {
      * caller's array, with no intermediate buffers, and nothing unverified is ever decoded.
      */
     public int fetchInto(String key, StoredObject expected, byte[] dst) throws IOException {
+        return fetchInto(key, expected, dst, byte[]::new);
+    }
+
+    /**
+     * As {@link #fetchInto(String, StoredObject, byte[])}, with the stored bytes read into an
+     * array from {@code storedBuffer} (given a size, it returns an array at least that long), so
+     * that a caller fetching many pieces can reuse one per thread.
+     */
+    public int fetchInto(String key, StoredObject expected, byte[] dst, IntFunction<byte[]> storedBuffer)
+            throws IOException {
         if (expected.size() > MAX_IN_MEMORY) {
             throw corrupt(key, expected, null, "claims " + expected.size() + " stored bytes, more than a piece can have", null);
         }
-        byte[] stored = new byte[(int) expected.size()];
+        int size = (int) expected.size();
+        byte[] stored = storedBuffer.apply(size);
         int got;
         boolean longer;
         try (InputStream in = storage.read(key)) {
-            got = in.readNBytes(stored, 0, stored.length);
-            longer = got == stored.length && in.read() >= 0;
+            got = in.readNBytes(stored, 0, size);
+            longer = got == size && in.read() >= 0;
         }
-        if (got != stored.length || longer) {
-            throw corrupt(key, expected, null, "has " + (longer ? "more than " + stored.length : String.valueOf(got))
+        if (got != size || longer) {
+            throw corrupt(key, expected, null, "has " + (longer ? "more than " + size : String.valueOf(got))
                     + " bytes, the manifest says " + expected.size(), null);
         }
-        String sha = io.lifeboat.codec.Digest.sha256(stored);
+        String sha = io.lifeboat.codec.Digest.sha256(stored, 0, size);
         if (!sha.equals(expected.sha256())) {
             throw corrupt(key, expected, null, "has checksum " + sha + ", the manifest says " + expected.sha256(), null);
         }
         Compression c = Compression.parse(expected.compression());
         try (InputStream decoded = c.decompress(decryptionFor(expected.encryption(), key)
-                .decrypt(new java.io.ByteArrayInputStream(stored)))) {
+                .decrypt(new java.io.ByteArrayInputStream(stored, 0, size)))) {
             int n = decoded.readNBytes(dst, 0, dst.length);
             if (n == dst.length && decoded.read() >= 0) {
                 throw corrupt(key, expected, null, "decodes to more than the " + dst.length + " bytes expected", null);

@@ -147,7 +147,9 @@ public final class S3Storage implements Storage {
                     Thread.currentThread().interrupt();
                     throw new InterruptedIOException("interrupted while waiting for an upload buffer");
                 }
-                part = new byte[Math.min(FIRST_BUFFER, settings.partSizeBytes())];
+                // After a first full part the object is large: later parts get their full size at once.
+                part = new byte[uploadId != null ? settings.partSizeBytes()
+                        : Math.min(FIRST_BUFFER, settings.partSizeBytes())];
                 filled = 0;
             } else if (filled == part.length && part.length < settings.partSizeBytes()) {
                 // Most objects (WAL, compressed chunks) are far smaller than a part: grow on demand

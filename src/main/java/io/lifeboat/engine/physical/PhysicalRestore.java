@@ -371,7 +371,19 @@ public final class PhysicalRestore {
     }
 
     private int fetchInto(BackupManifest m, StoredObject o, byte[] into) throws IOException {
-        return pipeline.fetchInto(objectKey(m, o), o, into);
+        return pipeline.fetchInto(objectKey(m, o), o, into, PhysicalRestore::storedBuffer);
+    }
+
+    /** One array per download thread for the stored bytes of a piece, grown as needed: a restore allocates few. */
+    private static final ThreadLocal<byte[]> STORED = ThreadLocal.withInitial(() -> new byte[0]);
+
+    private static byte[] storedBuffer(int size) {
+        byte[] b = STORED.get();
+        if (b.length < size) {
+            b = new byte[size];
+            STORED.set(b);
+        }
+        return b;
     }
 
     private String objectKey(BackupManifest m, StoredObject o) {
