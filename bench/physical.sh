@@ -23,24 +23,32 @@ trap cleanup EXIT
 now() { date +%s.%N; }
 settle() { sync; echo 3 > /proc/sys/vm/drop_caches; sleep 1; }
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-# timed NAME PREPARE COMMAND...: runs PREPARE (untimed), settles, times COMMAND; RUNS times.
-# Sets T[NAME] to the median and prints every run.
-declare -A T
-timed() {
-  local name=$1 prep=$2; shift 2
-  local runs=() t0 t1
+# step NAME PREPARE COMMAND: registers a timed step (PREPARE and COMMAND are functions). run_steps
+# runs RUNS rounds of all steps in order, interleaved, so that a slow minute of the machine hits
+# every tool alike; before each run, PREPARE (untimed), then the page cache is dropped. T[NAME] is
+# the median.
+NAMES=(); PREPS=(); CMDS=()
+declare -A T TIMES
+step() { NAMES+=("$1"); PREPS+=("$2"); CMDS+=("$3"); }
+run_steps() {
+  local i t0 t1
   for _ in $(seq "$RUNS"); do
-    $prep
-    settle
-    t0=$(now)
-    "$@" >"$W/last.log" 2>&1 || { echo "$name failed:" >&2; tail -5 "$W/last.log" >&2; exit 1; }
-    t1=$(now)
-    runs+=("$(echo "$t1 - $t0" | bc)")
+    for i in "${!NAMES[@]}"; do
+      ${PREPS[$i]}
+      settle
+      t0=$(now)
+      ${CMDS[$i]} >"$W/last.log" 2>&1 || { echo "${NAMES[$i]} failed:" >&2; tail -5 "$W/last.log" >&2; exit 1; }
+      t1=$(now)
+      TIMES[${NAMES[$i]}]+="$(echo "$t1 - $t0" | bc) "
+    done
   done
-  T[$name]=$(median "${runs[@]}")
-  printf "%-44s %8.2f s   (runs: %s)\n" "$name" "${T[$name]}" "$(printf '%.2f ' "${runs[@]}")"
+  for i in "${!NAMES[@]}"; do
+    # shellcheck disable=SC2086
+    T[${NAMES[$i]}]=$(median ${TIMES[${NAMES[$i]}]})
+    # shellcheck disable=SC2086
+    printf "%-44s %8.2f s   (runs: %s)\n" "${NAMES[$i]}" "${T[${NAMES[$i]}]}" "$(printf '%.2f ' ${TIMES[${NAMES[$i]}]})"
+  done
 }
-size() { printf "%-44s %12s bytes\n" "  stored" "$1"; }
 
 runuser -u postgres -- "$B/initdb" -D "$W/data" -A trust -U postgres -E UTF8 --locale=C >/dev/null
 printf "port=$PORT\nunix_socket_directories='$W'\nlisten_addresses='127.0.0.1'\nwal_level=replica\nmax_wal_senders=4\nmax_wal_size=4GB\n" >> "$W/data/postgresql.conf"
@@ -87,28 +95,32 @@ clear_bbz() { rm -rf "$W/bbz"; }
 clear_pipe() { rm -f "$W/pipe.zst"; }
 clear_s3() { rm -rf "$W/s3/bench/p"; }
 clear_fs() { rm -rf "$W/fsrepo"; mkdir -p "$W/fsrepo"; }
-pipe() { sh -c "$B/pg_basebackup -h 127.0.0.1 -p $PORT -U postgres -D - -Ft -X fetch -c fast | zstd -q -T2 -3 > $W/pipe.zst"; }
-timed "pg_basebackup -Ft -z -c fast" clear_bbz "$B/pg_basebackup" "${C[@]}" -D "$W/bbz" -Ft -z -c fast
-size "$(du -sb "$W/bbz" | cut -f1)"; rm -rf "$W/bbz"
-timed "pg_basebackup -D - -Ft | zstd -T2 -3" clear_pipe pipe
-size "$(stat -c %s "$W/pipe.zst")"; rm -f "$W/pipe.zst"
-timed "lifeboat backup --type physical (S3)" clear_s3 bin/lifeboat backup "${LS3[@]}" --type physical
-size "$(du -sb "$W/s3/bench/p" | cut -f1)"
-timed "lifeboat backup --type physical (local dir)" clear_fs bin/lifeboat backup "${LFS[@]}" --type physical
-size "$(du -sb "$W/fsrepo" | cut -f1)"
-timed "pgbackrest full (zst-3, process-max 2)" no_prep "${P[@]}" --type=full backup
-size "$(du -sb "$(ls -d "$W"/br/repo/backup/demo/*F | sort | tail -1)" | cut -f1)"
-
 target() { rm -rf "$W/r"; mkdir -p "$W/r"; chown postgres "$W/r"; }
-timed "lifeboat restore --type physical (S3)" target bin/lifeboat restore "${LS3[@]}" --type physical -D "$W/r/d" --no-verify
-timed "lifeboat restore --type physical (local dir)" target bin/lifeboat restore "${LFS[@]}" --type physical -D "$W/r/d" --no-verify
-timed "pgbackrest restore" target "${P[@]}" "--pg1-path=$W/r/d" restore
-rm -rf "$W/r"
-
-r() { echo "${T[$1]} / ${T[$2]}" | bc -l; }
+bbz() { "$B/pg_basebackup" "${C[@]}" -D "$W/bbz" -Ft -z -c fast; }
+pipe() { sh -c "$B/pg_basebackup -h 127.0.0.1 -p $PORT -U postgres -D - -Ft -X fetch -c fast | zstd -q -T2 -3 > $W/pipe.zst"; }
+lb_s3() { bin/lifeboat backup "${LS3[@]}" --type physical; }
+lb_fs() { bin/lifeboat backup "${LFS[@]}" --type physical; }
+br() { "${P[@]}" --type=full backup; }
+lr_s3() { bin/lifeboat restore "${LS3[@]}" --type physical -D "$W/r/d" --no-verify; }
+lr_fs() { bin/lifeboat restore "${LFS[@]}" --type physical -D "$W/r/d" --no-verify; }
+brr() { "${P[@]}" "--pg1-path=$W/r/d" restore; }
 LB="lifeboat backup --type physical (S3)"; LBF="lifeboat backup --type physical (local dir)"
 BBZ="pg_basebackup -Ft -z -c fast"; PIPE="pg_basebackup -D - -Ft | zstd -T2 -3"; BR="pgbackrest full (zst-3, process-max 2)"
 LR="lifeboat restore --type physical (S3)"; LRF="lifeboat restore --type physical (local dir)"; BRR="pgbackrest restore"
+step "$BBZ" clear_bbz bbz
+step "$PIPE" clear_pipe pipe
+step "$LB" clear_s3 lb_s3
+step "$LBF" clear_fs lb_fs
+step "$BR" no_prep br
+# Both restores fsync what they write (pgBackRest each file; Lifeboat each file and directory).
+step "$LR" target lr_s3
+step "$LRF" target lr_fs
+step "$BRR" target brr
+run_steps
+rm -rf "$W/r"
+echo "stored bytes (last run): pg_basebackup -z $(du -sb "$W/bbz" | cut -f1), zstd pipe $(stat -c %s "$W/pipe.zst"), lifeboat S3 $(du -sb "$W/s3/bench/p" | cut -f1), lifeboat local $(du -sb "$W/fsrepo" | cut -f1), pgbackrest $(du -sb "$(ls -d "$W"/br/repo/backup/demo/*F | sort | tail -1)" | cut -f1)"
+
+r() { echo "${T[$1]} / ${T[$2]}" | bc -l; }
 printf "\nlifeboat / pg_basebackup -z = %.2f (goal <= 0.25)\nlifeboat / pgbackrest      = %.2f (goal <= 0.70)\nlifeboat / zstd pipe       = %.2f (goal <= 1.30)\nrestore lifeboat / pgbackrest = %.2f (goal <= 0.70)\n" \
   "$(r "$LB" "$BBZ")" "$(r "$LB" "$BR")" "$(r "$LB" "$PIPE")" "$(r "$LR" "$BRR")"
 printf "like for like (lifeboat's repository a local directory too): backup / pg_basebackup -z = %.2f, / pgbackrest = %.2f, / pipe = %.2f; restore / pgbackrest = %.2f\n" \
