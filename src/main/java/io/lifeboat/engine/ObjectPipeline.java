@@ -129,10 +129,10 @@ public final class ObjectPipeline {
         private final CountingStream raw;
         private boolean finished;
 
-        private Upload(String key, String path, int workers) throws IOException {
+        private Upload(String key, String path, int workers, long sizeHint) throws IOException {
             this.key = key;
             this.path = path;
-            this.writer = storage.create(key);
+            this.writer = sizeHint > 0 ? storage.create(key, sizeHint) : storage.create(key);
             this.stored = new HashingOutputStream(writer);
             // The codecs close their sink when finished; the writer must survive that to commit.
             OutputStream shield = new FilterOutputStream(stored) {
@@ -181,13 +181,24 @@ public final class ObjectPipeline {
      * @param workers extra compression threads for a large object (0 = none)
      */
     public Upload open(String key, String path, int workers) throws IOException {
-        return new Upload(key, path, workers);
+        return new Upload(key, path, workers, 0);
     }
 
     /** Stores all of {@code in} as one object. */
     public StoredObject store(String key, String path, InputStream in, int workers) throws IOException {
         try (Upload u = open(key, path, workers)) {
             in.transferTo(u.stream());
+            return u.finish();
+        }
+    }
+
+    /**
+     * Stores {@code data[0..length)} as one object, telling the storage how large it can get (the
+     * codecs never grow data by more than a fraction of a percent plus their headers).
+     */
+    public StoredObject store(String key, String path, byte[] data, int length) throws IOException {
+        try (Upload u = new Upload(key, path, 0, length + length / 64L + 65536)) {
+            u.stream().write(data, 0, length);
             return u.finish();
         }
     }

@@ -55,6 +55,11 @@ public final class DeferredStorage implements Storage {
     }
 
     @Override
+    public ObjectWriter create(String key, long sizeHint) throws IOException {
+        return driver().create(key, sizeHint);
+    }
+
+    @Override
     public InputStream read(String key) throws IOException {
         return driver().read(key);
     }

@@ -94,11 +94,16 @@ public final class MirroredStorage implements Storage {
 
     @Override
     public ObjectWriter create(String key) throws IOException {
+        return create(key, 0);
+    }
+
+    @Override
+    public ObjectWriter create(String key, long sizeHint) throws IOException {
         List<Member> targets = new ArrayList<>();
         List<ObjectWriter> writers = new ArrayList<>();
         for (Member m : healthy()) {
             try {
-                writers.add(m.storage().create(key));
+                writers.add(sizeHint > 0 ? m.storage().create(key, sizeHint) : m.storage().create(key));
                 targets.add(m);
             } catch (IOException | RuntimeException e) {
                 fail(m, e);

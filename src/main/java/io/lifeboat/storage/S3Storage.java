@@ -57,6 +57,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class S3Storage implements Storage {
     private static final int FIRST_BUFFER = 256 * 1024;
+    private static final int MAX_SINGLE_PUT = 256 * 1024 * 1024;
     private final S3Settings settings;
     private final S3Client client;
     private final ExecutorService partUploader;
@@ -117,13 +118,24 @@ public final class S3Storage implements Storage {
 
     @Override
     public ObjectWriter create(String key) {
-        return new MultipartWriter(key, fullKey(key));
+        return new MultipartWriter(key, fullKey(key), 0);
     }
 
-    /** Buffers one part at a time; the first part is sent as a plain PUT if it turns out to be the only one. */
+    @Override
+    public ObjectWriter create(String key, long sizeHint) {
+        return new MultipartWriter(key, fullKey(key), sizeHint);
+    }
+
+    /**
+     * Buffers one part at a time; the first part is sent as a plain PUT if it turns out to be the
+     * only one. An object announced as small enough (a size hint up to {@link #MAX_SINGLE_PUT}) may
+     * fill its first buffer up to that size, so that it goes up as one PUT rather than as a
+     * multipart upload of several requests (which S3 servers then also have to join).
+     */
     private final class MultipartWriter extends ObjectWriter {
         private final String key;
         private final String fullKey;
+        private final int firstPartLimit;
         private byte[] part;
         private int filled;
         private String uploadId;
@@ -131,9 +143,15 @@ public final class S3Storage implements Storage {
         private long total;
         private boolean finished;
 
-        MultipartWriter(String key, String fullKey) {
+        MultipartWriter(String key, String fullKey, long sizeHint) {
             this.key = key;
             this.fullKey = fullKey;
+            this.firstPartLimit = (int) Math.max(settings.partSizeBytes(), Math.min(sizeHint, MAX_SINGLE_PUT));
+        }
+
+        /** How full the current buffer may get before it is sent as a part. */
+        private int limit() {
+            return uploadId == null ? firstPartLimit : settings.partSizeBytes();
         }
 
         private byte[] buffer() throws IOException {
@@ -148,13 +166,12 @@ public final class S3Storage implements Storage {
                     throw new InterruptedIOException("interrupted while waiting for an upload buffer");
                 }
                 // After a first full part the object is large: later parts get their full size at once.
-                part = new byte[uploadId != null ? settings.partSizeBytes()
-                        : Math.min(FIRST_BUFFER, settings.partSizeBytes())];
+                part = new byte[uploadId != null ? settings.partSizeBytes() : Math.min(FIRST_BUFFER, limit())];
                 filled = 0;
-            } else if (filled == part.length && part.length < settings.partSizeBytes()) {
+            } else if (filled == part.length && part.length < limit()) {
                 // Most objects (WAL, compressed chunks) are far smaller than a part: grow on demand
                 // rather than zero a whole part for each.
-                part = Arrays.copyOf(part, (int) Math.min((long) part.length * 2, settings.partSizeBytes()));
+                part = Arrays.copyOf(part, (int) Math.min((long) part.length * 2, limit()));
             }
             return part;
         }
@@ -174,7 +191,7 @@ public final class S3Storage implements Storage {
                 off += n;
                 len -= n;
                 total += n;
-                if (filled == settings.partSizeBytes()) {
+                if (filled == limit()) {
                     sendPart();
                 }
             }

@@ -21,6 +21,15 @@ public interface Storage extends AutoCloseable {
     /** Opens a writer; the object appears only when the writer commits. Replaces an existing key. */
     ObjectWriter create(String key) throws IOException;
 
+    /**
+     * As {@link #create(String)}, told that the object will most likely not be larger than
+     * {@code sizeHint} bytes; a driver may use that to choose how to upload it (S3: one PUT rather
+     * than a multipart upload). A larger object is still stored correctly.
+     */
+    default ObjectWriter create(String key, long sizeHint) throws IOException {
+        return create(key);
+    }
+
     /** Opens the object for reading. Throws NOT_FOUND if absent. */
     InputStream read(String key) throws IOException;
 

@@ -50,6 +50,41 @@ class S3StorageIT extends StorageContract {
     }
 
     @Test
+    void aSizeHintLetsAnObjectLargerThanAPartGoUpAsOnePut() throws Exception {
+        byte[] data = new byte[7 * 1024 * 1024 + 3];
+        new java.util.Random(5).nextBytes(data);
+        write(storage.create("hinted", data.length + 100), data);
+        write(storage.create("plain"), data);
+        write(storage.create("under-hinted", 6 * 1024 * 1024), data);
+        for (String k : new String[] {"hinted", "plain", "under-hinted"}) {
+            assertThat(storage.get(k)).as(k).isEqualTo(data);
+        }
+        // A multipart upload's ETag ends in -<parts>; a plain PUT's is the MD5 of the content.
+        assertThat(etag("hinted")).doesNotContain("-");
+        assertThat(etag("plain")).contains("-");
+        assertThat(etag("under-hinted")).contains("-");
+    }
+
+    private static void write(ObjectWriter w, byte[] data) throws Exception {
+        try (w) {
+            w.write(data);
+            w.commit();
+        }
+    }
+
+    private String etag(String key) {
+        S3Settings s = server.settings("x", "");
+        String bucket = storage.describe().replaceAll("^s3://([^/]+)/.*$", "$1");
+        try (software.amazon.awssdk.services.s3.S3Client c = software.amazon.awssdk.services.s3.S3Client.builder()
+                .endpointOverride(s.endpoint()).region(software.amazon.awssdk.regions.Region.of(s.region()))
+                .forcePathStyle(true).credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider
+                        .create(software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(s.accessKeyId(),
+                                s.secretAccessKey()))).build()) {
+            return c.headObject(b -> b.bucket(bucket).key("some/prefix/" + key)).eTag();
+        }
+    }
+
+    @Test
     void settingsNeverPrintTheSecret() {
         S3Settings s = server.settings("b", "");
         assertThat(s.toString()).doesNotContain(s.secretAccessKey()).doesNotContain(s.accessKeyId());

@@ -5,7 +5,6 @@ import io.lifeboat.LifeboatException;
 import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.engine.ObjectPipeline;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -73,7 +72,7 @@ final class ParallelUploader implements AutoCloseable {
                     if (failure != null) {
                         throw new IllegalStateException("cancelled after an earlier failure");
                     }
-                    return pipeline.store(keyOf.apply(path), path, new ByteArrayInputStream(data, 0, length), 0);
+                    return pipeline.store(keyOf.apply(path), path, data, length);
                 } catch (Throwable t) {
                     if (failure == null) {
                         failure = t;
