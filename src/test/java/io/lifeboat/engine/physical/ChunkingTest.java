@@ -119,16 +119,28 @@ class ChunkingTest {
     }
 
     @Test
-    void aCorruptedChunkFailsTheReadNamingIt() throws IOException {
+    void aDamagedChunkFailsTheReadNamingIt() throws IOException {
         byte[] raw = data(CHUNK * 4);
         Stored s = store(raw, 2);
         String key = "b/base.tar.000003.zst";
         byte[] stored = s.storage().get(key);
-        stored[stored.length / 2] ^= 0x01;
-        s.storage().overwriteRaw(key, stored);
-        assertThatThrownBy(() -> readBack(s, 2)).isInstanceOfSatisfying(LifeboatException.class, e -> {
+        byte[] flipped = stored.clone();
+        flipped[flipped.length / 2] ^= 0x01;
+        s.storage().overwriteRaw(key, flipped);
+        assertCorrupt(() -> readBack(s, 2), key, "checksum");
+        // Truncated or extended: caught by the size, before anything is decoded.
+        for (byte[] damaged : new byte[][] {java.util.Arrays.copyOf(stored, stored.length - 1),
+                java.util.Arrays.copyOf(stored, stored.length + 1)}) {
+            s.storage().overwriteRaw(key, damaged);
+            assertCorrupt(() -> readBack(s, 1), key, "bytes, the manifest says " + stored.length);
+        }
+    }
+
+    /** The read fails as CORRUPT, and the message names what it should. */
+    private static void assertCorrupt(org.assertj.core.api.ThrowableAssert.ThrowingCallable read, String... named) {
+        assertThatThrownBy(read).isInstanceOfSatisfying(LifeboatException.class, e -> {
             assertThat(e.kind()).isEqualTo(ErrorKind.CORRUPT);
-            assertThat(e.getMessage()).contains(key);
+            assertThat(e.getMessage()).contains(named);
         });
     }
 
@@ -140,26 +152,7 @@ class ChunkingTest {
             java.util.List<StoredObject> lying = new java.util.ArrayList<>(s.objects());
             StoredObject o = lying.get(1);
             lying.set(1, new StoredObject(o.path(), o.size(), o.sha256(), claimed, o.compression(), o.encryption()));
-            assertThatThrownBy(() -> readBack(s, lying, 2)).isInstanceOfSatisfying(LifeboatException.class, e -> {
-                assertThat(e.kind()).isEqualTo(ErrorKind.CORRUPT);
-                assertThat(e.getMessage()).contains("base.tar.000002.zst");
-            });
-        }
-    }
-
-    @Test
-    void aTruncatedOrExtendedChunkIsCaughtBeforeDecoding() throws IOException {
-        byte[] raw = data(CHUNK * 2);
-        Stored s = store(raw, 2);
-        String key = "b/base.tar.000002.zst";
-        byte[] stored = s.storage().get(key);
-        for (byte[] damaged : new byte[][] {java.util.Arrays.copyOf(stored, stored.length - 1),
-                java.util.Arrays.copyOf(stored, stored.length + 1)}) {
-            s.storage().overwriteRaw(key, damaged);
-            assertThatThrownBy(() -> readBack(s, 1)).isInstanceOfSatisfying(LifeboatException.class, e -> {
-                assertThat(e.kind()).isEqualTo(ErrorKind.CORRUPT);
-                assertThat(e.getMessage()).contains(key).contains("bytes, the manifest says " + stored.length);
-            });
+            assertCorrupt(() -> readBack(s, lying, 2), "base.tar.000002.zst");
         }
     }
 
