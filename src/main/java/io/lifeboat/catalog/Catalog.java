@@ -32,18 +32,46 @@ public final class Catalog {
         return layout;
     }
 
+    /** The stored objects of every backup, by backup, oldest first (one listing of the repository). */
+    private TreeMap<BackupId, List<ObjectInfo>> objectsById() throws IOException {
+        TreeMap<BackupId, List<ObjectInfo>> byId = new TreeMap<>();
+        for (ObjectInfo o : storage.list(layout.backupsPrefix())) {
+            String rest = o.key().substring(layout.backupsPrefix().length());
+            int slash = rest.indexOf('/');
+            if (slash < 0 || !BackupId.looksLikeId(rest.substring(0, slash))) {
+                continue; // not ours: leave foreign objects alone
+            }
+            byId.computeIfAbsent(BackupId.parse(rest.substring(0, slash)), k -> new ArrayList<>()).add(o);
+        }
+        return byId;
+    }
+
+    /**
+     * The newest complete backup of a type, reading only its manifest (and those of newer complete
+     * backups whose manifest says another type), not every manifest of the repository as
+     * {@link #list} does: a restore from a repository of many backups starts that much sooner.
+     */
+    public Optional<BackupManifest> newestComplete(BackupType type) {
+        try {
+            for (var e : objectsById().descendingMap().entrySet()) {
+                boolean hasManifest = e.getValue().stream().anyMatch(o -> o.key().equals(layout.manifest(e.getKey())));
+                if (e.getKey().type() == type && hasManifest) {
+                    BackupManifest m = readManifest(e.getKey());
+                    if (m.type() == type) {
+                        return Optional.of(m);
+                    }
+                }
+            }
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** All backups of this cluster, oldest first, complete and unfinished. */
     public List<BackupEntry> list() {
         try {
-            Map<BackupId, List<ObjectInfo>> byId = new TreeMap<>();
-            for (ObjectInfo o : storage.list(layout.backupsPrefix())) {
-                String rest = o.key().substring(layout.backupsPrefix().length());
-                int slash = rest.indexOf('/');
-                if (slash < 0 || !BackupId.looksLikeId(rest.substring(0, slash))) {
-                    continue; // not ours: leave foreign objects alone
-                }
-                byId.computeIfAbsent(BackupId.parse(rest.substring(0, slash)), k -> new ArrayList<>()).add(o);
-            }
+            Map<BackupId, List<ObjectInfo>> byId = objectsById();
             List<BackupEntry> out = new ArrayList<>();
             for (var e : byId.entrySet()) {
                 List<ObjectInfo> objs = e.getValue();

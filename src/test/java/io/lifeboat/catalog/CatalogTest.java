@@ -43,6 +43,25 @@ class CatalogTest {
     }
 
     @Test
+    void theNewestCompleteBackupOfATypeIsFoundWithoutReadingOlderManifests() throws IOException {
+        BackupId oldL = BackupId.parse("20261124T090000Z-L");
+        BackupId l = BackupId.parse("20261124T100000Z-L");
+        BackupId p = BackupId.parse("20261124T103000Z-P");
+        BackupId unfinishedL = BackupId.parse("20261124T110000Z-L");
+        for (BackupId id : List.of(l, p)) {
+            storage.put(catalog.layout().backupObject(id, "x"), new byte[1]);
+            catalog.writeManifest(manifest(id));
+        }
+        storage.put(catalog.layout().manifest(oldL), "{damaged".getBytes()); // never read
+        storage.put(catalog.layout().backupObject(unfinishedL, "x"), new byte[1]);
+
+        assertThat(catalog.newestComplete(BackupType.LOGICAL)).get().extracting(BackupManifest::id).isEqualTo(l);
+        assertThat(catalog.newestComplete(BackupType.PHYSICAL)).get().extracting(BackupManifest::id).isEqualTo(p);
+        storage.delete(catalog.layout().manifest(p));
+        assertThat(catalog.newestComplete(BackupType.PHYSICAL)).isEmpty();
+    }
+
+    @Test
     void newIdsNeverReuseAnExistingBackup() throws IOException {
         Instant t = Instant.parse("2026-11-24T10:00:00Z");
         storage.put(catalog.layout().backupObject(BackupId.of(t, BackupType.LOGICAL), "x"), new byte[1]);

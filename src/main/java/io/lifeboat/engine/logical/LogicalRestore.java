@@ -2,7 +2,6 @@ package io.lifeboat.engine.logical;
 
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
-import io.lifeboat.catalog.BackupEntry;
 import io.lifeboat.catalog.BackupManifest;
 import io.lifeboat.catalog.BackupType;
 import io.lifeboat.catalog.Catalog;
@@ -145,15 +144,9 @@ public final class LogicalRestore {
     }
 
     private BackupManifest newestLogical() {
-        List<BackupEntry> all = catalog.list();
-        for (int i = all.size() - 1; i >= 0; i--) {
-            BackupEntry e = all.get(i);
-            if (e.complete() && e.manifest().type() == BackupType.LOGICAL) {
-                return e.manifest();
-            }
-        }
-        throw new LifeboatException(ErrorKind.NOT_FOUND, "no complete logical backup of cluster '" + cluster.name()
-                + "' in " + catalog.storage().describe(), "take one with `lifeboat backup --type logical`");
+        return catalog.newestComplete(BackupType.LOGICAL).orElseThrow(() ->
+                new LifeboatException(ErrorKind.NOT_FOUND, "no complete logical backup of cluster '" + cluster.name()
+                + "' in " + catalog.storage().describe(), "take one with `lifeboat backup --type logical`"));
     }
 
     private static BackupManifest.DumpedDatabase pickDatabase(BackupManifest m, String name) {

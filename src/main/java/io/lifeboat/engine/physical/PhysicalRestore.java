@@ -2,7 +2,6 @@ package io.lifeboat.engine.physical;
 
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
-import io.lifeboat.catalog.BackupEntry;
 import io.lifeboat.catalog.BackupManifest;
 import io.lifeboat.catalog.BackupType;
 import io.lifeboat.catalog.Catalog;
@@ -257,15 +256,9 @@ public final class PhysicalRestore {
     }
 
     private BackupManifest newestPhysical() {
-        List<BackupEntry> all = catalog.list();
-        for (int i = all.size() - 1; i >= 0; i--) {
-            BackupEntry e = all.get(i);
-            if (e.complete() && e.manifest().type() == BackupType.PHYSICAL) {
-                return e.manifest();
-            }
-        }
-        throw new LifeboatException(ErrorKind.NOT_FOUND, "no complete physical backup of cluster '" + cluster.name()
-                + "' in " + catalog.storage().describe(), "take one with `lifeboat backup --type physical`");
+        return catalog.newestComplete(BackupType.PHYSICAL).orElseThrow(() ->
+                new LifeboatException(ErrorKind.NOT_FOUND, "no complete physical backup of cluster '" + cluster.name()
+                + "' in " + catalog.storage().describe(), "take one with `lifeboat backup --type physical`"));
     }
 
     private static StoredObject object(BackupManifest m, Map<String, StoredObject> byPath, String path) {
