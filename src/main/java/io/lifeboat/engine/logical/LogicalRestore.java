@@ -55,6 +55,7 @@ public final class LogicalRestore {
 
     public Result run(LogicalRestoreRequest req) {
         Instant start = Instant.now();
+        Catalog.prepareManifestReader();
         BackupManifest m = req.backup() != null ? catalog.manifest(req.backup()) : newestLogical();
         io.lifeboat.Trace.mark("manifest read");
         if (m.type() != BackupType.LOGICAL) {

@@ -77,6 +77,7 @@ public final class PhysicalRestore {
 
     public Result run(PhysicalRestoreRequest req) {
         Instant start = Instant.now();
+        Catalog.prepareManifestReader();
         BackupManifest m = req.backup() != null ? catalog.manifest(req.backup()) : newestPhysical();
         io.lifeboat.Trace.mark("manifest read");
         if (m.type() != BackupType.PHYSICAL) {
