@@ -157,7 +157,9 @@ public final class PhysicalRestore {
                     return null;
                 });
             }
-            Parallel.run(tasks.size(), tasks);
+            // Each archive being extracted holds jobs+1 decoded chunks: at most `jobs` archives at a time
+            // keeps a restore of a cluster with many tablespaces within a few hundred MiB.
+            Parallel.run(Math.max(1, Math.min(tasks.size(), req.jobs())), tasks);
             io.lifeboat.Trace.mark("extracted");
             writeWal(m, walObjects, dataDir, owner, syncer);
             if (pgManifest != null) {
