@@ -9,13 +9,19 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /** Reads and writes the repository's catalog: cluster.json, manifests, the list of backups. */
 public final class Catalog {
+    private static final int MANIFEST_READERS = 4;
     private final Storage storage;
     private final RepositoryLayout layout;
 
@@ -83,20 +89,56 @@ public final class Catalog {
     public List<BackupEntry> list() {
         try {
             Map<BackupId, List<ObjectInfo>> byId = objectsById();
+            List<BackupId> complete = byId.entrySet().stream()
+                    .filter(e -> e.getValue().stream().anyMatch(o -> o.key().equals(layout.manifest(e.getKey()))))
+                    .map(Map.Entry::getKey).toList();
+            Map<BackupId, BackupManifest> manifests = readManifests(complete);
             List<BackupEntry> out = new ArrayList<>();
             for (var e : byId.entrySet()) {
                 List<ObjectInfo> objs = e.getValue();
                 long bytes = objs.stream().mapToLong(ObjectInfo::size).sum();
                 Instant last = objs.stream().map(ObjectInfo::lastModified).filter(t -> t != null)
                         .max(Instant::compareTo).orElse(null);
-                boolean hasManifest = objs.stream().anyMatch(o -> o.key().equals(layout.manifest(e.getKey())));
-                BackupManifest m = hasManifest ? readManifest(e.getKey()) : null;
+                BackupManifest m = manifests.get(e.getKey());
+                boolean hasManifest = m != null;
                 out.add(new BackupEntry(e.getKey(), hasManifest ? BackupEntry.Status.COMPLETE : BackupEntry.Status.UNFINISHED,
                         m, bytes, objs.size(), last));
             }
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Reads these manifests, a few at a time: on S3 each is a round trip, and a repository holds
+     * dozens of backups. The first failure (in backup order) is rethrown.
+     */
+    private Map<BackupId, BackupManifest> readManifests(List<BackupId> ids) {
+        Map<BackupId, BackupManifest> out = new HashMap<>();
+        if (ids.size() <= 1) {
+            ids.forEach(id -> out.put(id, readManifest(id)));
+            return out;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(MANIFEST_READERS, ids.size()), r -> {
+            Thread t = new Thread(r, "lifeboat-manifests");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<BackupManifest>> reads = ids.stream().map(id -> pool.submit(() -> readManifest(id))).toList();
+            for (int i = 0; i < ids.size(); i++) {
+                out.put(ids.get(i), reads.get(i).get());
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LifeboatException(ErrorKind.INTERRUPTED, "interrupted while reading manifests");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re
+                    : new LifeboatException(ErrorKind.GENERAL, String.valueOf(e.getCause()), null, e.getCause());
+        } finally {
+            pool.shutdownNow();
         }
     }
 

@@ -62,6 +62,24 @@ class CatalogTest {
     }
 
     @Test
+    void manyBackupsAreListedInOrderAndADamagedManifestStillFailsTheListing() throws IOException {
+        List<BackupId> ids = new java.util.ArrayList<>();
+        for (int h = 10; h < 19; h++) {
+            BackupId id = BackupId.parse("20261124T" + h + "0000Z-" + (h % 2 == 0 ? "L" : "P"));
+            storage.put(catalog.layout().backupObject(id, "x"), new byte[1]);
+            catalog.writeManifest(manifest(id));
+            ids.add(id);
+        }
+        assertThat(catalog.list()).extracting(BackupEntry::id).containsExactlyElementsOf(ids);
+        assertThat(catalog.list()).allSatisfy(e -> assertThat(e.manifest().id()).isEqualTo(e.id()));
+        storage.put(catalog.layout().manifest(ids.get(4)), "{damaged".getBytes());
+        assertThatThrownBy(catalog::list).isInstanceOfSatisfying(LifeboatException.class, e -> {
+            assertThat(e.kind()).isEqualTo(ErrorKind.CORRUPT);
+            assertThat(e.getMessage()).contains(ids.get(4).toString());
+        });
+    }
+
+    @Test
     void newIdsNeverReuseAnExistingBackup() throws IOException {
         Instant t = Instant.parse("2026-11-24T10:00:00Z");
         storage.put(catalog.layout().backupObject(BackupId.of(t, BackupType.LOGICAL), "x"), new byte[1]);
