@@ -4,12 +4,14 @@ import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.codec.Compression;
+import io.lifeboat.codec.Digest;
 import io.lifeboat.codec.Encryption;
 import io.lifeboat.codec.HashingInputStream;
 import io.lifeboat.codec.HashingOutputStream;
 import io.lifeboat.storage.ObjectWriter;
 import io.lifeboat.storage.Storage;
 
+import java.io.ByteArrayInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -222,36 +224,35 @@ public final class ObjectPipeline {
             } catch (IOException e) {
                 // A decoder choking is what corruption or truncation looks like from here.
                 hashed.drain();
-                throw corrupt(key, expected, hashed, "cannot be decoded (" + e.getMessage() + ")", e);
+                throw corrupt(key, "cannot be decoded (" + e.getMessage() + ")", e);
             }
         }
         if (hashed.count() != expected.size()) {
-            throw corrupt(key, expected, hashed, "has " + hashed.count() + " bytes, the manifest says " + expected.size(), null);
+            throw corrupt(key, "has " + hashed.count() + " bytes, the manifest says " + expected.size(), null);
         }
         if (!hashed.sha256().equals(expected.sha256())) {
-            throw corrupt(key, expected, hashed, "has checksum " + hashed.sha256() + ", the manifest says " + expected.sha256(), null);
+            throw corrupt(key, "has checksum " + hashed.sha256() + ", the manifest says " + expected.sha256(), null);
         }
     }
 
     /**
      * Reads a stored object whole into memory, checks its size and checksum before any byte is
-     * decoded, then decodes it straight into {@code dst}; returns the decoded length. For pieces
-     * known to be small (tar chunks, WAL segments): the decoder writes in large runs into the
-     * caller's array, with no intermediate buffers, and nothing unverified is ever decoded.
+     * decoded, then decodes it straight into {@code dst[0..rawSize)} and checks that it decodes to
+     * exactly the manifest's raw size. For pieces known to be small (tar chunks, WAL segments): the
+     * decoder writes in large runs into the caller's array, and nothing unverified is ever decoded.
+     *
+     * @param dst          at least {@code expected.rawSize()} long
+     * @param storedBuffer given a size, returns an array at least that long for the stored bytes, so
+     *                     that a caller fetching many pieces can reuse one per thread
      */
-    public int fetchInto(String key, StoredObject expected, byte[] dst) throws IOException {
-        return fetchInto(key, expected, dst, byte[]::new);
-    }
-
-    /**
-     * As {@link #fetchInto(String, StoredObject, byte[])}, with the stored bytes read into an
-     * array from {@code storedBuffer} (given a size, it returns an array at least that long), so
-     * that a caller fetching many pieces can reuse one per thread.
-     */
-    public int fetchInto(String key, StoredObject expected, byte[] dst, IntFunction<byte[]> storedBuffer)
+    public void fetchInto(String key, StoredObject expected, byte[] dst, IntFunction<byte[]> storedBuffer)
             throws IOException {
         if (expected.size() > MAX_IN_MEMORY) {
-            throw corrupt(key, expected, null, "claims " + expected.size() + " stored bytes, more than a piece can have", null);
+            throw corrupt(key, "claims " + expected.size() + " stored bytes, more than a piece can have", null);
+        }
+        if (expected.rawSize() > dst.length) {
+            throw new IllegalArgumentException("a " + dst.length + "-byte array cannot hold " + key + " ("
+                    + expected.rawSize() + " bytes)");
         }
         int size = (int) expected.size();
         byte[] stored = storedBuffer.apply(size);
@@ -262,25 +263,26 @@ public final class ObjectPipeline {
             longer = got == size && in.read() >= 0;
         }
         if (got != size || longer) {
-            throw corrupt(key, expected, null, "has " + (longer ? "more than " + size : String.valueOf(got))
+            throw corrupt(key, "has " + (longer ? "more than " + size : String.valueOf(got))
                     + " bytes, the manifest says " + expected.size(), null);
         }
-        String sha = io.lifeboat.codec.Digest.sha256(stored, 0, size);
+        String sha = Digest.sha256(stored, 0, size);
         if (!sha.equals(expected.sha256())) {
-            throw corrupt(key, expected, null, "has checksum " + sha + ", the manifest says " + expected.sha256(), null);
+            throw corrupt(key, "has checksum " + sha + ", the manifest says " + expected.sha256(), null);
         }
         Compression c = Compression.parse(expected.compression());
+        int raw = (int) expected.rawSize();
         try (InputStream decoded = c.decompress(decryptionFor(expected.encryption(), key)
-                .decrypt(new java.io.ByteArrayInputStream(stored, 0, size)))) {
-            int n = decoded.readNBytes(dst, 0, dst.length);
-            if (n == dst.length && decoded.read() >= 0) {
-                throw corrupt(key, expected, null, "decodes to more than the " + dst.length + " bytes expected", null);
+                .decrypt(new ByteArrayInputStream(stored, 0, size)))) {
+            int n = decoded.readNBytes(dst, 0, raw);
+            if (n < raw || decoded.read() >= 0) {
+                throw corrupt(key, "decodes to " + (n < raw ? String.valueOf(n) : "more than " + raw)
+                        + " bytes, its manifest entry says " + raw, null);
             }
-            return n;
         } catch (LifeboatException e) {
             throw e;
         } catch (IOException e) {
-            throw corrupt(key, expected, null, "cannot be decoded (" + e.getMessage() + ")", e);
+            throw corrupt(key, "cannot be decoded (" + e.getMessage() + ")", e);
         }
     }
 
@@ -292,12 +294,12 @@ public final class ObjectPipeline {
             hashed.drain();
         }
         if (hashed.count() != expected.size() || !hashed.sha256().equals(expected.sha256())) {
-            throw corrupt(key, expected, hashed, "does not match its manifest entry (size " + hashed.count() + " vs "
+            throw corrupt(key, "does not match its manifest entry (size " + hashed.count() + " vs "
                     + expected.size() + ", sha256 " + hashed.sha256() + " vs " + expected.sha256() + ")", null);
         }
     }
 
-    private LifeboatException corrupt(String key, StoredObject expected, HashingInputStream got, String what, Throwable cause) {
+    private LifeboatException corrupt(String key, String what, Throwable cause) {
         return new LifeboatException(ErrorKind.CORRUPT, "object " + key + " in " + storage.describe() + " " + what,
                 "the stored copy is damaged or truncated; restore from another backup or repository", cause);
     }

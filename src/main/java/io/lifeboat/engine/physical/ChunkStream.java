@@ -23,9 +23,12 @@ import java.util.concurrent.Future;
  * reused ({@code window + 1} of them), so a restore of any size allocates them once.
  */
 final class ChunkStream extends InputStream {
-    /** Downloads one object, verifies it and decodes it into {@code into}; returns the decoded length. */
+    /**
+     * Downloads one object, verifies it and decodes it into {@code into}, failing unless it
+     * decodes to exactly its raw size (ObjectPipeline.fetchInto does all that).
+     */
     interface Fetcher {
-        int fetch(StoredObject chunk, byte[] into) throws IOException;
+        void fetch(StoredObject chunk, byte[] into) throws IOException;
     }
 
     private record Piece(byte[] data, int length) {
@@ -62,13 +65,8 @@ final class ChunkStream extends InputStream {
             StoredObject o = pending.next();
             byte[] into = spare.isEmpty() ? new byte[arraySize] : spare.pop();
             ahead.add(pool.submit(() -> {
-                int n = fetcher.fetch(o, into);
-                if (n != o.rawSize()) {
-                    throw new LifeboatException(ErrorKind.CORRUPT, "chunk " + o.path() + " decodes to " + n
-                            + " bytes, its manifest entry says " + o.rawSize(),
-                            "the stored copy is damaged; restore from another backup or repository");
-                }
-                return new Piece(into, n);
+                fetcher.fetch(o, into);
+                return new Piece(into, (int) o.rawSize());
             }));
         }
     }

@@ -357,17 +357,12 @@ public final class PhysicalRestore {
                     "the manifest is damaged; restore another backup");
         }
         byte[] out = new byte[(int) o.rawSize()];
-        int n = fetchInto(m, o, out);
-        if (n != out.length) {
-            throw new LifeboatException(ErrorKind.CORRUPT, "object " + objectKey(m, o) + " in " + catalog.storage().describe()
-                    + " decodes to " + n + " bytes, its manifest entry says " + out.length,
-                    "the stored copy is damaged; restore from another backup or repository");
-        }
+        fetchInto(m, o, out);
         return out;
     }
 
-    private int fetchInto(BackupManifest m, StoredObject o, byte[] into) throws IOException {
-        return pipeline.fetchInto(objectKey(m, o), o, into, PhysicalRestore::storedBuffer);
+    private void fetchInto(BackupManifest m, StoredObject o, byte[] into) throws IOException {
+        pipeline.fetchInto(objectKey(m, o), o, into, PhysicalRestore::storedBuffer);
     }
 
     /** One array per download thread for the stored bytes of a piece, grown as needed: a restore allocates few. */

@@ -95,7 +95,7 @@ class ChunkingTest {
 
     private static byte[] readBack(Stored s, java.util.List<StoredObject> objects, int window) throws IOException {
         ExecutorService pool = Executors.newFixedThreadPool(2);
-        try (ChunkStream in = new ChunkStream(objects, (o, into) -> s.pipeline().fetchInto("b/" + o.path(), o, into),
+        try (ChunkStream in = new ChunkStream(objects, (o, into) -> s.pipeline().fetchInto("b/" + o.path(), o, into, byte[]::new),
                 pool, window)) {
             ByteArrayOutputStream all = new ByteArrayOutputStream();
             byte[] buf = new byte[777];
