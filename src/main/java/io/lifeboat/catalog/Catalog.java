@@ -52,6 +52,12 @@ public final class Catalog {
         return byId;
     }
 
+    /** Whether a backup's objects include its manifest: the last write, which makes it complete. */
+    private boolean hasManifest(BackupId id, List<ObjectInfo> objects) {
+        String manifest = layout.manifest(id);
+        return objects.stream().anyMatch(o -> o.key().equals(manifest));
+    }
+
     /**
      * The newest complete backup of a type, reading only its manifest (and those of newer complete
      * backups whose manifest says another type), not every manifest of the repository as
@@ -60,8 +66,7 @@ public final class Catalog {
     public Optional<BackupManifest> newestComplete(BackupType type) {
         try {
             for (var e : objectsById().descendingMap().entrySet()) {
-                boolean hasManifest = e.getValue().stream().anyMatch(o -> o.key().equals(layout.manifest(e.getKey())));
-                if (e.getKey().type() == type && hasManifest) {
+                if (e.getKey().type() == type && hasManifest(e.getKey(), e.getValue())) {
                     BackupManifest m = readManifest(e.getKey());
                     if (m.type() == type) {
                         return Optional.of(m);
@@ -90,7 +95,7 @@ public final class Catalog {
         try {
             Map<BackupId, List<ObjectInfo>> byId = objectsById();
             List<BackupId> complete = byId.entrySet().stream()
-                    .filter(e -> e.getValue().stream().anyMatch(o -> o.key().equals(layout.manifest(e.getKey()))))
+                    .filter(e -> hasManifest(e.getKey(), e.getValue()))
                     .map(Map.Entry::getKey).toList();
             Map<BackupId, BackupManifest> manifests = readManifests(complete);
             List<BackupEntry> out = new ArrayList<>();
