@@ -105,7 +105,7 @@ public final class PhysicalBackup {
                         storeHistory(rc, r);
                     }
                 } else if (archiving) {
-                    awaitArchived(id, r, segmentSize, req.archiveTimeoutSeconds());
+                    awaitArchived(id, r, req.archiveTimeoutSeconds());
                 } else {
                     log.accept("warning: WAL archiving is not enabled on the server, and this backup does not include its "
                             + "WAL: it can only be restored if the WAL from its start to its end is archived some other "
@@ -176,8 +176,8 @@ public final class PhysicalBackup {
      * until the segment holding its stop point is in this repository (archive_command stores it
      * there), so the manifest is never written for a backup whose WAL went nowhere.
      */
-    private void awaitArchived(BackupId id, Receiver r, long segmentSize, int timeoutSeconds) {
-        WalSegmentName last = WalSegmentName.endingAt(TimelineId.of(r.stopTimeline), r.stopLsn, segmentSize);
+    private void awaitArchived(BackupId id, Receiver r, int timeoutSeconds) {
+        WalSegmentName last = r.stopSegment();
         WalArchive archive = new WalArchive(catalog.storage(), catalog.layout(), pipeline);
         WalFileName name = WalFileName.parse(last.toString());
         long started = System.nanoTime();
@@ -255,7 +255,7 @@ public final class PhysicalBackup {
                 tablespaces.put(a.oid, a.location);
             }
         }
-        WalSegmentName stopSegment = WalSegmentName.endingAt(TimelineId.of(r.stopTimeline), r.stopLsn, segmentSize);
+        WalSegmentName stopSegment = r.stopSegment();
         BackupManifest.PhysicalDetails details = new BackupManifest.PhysicalDetails(r.startLsn.toString(),
                 r.stopLsn.toString(), (int) r.startTimeline, label.startWalFile(), stopSegment.toString(), label.text(),
                 req.includeWal(), tablespaces, label.checkpointLsn().toString(), (int) r.stopTimeline, segmentSize,
@@ -277,7 +277,7 @@ public final class PhysicalBackup {
 
     private void checkWalComplete(Receiver r, long segmentSize, List<String> walSegments) {
         long first = r.startLsn.segmentNumber(segmentSize);
-        long last = WalSegmentName.endingAt(TimelineId.of(r.stopTimeline), r.stopLsn, segmentSize).segmentNumber();
+        long last = r.stopSegment().segmentNumber();
         for (long s = first; s <= last; s++) {
             String name = pipeline.storedName("pg_wal/" + new WalSegmentName(TimelineId.of(r.startTimeline), s, segmentSize));
             String onStop = pipeline.storedName("pg_wal/" + new WalSegmentName(TimelineId.of(r.stopTimeline), s, segmentSize));
@@ -347,6 +347,11 @@ public final class PhysicalBackup {
             this.conn = conn;
             this.segmentSize = segmentSize;
             this.pool = new ChunkedArchive.BufferPool(req.chunkBytes(), Math.max(1, req.jobs()) + 2);
+        }
+
+        /** The WAL segment the backup's stop point lies in (known once the server has finished). */
+        WalSegmentName stopSegment() {
+            return WalSegmentName.endingAt(TimelineId.of(stopTimeline), stopLsn, segmentSize);
         }
 
         @Override
