@@ -48,7 +48,7 @@ class PassphrasePhysicalIT {
         Files.writeString(wrongFile, "definitely not it\n");
         Files.setPosixFilePermissions(wrongFile, PosixFilePermissions.fromString("rw-------"));
 
-        Path launcher = Path.of("bin", "lifeboat").toAbsolutePath();
+        Path launcher = LauncherProperty.LAUNCHER;
         ScratchCluster pg = ScratchCluster.create(work, ScratchCluster.Options.defaults());
         Path cfg = work.resolve("lifeboat.yml");
         Files.writeString(cfg, """
@@ -71,9 +71,8 @@ class PassphrasePhysicalIT {
         String archiveCommand = launcher + " wal-push --config " + cfg + " --cluster pp %p";
         assertThat(archiveCommand).doesNotContain(secret);
         pg.appendConf("archive_mode = on", "archive_command = '" + archiveCommand + "'");
+        LauncherProperty property = LauncherProperty.set();
         pg.start();
-        String old = System.getProperty("lifeboat.launcher");
-        System.setProperty("lifeboat.launcher", launcher.toString());
         try {
             try (PgSession s = pg.session("postgres")) {
                 s.execute("CREATE TABLE t (i int, pad text)");
@@ -158,11 +157,7 @@ class PassphrasePhysicalIT {
             System.out.printf("PassphrasePhysicalIT: %d WAL objects archived, %.1f s in all%n", wal.size(),
                     (System.nanoTime() - t0) / 1e9);
         } finally {
-            if (old == null) {
-                System.clearProperty("lifeboat.launcher");
-            } else {
-                System.setProperty("lifeboat.launcher", old);
-            }
+            property.close();
             pg.stop("immediate");
             pg.close();
             ScratchCluster.deleteTree(work);

@@ -31,14 +31,13 @@ class PhysicalArchiveRecoveryIT {
         // backup (root) may create the cluster's prefix first and the archiver cannot write below it.
         Files.createDirectories(repo.resolve("arc/wal"));
         ScratchCluster.giveToServerUser(repo);
-        Path launcher = Path.of("bin", "lifeboat").toAbsolutePath();
+        Path launcher = LauncherProperty.LAUNCHER;
         ScratchCluster pg = ScratchCluster.create(work, ScratchCluster.Options.defaults());
         List<String> common = List.of("--repo", "file://" + repo, "--cluster", "arc", "--allow-same-server", "--pg-host",
                 "127.0.0.1", "--pg-port", Integer.toString(pg.port()), "--pg-user", "postgres");
         pg.appendConf("archive_mode = on", "archive_command = '" + launcher + " wal-push " + String.join(" ", common) + " %p'");
+        LauncherProperty property = LauncherProperty.set();
         pg.start();
-        String old = System.getProperty("lifeboat.launcher");
-        System.setProperty("lifeboat.launcher", launcher.toString());
         try {
             try (PgSession s = pg.session("postgres")) {
                 s.execute("CREATE TABLE t (i int, pad text)");
@@ -79,11 +78,7 @@ class PhysicalArchiveRecoveryIT {
                 assertThat(ContentChecksum.differences(before, ContentChecksum.of(s))).isEmpty();
             }
         } finally {
-            if (old == null) {
-                System.clearProperty("lifeboat.launcher");
-            } else {
-                System.setProperty("lifeboat.launcher", old);
-            }
+            property.close();
             pg.stop("immediate");
             pg.close();
             ScratchCluster.deleteTree(work);

@@ -34,9 +34,8 @@ class PhysicalDrillIT {
         Path dir = Files.createDirectory(work.resolve("nfs"));
         Files.createDirectories(dir.resolve("drill/wal"));
         ScratchCluster.giveToServerUser(dir); // wal-push and wal-fetch run as the server's user
-        Path launcher = Path.of("bin", "lifeboat").toAbsolutePath();
-        String old = System.getProperty("lifeboat.launcher");
-        System.setProperty("lifeboat.launcher", launcher.toString());
+        Path launcher = LauncherProperty.LAUNCHER;
+        LauncherProperty property = LauncherProperty.set();
         try (EmbeddedS3Server s3 = EmbeddedS3Server.start(work.resolve("s3"))) {
             s3.createBucket("backups");
             ScratchCluster pg = ScratchCluster.create(work, ScratchCluster.Options.defaults());
@@ -67,11 +66,7 @@ class PhysicalDrillIT {
                 pg.close();
             }
         } finally {
-            if (old == null) {
-                System.clearProperty("lifeboat.launcher");
-            } else {
-                System.setProperty("lifeboat.launcher", old);
-            }
+            property.close();
             ScratchCluster.deleteTree(work);
         }
     }
