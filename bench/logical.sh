@@ -18,7 +18,8 @@ cleanup() {
 trap cleanup EXIT
 [[ -f target/lifeboat.jar ]] || mvn -B -q -ntp -DskipTests package
 
-now() { date +%s.%N; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 secs() { echo "$2 - $1" | bc; }
 
 runuser -u postgres -- "$B/initdb" -D "$W/data" -A trust -U postgres -E UTF8 --locale=C >/dev/null
@@ -30,13 +31,8 @@ DBSIZE=$("$B/psql" "${C[@]}" -Atc "select pg_size_pretty(pg_database_size('postg
 echo "pgbench scale $SCALE, database size $DBSIZE, $(nproc) cores"
 
 if [[ -z "$REPO" ]]; then
-  bin/lifeboat s3-server --dir "$W/s3" --bucket bench --port 0 --env-file "$W/s3.env" >"$W/s3.log" 2>&1 &
-  S3PID=$!
-  for _ in $(seq 100); do [[ -s "$W/s3.env" ]] && break; sleep 0.2; done
-  # shellcheck disable=SC1090
-  source "$W/s3.env"
+  start_s3
   REPO="s3://bench/lifeboat?endpoint=$LIFEBOAT_S3_ENDPOINT&path-style=true"
-  export LIFEBOAT_S3_ACCESS_KEY_ID LIFEBOAT_S3_SECRET_ACCESS_KEY
 fi
 L=(--pg-host 127.0.0.1 --pg-port $PORT --pg-user postgres --repo "$REPO" --cluster bench --allow-same-server
    --jobs 2 --spool-directory "$W/spool")

@@ -20,7 +20,8 @@ W=$(mktemp -d /tmp/lifeboat-physbench-XXXX); chmod 755 "$W"; chown postgres "$W"
 PORT=55491
 cleanup() { runuser -u postgres -- "$B/pg_ctl" -D "$W/data" -m immediate stop >/dev/null 2>&1 || true; [[ -n "${S3PID:-}" ]] && kill "$S3PID" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
-now() { date +%s.%N; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 settle() { sync; echo 3 > /proc/sys/vm/drop_caches; sleep 1; }
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 # step NAME PREPARE COMMAND: registers a timed step (PREPARE and COMMAND are functions). run_steps
@@ -60,32 +61,12 @@ if [[ -n "${RANDOMDATA:-}" ]]; then
 fi
 "$B/psql" "${C[@]}" -qc checkpoint
 echo "database: $("$B/psql" "${C[@]}" -Atc "select pg_size_pretty(pg_database_size('postgres'))"), $RUNS runs per step, median counts"
-bin/lifeboat s3-server --dir "$W/s3" --bucket bench --env-file "$W/s3.env" >/dev/null 2>&1 &
-S3PID=$!
-for _ in $(seq 150); do [[ -s "$W/s3.env" ]] && break; sleep 0.2; done
-source "$W/s3.env"; export LIFEBOAT_S3_ACCESS_KEY_ID LIFEBOAT_S3_SECRET_ACCESS_KEY
+start_s3
 LS3=(--pg-host 127.0.0.1 --pg-port $PORT --pg-user postgres --repo "s3://bench/p?endpoint=$LIFEBOAT_S3_ENDPOINT&path-style=true" --cluster pb --allow-same-server --jobs 2)
 # Like for like with pgBackRest, whose repository below is a local directory: the same backup into a
 # local directory repository shows what the S3 server's upload path costs.
 LFS=(--pg-host 127.0.0.1 --pg-port $PORT --pg-user postgres --repo "file://$W/fsrepo" --cluster pb --allow-same-server --jobs 2)
-mkdir -p "$W/br/repo" "$W/br/log" "$W/br/lock"
-cat > "$W/br/pgbackrest.conf" <<EOC
-[global]
-repo1-path=$W/br/repo
-log-path=$W/br/log
-lock-path=$W/br/lock
-process-max=2
-compress-type=zst
-compress-level=3
-start-fast=y
-archive-check=n
-repo1-retention-full=9
-[demo]
-pg1-path=$W/data
-pg1-port=$PORT
-pg1-socket-path=$W
-EOC
-chown -R postgres "$W/br"
+pgbackrest_conf demo "$W/data" "$PORT" "$W" process-max=2 start-fast=y archive-check=n repo1-retention-full=9
 P=(runuser -u postgres -- pgbackrest "--config=$W/br/pgbackrest.conf" --stanza=demo)
 "${P[@]}" stanza-create >/dev/null 2>&1
 

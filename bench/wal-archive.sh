@@ -22,11 +22,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-bin/lifeboat s3-server --dir "$W/s3" --bucket bench --env-file "$W/s3.env" >"$W/s3.log" 2>&1 &
-S3PID=$!
-for _ in $(seq 150); do [[ -s "$W/s3.env" ]] && break; sleep 0.2; done
-# shellcheck disable=SC1090
-source "$W/s3.env"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+start_s3
 cat > "$W/lifeboat.yml" <<EOC
 clusters:
   bench:
@@ -38,21 +36,7 @@ clusters:
 EOC
 chown postgres "$W/lifeboat.yml"; chmod 600 "$W/lifeboat.yml"
 
-mkdir -p "$W/br/repo" "$W/br/log" "$W/br/lock"
-cat > "$W/br/pgbackrest.conf" <<EOC
-[global]
-repo1-path=$W/br/repo
-log-path=$W/br/log
-lock-path=$W/br/lock
-compress-type=zst
-compress-level=3
-archive-async=n
-[bench]
-pg1-path=$W/br/data
-pg1-port=55472
-pg1-socket-path=$W/br
-EOC
-chown -R postgres "$W/br"
+pgbackrest_conf bench "$W/br/data" 55472 "$W/br" archive-async=n
 
 start_cluster() { # dir port archive_command
   mkdir -p "$1"; chown postgres "$1"
