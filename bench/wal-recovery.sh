@@ -18,18 +18,15 @@ bin/lifeboat --version >/dev/null
 command -v pgbackrest >/dev/null || { apt-get install -y -qq pgbackrest >/dev/null 2>&1 || true; }
 HAVE_BR=0; command -v pgbackrest >/dev/null && HAVE_BR=1
 cleanup() {
-  for d in "$W"/data "$W"/r-*; do runuser -u postgres -- "$B/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true; done
+  for d in "$W"/data "$W"/r-*/data; do runuser -u postgres -- "$B/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true; done
   [[ -n "${S3PID:-}" ]] && kill "$S3PID" 2>/dev/null || true
   rm -rf "$W"
 }
 trap cleanup EXIT
-now() { date +%s.%N; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
-bin/lifeboat s3-server --dir "$W/s3" --bucket bench --env-file "$W/s3.env" >"$W/s3.log" 2>&1 &
-S3PID=$!
-for _ in $(seq 150); do [[ -s "$W/s3.env" ]] && break; sleep 0.2; done
-# shellcheck disable=SC1090
-source "$W/s3.env"
+start_s3
 cat > "$W/lifeboat.yml" <<EOC
 clusters:
   bench:
@@ -46,22 +43,7 @@ EOC
 chown postgres "$W/lifeboat.yml"; chmod 600 "$W/lifeboat.yml"
 LB=(--config "$W/lifeboat.yml" --cluster bench)
 
-mkdir -p "$W/br/repo" "$W/br/log" "$W/br/lock"
-cat > "$W/br/pgbackrest.conf" <<EOC
-[global]
-repo1-path=$W/br/repo
-log-path=$W/br/log
-lock-path=$W/br/lock
-compress-type=zst
-compress-level=3
-process-max=2
-start-fast=y
-[bench]
-pg1-path=$W/data
-pg1-port=$PORT
-pg1-socket-path=$W
-EOC
-chown -R postgres "$W/br"
+pgbackrest_conf bench "$W/data" "$PORT" "$W" process-max=2 start-fast=y
 BR="pgbackrest --config=$W/br/pgbackrest.conf --stanza=bench"
 
 archive="$PWD/bin/lifeboat wal-push ${LB[*]} %p"
