@@ -101,6 +101,15 @@ class ArchiveAheadIT {
         }
     }
 
+    /** The archive-ahead process, once it runs (at most 30 s). */
+    private Optional<ProcessHandle> awaitAheadProcess() throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (aheadProcess().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        return aheadProcess();
+    }
+
     @Test
     void storesAheadOfTheCallsAndLeavesWithTheServer() throws Exception {
         try (PgSession s = pg.session("postgres")) {
@@ -108,11 +117,7 @@ class ArchiveAheadIT {
             writeSegments(s, 1);
             awaitArchived(s, 1);
             // The first call ran the JVM and started the process; the next segments go through it.
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (aheadProcess().isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertThat(aheadProcess()).as("archive-ahead process running").isPresent();
+            assertThat(awaitAheadProcess()).as("archive-ahead process running").isPresent();
             writeSegments(s, 6);
             awaitArchived(s, 7);
             assertThat(s.queryValue("SELECT failed_count FROM pg_stat_archiver")).contains("0");
@@ -145,11 +150,7 @@ class ArchiveAheadIT {
             s.execute("CREATE TABLE t (i int, pad text)");
             writeSegments(s, 1);
             awaitArchived(s, 1);
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (aheadProcess().isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            ProcessHandle ahead = aheadProcess().orElseThrow();
+            ProcessHandle ahead = awaitAheadProcess().orElseThrow();
             ahead.destroyForcibly();
             ahead.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
             // Its pid file stays behind, naming a dead process: the launcher must not wait on it.
