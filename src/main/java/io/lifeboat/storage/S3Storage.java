@@ -69,6 +69,13 @@ public final class S3Storage implements Storage {
                 ? StaticCredentialsProvider.create(
                         AwsBasicCredentials.create(settings.accessKeyId(), settings.secretAccessKey()))
                 : DefaultCredentialsProvider.create();
+        ApacheHttpClient.Builder http = ApacheHttpClient.builder()
+                .maxConnections(Math.max(16, settings.concurrency() * 2))
+                .connectionTimeout(Duration.ofSeconds(10))
+                .socketTimeout(Duration.ofSeconds(60));
+        if (settings.endpoint() != null && "http".equalsIgnoreCase(settings.endpoint().getScheme())) {
+            http.socketFactory(new PlainHttpSocketFactory());
+        }
         var builder = S3Client.builder()
                 .region(Region.of(settings.region() == null ? "us-east-1" : settings.region()))
                 .credentialsProvider(credentials)
@@ -84,10 +91,7 @@ public final class S3Storage implements Storage {
                         .retryStrategy(RetryMode.STANDARD)
                         .apiCallAttemptTimeout(Duration.ofMinutes(5))
                         .build())
-                .httpClientBuilder(ApacheHttpClient.builder()
-                        .maxConnections(Math.max(16, settings.concurrency() * 2))
-                        .connectionTimeout(Duration.ofSeconds(10))
-                        .socketTimeout(Duration.ofSeconds(60)));
+                .httpClientBuilder(http);
         if (settings.endpoint() != null) {
             builder.endpointOverride(settings.endpoint());
         }
