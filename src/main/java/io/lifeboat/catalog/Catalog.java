@@ -218,11 +218,20 @@ public final class Catalog {
     }
 
     public Optional<ClusterInfo> clusterInfo() {
+        byte[] json;
         try {
-            if (storage.stat(layout.clusterInfo()).isEmpty()) {
+            // One GET that may find nothing, rather than a HEAD and then a GET: every backup starts here.
+            json = storage.get(layout.clusterInfo());
+        } catch (LifeboatException e) {
+            if (e.kind() == ErrorKind.NOT_FOUND) {
                 return Optional.empty();
             }
-            return Optional.of(Json.MAPPER.readValue(storage.get(layout.clusterInfo()), ClusterInfo.class));
+            throw e;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            return Optional.of(Json.MAPPER.readValue(json, ClusterInfo.class));
         } catch (IOException e) {
             throw new LifeboatException(ErrorKind.CORRUPT, "cannot read " + layout.clusterInfo() + ": " + e.getMessage(),
                     "the file was damaged; inspect it in the repository", e);
