@@ -84,17 +84,29 @@ public final class PhysicalBackup {
             ReplicationConnection.SystemIdentity ident = rc.identifySystem();
             long segmentSize = parseSize(rc.show("wal_segment_size"));
             boolean archiving = !req.includeWal() && !"off".equals(rc.show("archive_mode"));
-            catalog.ensureClusterInfo(ident.systemIdentifier(), server.major());
-            BackupId id = catalog.newId(BackupType.PHYSICAL, start);
-            log.accept("backup " + id + ": streaming the whole cluster from " + conn.host() + ":" + conn.port()
+            // The repository is claimed (its cluster.json checked, a free backup id found, both at
+            // once) while the server checkpoints: those round trips, and the storage client's start,
+            // overlap the checkpoint. Nothing is read from the stream, so nothing stored, until the
+            // claim holds.
+            RepositoryClaim claim = RepositoryClaim.start(
+                    () -> catalog.ensureClusterInfo(ident.systemIdentifier(), server.major()),
+                    () -> catalog.newId(BackupType.PHYSICAL, start), rc::abort);
+            BackupId label = BackupId.of(start, BackupType.PHYSICAL);
+            log.accept("backup " + label + ": streaming the whole cluster from " + conn.host() + ":" + conn.port()
                     + " (PostgreSQL " + server + ", system " + ident.systemIdentifier() + ") over the replication protocol"
                     + (req.includeWal() ? ", with its WAL" : "") + ", " + Math.max(1, req.jobs()) + " compression jobs");
             boolean success = false;
-            Receiver r = new Receiver(id, req, conn, segmentSize);
-            try (ParallelUploader up = new ParallelUploader(pipeline, p -> catalog.layout().backupObject(id, p), req.jobs())) {
+            Receiver r = new Receiver(claim, req, conn, segmentSize);
+            try (claim; ParallelUploader up = new ParallelUploader(pipeline, p -> catalog.layout().backupObject(r.id, p),
+                    req.jobs())) {
                 r.uploader = up;
                 rc.onNotice(r::notice);
-                rc.baseBackup(command(req, id), r);
+                try {
+                    rc.baseBackup(command(req, label), r);
+                } catch (RuntimeException e) {
+                    throw claim.explain(e);
+                }
+                BackupId id = r.id;
                 io.lifeboat.Trace.mark("stream ended");
                 r.endArchive();
                 progress.finish();
@@ -131,8 +143,8 @@ public final class PhysicalBackup {
             } finally {
                 progress.finish();
                 r.close();
-                if (!success) {
-                    discard(id);
+                if (!success && r.id != null) {
+                    discard(r.id);
                 }
             }
         }
@@ -322,7 +334,9 @@ public final class PhysicalBackup {
 
     /** Receives BASE_BACKUP's stream and turns it into chunks, WAL segments and facts for the manifest. */
     private final class Receiver implements ReplicationConnection.BaseBackupReceiver {
-        final BackupId id;
+        final RepositoryClaim claim;
+        /** The backup's id, once the repository is claimed (when the checkpoint is done). */
+        BackupId id;
         final PhysicalBackupRequest req;
         final PgConnectionSettings conn;
         final long segmentSize;
@@ -341,8 +355,8 @@ public final class PhysicalBackup {
         Lsn stopLsn;
         long stopTimeline;
 
-        Receiver(BackupId id, PhysicalBackupRequest req, PgConnectionSettings conn, long segmentSize) {
-            this.id = id;
+        Receiver(RepositoryClaim claim, PhysicalBackupRequest req, PgConnectionSettings conn, long segmentSize) {
+            this.claim = claim;
             this.req = req;
             this.conn = conn;
             this.segmentSize = segmentSize;
@@ -356,7 +370,9 @@ public final class PhysicalBackup {
 
         @Override
         public void started(Lsn lsn, long timeline, List<ReplicationConnection.TablespaceInfo> spaces) {
-            io.lifeboat.Trace.mark("checkpoint done, stream starts");
+            io.lifeboat.Trace.mark("checkpoint done");
+            id = claim.await();
+            io.lifeboat.Trace.mark("repository claimed, stream starts");
             startLsn = lsn;
             startTimeline = timeline;
             long total = spaces.stream().mapToLong(t -> Math.max(0, t.size())).sum();
