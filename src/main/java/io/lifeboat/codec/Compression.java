@@ -1,5 +1,8 @@
 package io.lifeboat.codec;
 
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdException;
 import com.github.luben.zstd.ZstdInputStream;
 import com.github.luben.zstd.ZstdOutputStream;
 import io.lifeboat.ErrorKind;
@@ -104,6 +107,29 @@ public enum Compression {
 
     public OutputStream compress(OutputStream out) throws IOException {
         return compress(out, defaultLevel, 0);
+    }
+
+    /**
+     * Decodes a whole stored object held in {@code src[0..srcLen)} straight into
+     * {@code dst[0..dstLen)}, in one call: zstd's streaming decoder would first decode into a window
+     * of its own and copy out of it. Returns the decoded length, or -1 when this codec has no
+     * one-call form (the caller then uses {@link #decompress(InputStream)}), or dstLen + 1 when the
+     * content is longer than dstLen.
+     *
+     * @throws IOException when the data is not valid zstd frames
+     */
+    public int decompress(byte[] src, int srcLen, byte[] dst, int dstLen) throws IOException {
+        if (this != ZSTD) {
+            return -1;
+        }
+        try (ZstdDecompressCtx d = new ZstdDecompressCtx()) {
+            return d.decompressByteArray(dst, 0, dstLen, src, 0, srcLen);
+        } catch (ZstdException e) {
+            if (e.getErrorCode() == Zstd.errDstSizeTooSmall()) {
+                return dstLen + 1;
+            }
+            throw new IOException(e.getMessage(), e);
+        }
     }
 
     public InputStream decompress(InputStream in) throws IOException {

@@ -272,8 +272,23 @@ public final class ObjectPipeline {
         }
         Compression c = Compression.parse(expected.compression());
         int raw = (int) expected.rawSize();
-        try (InputStream decoded = c.decompress(decryptionFor(expected.encryption(), key)
-                .decrypt(new ByteArrayInputStream(stored, 0, size)))) {
+        Encryption enc = decryptionFor(expected.encryption(), key);
+        if (enc == Encryption.NONE) {
+            int n;
+            try {
+                n = c.decompress(stored, size, dst, raw);
+            } catch (IOException x) {
+                throw corrupt(key, "cannot be decoded (" + x.getMessage() + ")", x);
+            }
+            if (n >= 0) {
+                if (n != raw) {
+                    throw corrupt(key, "decodes to " + (n < raw ? String.valueOf(n) : "more than " + raw)
+                            + " bytes, its manifest entry says " + raw, null);
+                }
+                return;
+            }
+        }
+        try (InputStream decoded = c.decompress(enc.decrypt(new ByteArrayInputStream(stored, 0, size)))) {
             int n = decoded.readNBytes(dst, 0, raw);
             if (n < raw || decoded.read() >= 0) {
                 throw corrupt(key, "decodes to " + (n < raw ? String.valueOf(n) : "more than " + raw)

@@ -152,8 +152,23 @@ class ChunkingTest {
             java.util.List<StoredObject> lying = new java.util.ArrayList<>(s.objects());
             StoredObject o = lying.get(1);
             lying.set(1, new StoredObject(o.path(), o.size(), o.sha256(), claimed, o.compression(), o.encryption()));
-            assertCorrupt(() -> readBack(s, lying, 2), "base.tar.000002.zst");
+            assertCorrupt(() -> readBack(s, lying, 2), "base.tar.000002.zst",
+                    claimed < CHUNK ? "decodes to more than " + claimed + " bytes" : "decodes to " + CHUNK + " bytes");
         }
+    }
+
+    @Test
+    void aChunkThatIsNoZstdFrameFailsTheReadNamingIt() throws IOException {
+        Stored s = store(data(CHUNK * 2), 2);
+        String key = "b/base.tar.000002.zst";
+        byte[] garbage = data(5000);
+        s.storage().overwriteRaw(key, garbage);
+        // the manifest entry matches the garbage: only decoding can tell
+        java.util.List<StoredObject> lying = new java.util.ArrayList<>(s.objects());
+        StoredObject o = lying.get(1);
+        lying.set(1, new StoredObject(o.path(), garbage.length, io.lifeboat.codec.Digest.sha256(garbage, 0, garbage.length),
+                o.rawSize(), o.compression(), o.encryption()));
+        assertCorrupt(() -> readBack(s, lying, 2), key, "cannot be decoded");
     }
 
     @Test
