@@ -133,7 +133,7 @@ public final class WalStreamer implements AutoCloseable {
     }
 
     private long lastSegment(Lsn stop) {
-        return Long.divideUnsigned(stop.value() - 1, segmentSize);
+        return WalSegmentName.endingAt(timeline, stop, segmentSize).segmentNumber();
     }
 
     private void emit(long seg, byte[] data, int valid) throws IOException {
