@@ -3,7 +3,10 @@ package io.lifeboat.cli;
 import io.lifeboat.catalog.Json;
 import io.lifeboat.codec.Compression;
 import io.lifeboat.codec.Encryption;
+import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.config.ConfigLoader;
+import io.lifeboat.engine.RepositoryAccess;
+import io.lifeboat.engine.physical.PhysicalWarmup;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.postgres.PgConnectionSettings;
 import io.lifeboat.postgres.PgSession;
@@ -25,8 +28,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * Exercises the code paths every command uses (configuration, JSON, S3 client, codecs, the
- * PostgreSQL driver) without touching anything real, so that the launcher can record a
+ * Exercises the code paths every command uses (configuration, the off-server guard, JSON, S3
+ * client, codecs, a physical backup's and restore's data path, the PostgreSQL driver) without
+ * touching anything real, so that the launcher can record a
  * class-data-sharing archive from it: short commands such as wal-push then start in a fraction of
  * the time.
  */
@@ -40,8 +44,14 @@ final class WarmupCommand implements Callable<Integer> {
                     new PrintStream(OutputStream.nullOutputStream()))).usage(new PrintStream(OutputStream.nullOutputStream()));
             Path yml = dir.resolve("lifeboat.yml");
             Files.writeString(yml, "clusters:\n  w:\n    postgres:\n      host: 127.0.0.1\n    repositories:\n"
-                    + "      - uri: file://" + dir + "\n        compression: lz4\n");
-            ConfigLoader.load(yml, null, Map.of(), Map.of());
+                    + "      - uri: file://" + dir.resolve("repo") + "\n        compression: lz4\n"
+                    + "        allow-same-server: true\n");
+            ClusterConfig cluster = ConfigLoader.load(yml, null, Map.of(), Map.of());
+            Files.createDirectory(dir.resolve("repo"));
+            try (RepositoryAccess repo = RepositoryAccess.open(cluster, w -> { })) {
+                repo.catalog().list();
+            }
+            PhysicalWarmup.run(dir.resolve("physical"));
             try (EmbeddedS3Server s3 = EmbeddedS3Server.start(dir.resolve("s3"))) {
                 s3.createBucket("warmup");
                 S3Settings s = s3.settings("warmup", "p");
