@@ -30,9 +30,8 @@ import java.util.concurrent.Callable;
 /**
  * Exercises the code paths every command uses (configuration, the off-server guard, JSON, S3
  * client, codecs, a physical backup's and restore's data path, the PostgreSQL driver) without
- * touching anything real, so that the launcher can record a
- * class-data-sharing archive from it: short commands such as wal-push then start in a fraction of
- * the time.
+ * touching anything real, so that the launcher can record a class-data-sharing archive from it:
+ * short commands such as wal-push then start in a fraction of the time.
  */
 @Command(name = "warmup", hidden = true, description = "Load the classes commands use (for the start-up archive).")
 final class WarmupCommand implements Callable<Integer> {
