@@ -134,7 +134,7 @@ public final class ObjectPipeline {
         private Upload(String key, String path, int workers, long sizeHint) throws IOException {
             this.key = key;
             this.path = path;
-            this.writer = sizeHint > 0 ? storage.create(key, sizeHint) : storage.create(key);
+            this.writer = storage.create(key, sizeHint);
             this.stored = new HashingOutputStream(writer);
             // The codecs close their sink when finished; the writer must survive that to commit.
             OutputStream shield = new FilterOutputStream(stored) {

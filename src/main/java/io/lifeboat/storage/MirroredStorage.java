@@ -103,7 +103,7 @@ public final class MirroredStorage implements Storage {
         List<ObjectWriter> writers = new ArrayList<>();
         for (Member m : healthy()) {
             try {
-                writers.add(sizeHint > 0 ? m.storage().create(key, sizeHint) : m.storage().create(key));
+                writers.add(m.storage().create(key, sizeHint));
                 targets.add(m);
             } catch (IOException | RuntimeException e) {
                 fail(m, e);

@@ -23,8 +23,9 @@ public interface Storage extends AutoCloseable {
 
     /**
      * As {@link #create(String)}, told that the object will most likely not be larger than
-     * {@code sizeHint} bytes; a driver may use that to choose how to upload it (S3: one PUT rather
-     * than a multipart upload). A larger object is still stored correctly.
+     * {@code sizeHint} bytes (0: not known, the same as {@link #create(String)}); a driver may use
+     * that to choose how to upload it (S3: one PUT rather than a multipart upload). A larger object
+     * is still stored correctly.
      */
     default ObjectWriter create(String key, long sizeHint) throws IOException {
         return create(key);
