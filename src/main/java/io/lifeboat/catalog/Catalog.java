@@ -80,6 +80,19 @@ public final class Catalog {
     }
 
     /**
+     * The manifest a restore works from: backup {@code id} when one is asked for, else the newest
+     * complete backup of {@code type}; NOT_FOUND when there is none.
+     */
+    public BackupManifest manifestOrNewest(BackupId id, BackupType type) {
+        if (id != null) {
+            return manifest(id);
+        }
+        return newestComplete(type).orElseThrow(() -> new LifeboatException(ErrorKind.NOT_FOUND, "no complete "
+                + type.id() + " backup of cluster '" + layout.cluster() + "' in " + storage.describe(),
+                "take one with `lifeboat backup --type " + type.id() + "`"));
+    }
+
+    /**
      * Builds the JSON reader for manifests on a background thread: about 0.1 s of class
      * introspection that a restore would otherwise spend after the repository answers, done
      * instead while the storage client starts.

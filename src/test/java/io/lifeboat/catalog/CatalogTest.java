@@ -59,6 +59,16 @@ class CatalogTest {
         assertThat(catalog.newestComplete(BackupType.PHYSICAL)).get().extracting(BackupManifest::id).isEqualTo(p);
         storage.delete(catalog.layout().manifest(p));
         assertThat(catalog.newestComplete(BackupType.PHYSICAL)).isEmpty();
+
+        // what a restore starts from: the backup asked for, else the newest of its type, else NOT_FOUND
+        assertThat(catalog.manifestOrNewest(null, BackupType.LOGICAL).id()).isEqualTo(l);
+        assertThat(catalog.manifestOrNewest(l, BackupType.PHYSICAL).id()).isEqualTo(l);
+        assertThatThrownBy(() -> catalog.manifestOrNewest(null, BackupType.PHYSICAL))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.NOT_FOUND);
+                    assertThat(e.getMessage()).contains("no complete physical backup of cluster 'main'");
+                    assertThat(e.hint()).contains("lifeboat backup --type physical");
+                });
     }
 
     @Test

@@ -56,7 +56,7 @@ public final class LogicalRestore {
     public Result run(LogicalRestoreRequest req) {
         Instant start = Instant.now();
         Catalog.prepareManifestReader();
-        BackupManifest m = req.backup() != null ? catalog.manifest(req.backup()) : newestLogical();
+        BackupManifest m = catalog.manifestOrNewest(req.backup(), BackupType.LOGICAL);
         io.lifeboat.Trace.mark("manifest read");
         if (m.type() != BackupType.LOGICAL) {
             throw new LifeboatException(ErrorKind.USAGE, "backup " + m.id() + " is a " + m.type().id() + " backup",
@@ -142,12 +142,6 @@ public final class LogicalRestore {
             log.accept("restored " + source.name() + " from " + m.id() + " into '" + targetDb + "' in " + took.toMillis() / 1000.0 + " s");
             return new Result(m, source.name(), targetDb, created, took);
         }
-    }
-
-    private BackupManifest newestLogical() {
-        return catalog.newestComplete(BackupType.LOGICAL).orElseThrow(() ->
-                new LifeboatException(ErrorKind.NOT_FOUND, "no complete logical backup of cluster '" + cluster.name()
-                + "' in " + catalog.storage().describe(), "take one with `lifeboat backup --type logical`"));
     }
 
     private static BackupManifest.DumpedDatabase pickDatabase(BackupManifest m, String name) {

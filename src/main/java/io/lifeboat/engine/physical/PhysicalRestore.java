@@ -78,7 +78,7 @@ public final class PhysicalRestore {
     public Result run(PhysicalRestoreRequest req) {
         Instant start = Instant.now();
         Catalog.prepareManifestReader();
-        BackupManifest m = req.backup() != null ? catalog.manifest(req.backup()) : newestPhysical();
+        BackupManifest m = catalog.manifestOrNewest(req.backup(), BackupType.PHYSICAL);
         io.lifeboat.Trace.mark("manifest read");
         if (m.type() != BackupType.PHYSICAL) {
             throw new LifeboatException(ErrorKind.USAGE, "backup " + m.id() + " is a " + m.type().id() + " backup",
@@ -256,12 +256,6 @@ public final class PhysicalRestore {
         String cmd = req.restoreCommand() != null ? req.restoreCommand()
                 : "lifeboat wal-fetch --cluster " + cluster.name() + " %f %p";
         return RecoverySettings.archiveRecovery(cmd);
-    }
-
-    private BackupManifest newestPhysical() {
-        return catalog.newestComplete(BackupType.PHYSICAL).orElseThrow(() ->
-                new LifeboatException(ErrorKind.NOT_FOUND, "no complete physical backup of cluster '" + cluster.name()
-                + "' in " + catalog.storage().describe(), "take one with `lifeboat backup --type physical`"));
     }
 
     private static StoredObject object(BackupManifest m, Map<String, StoredObject> byPath, String path) {
