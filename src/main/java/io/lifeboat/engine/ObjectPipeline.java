@@ -273,31 +273,30 @@ public final class ObjectPipeline {
         Compression c = Compression.parse(expected.compression());
         int raw = (int) expected.rawSize();
         Encryption enc = decryptionFor(expected.encryption(), key);
-        if (enc == Encryption.NONE) {
-            int n;
-            try {
-                n = c.decompress(stored, size, dst, raw);
-            } catch (IOException x) {
-                throw corrupt(key, "cannot be decoded (" + x.getMessage() + ")", x);
-            }
-            if (n >= 0) {
-                if (n != raw) {
-                    throw corrupt(key, "decodes to " + (n < raw ? String.valueOf(n) : "more than " + raw)
-                            + " bytes, its manifest entry says " + raw, null);
+        try {
+            // in one call where the codec can, else through its stream (and the decryption's)
+            int n = enc == Encryption.NONE ? c.decompress(stored, size, dst, raw) : -1;
+            if (n < 0) {
+                try (InputStream decoded = c.decompress(enc.decrypt(new ByteArrayInputStream(stored, 0, size)))) {
+                    n = decoded.readNBytes(dst, 0, raw);
+                    if (n == raw && decoded.read() >= 0) {
+                        n = raw + 1;
+                    }
                 }
-                return;
             }
-        }
-        try (InputStream decoded = c.decompress(enc.decrypt(new ByteArrayInputStream(stored, 0, size)))) {
-            int n = decoded.readNBytes(dst, 0, raw);
-            if (n < raw || decoded.read() >= 0) {
-                throw corrupt(key, "decodes to " + (n < raw ? String.valueOf(n) : "more than " + raw)
-                        + " bytes, its manifest entry says " + raw, null);
-            }
+            checkDecodedSize(key, n, raw);
         } catch (LifeboatException e) {
             throw e;
         } catch (IOException e) {
             throw corrupt(key, "cannot be decoded (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** @param decoded how many bytes the object decoded to; anything above {@code raw} means "more than" */
+    private void checkDecodedSize(String key, int decoded, int raw) {
+        if (decoded != raw) {
+            throw corrupt(key, "decodes to " + (decoded < raw ? String.valueOf(decoded) : "more than " + raw)
+                    + " bytes, its manifest entry says " + raw, null);
         }
     }
 
