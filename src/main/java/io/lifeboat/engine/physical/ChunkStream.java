@@ -51,13 +51,17 @@ final class ChunkStream extends InputStream {
         this.fetcher = fetcher;
         this.pool = pool;
         this.window = Math.max(1, window);
-        long largest = chunks.stream().mapToLong(StoredObject::rawSize).max().orElse(0);
-        if (largest > Integer.MAX_VALUE - 16) {
-            throw new LifeboatException(ErrorKind.CORRUPT, "a chunk claims " + largest + " bytes",
+        this.arraySize = arrayLength("a chunk", chunks.stream().mapToLong(StoredObject::rawSize).max().orElse(0));
+        fill();
+    }
+
+    /** {@code rawSize} as the length of an array to decode into; CORRUPT when no array can be that long. */
+    static int arrayLength(String what, long rawSize) {
+        if (rawSize > Integer.MAX_VALUE - 16) {
+            throw new LifeboatException(ErrorKind.CORRUPT, what + " claims " + rawSize + " bytes",
                     "the manifest is damaged; restore another backup");
         }
-        this.arraySize = (int) largest;
-        fill();
+        return (int) rawSize;
     }
 
     private void fill() {

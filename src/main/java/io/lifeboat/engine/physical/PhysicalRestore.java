@@ -346,11 +346,7 @@ public final class PhysicalRestore {
     }
 
     private byte[] fetchChunk(BackupManifest m, StoredObject o) throws IOException {
-        if (o.rawSize() > Integer.MAX_VALUE - 16) {
-            throw new LifeboatException(ErrorKind.CORRUPT, "object " + objectKey(m, o) + " claims " + o.rawSize() + " bytes",
-                    "the manifest is damaged; restore another backup");
-        }
-        byte[] out = new byte[(int) o.rawSize()];
+        byte[] out = new byte[ChunkStream.arrayLength("object " + objectKey(m, o), o.rawSize())];
         fetchInto(m, o, out);
         return out;
     }
