@@ -63,13 +63,30 @@ public final class Parallel {
         }
     }
 
+    /** A task's failure as thrown here: as {@link #unchecked}, but an Error is reported, not rethrown. */
     static RuntimeException unwrap(Throwable t) {
+        return t instanceof Error ? general(t) : unchecked(t);
+    }
+
+    /**
+     * What another thread failed with, to throw in this one: unchecked exceptions as they are,
+     * IOException as UncheckedIOException (the CLI reports it as an I/O error), Errors rethrown,
+     * anything else as a GENERAL error.
+     */
+    public static RuntimeException unchecked(Throwable t) {
         if (t instanceof RuntimeException re) {
             return re;
+        }
+        if (t instanceof Error err) {
+            throw err;
         }
         if (t instanceof IOException io) {
             return new UncheckedIOException(io);
         }
+        return general(t);
+    }
+
+    private static LifeboatException general(Throwable t) {
         return new LifeboatException(ErrorKind.GENERAL, String.valueOf(t), null, t);
     }
 }

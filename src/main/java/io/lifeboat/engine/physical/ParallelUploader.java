@@ -4,9 +4,8 @@ import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.engine.ObjectPipeline;
+import io.lifeboat.engine.Parallel;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -94,7 +93,7 @@ final class ParallelUploader implements AutoCloseable {
     void check() {
         Throwable t = failure;
         if (t != null) {
-            throw rethrow(t);
+            throw Parallel.unchecked(t);
         }
     }
 
@@ -109,26 +108,13 @@ final class ParallelUploader implements AutoCloseable {
             try {
                 out.add(f.get());
             } catch (ExecutionException e) {
-                throw rethrow(failure != null ? failure : e.getCause());
+                throw Parallel.unchecked(failure != null ? failure : e.getCause());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new LifeboatException(ErrorKind.INTERRUPTED, "interrupted while waiting for uploads");
             }
         }
         return out;
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException re) {
-            return re;
-        }
-        if (t instanceof IOException io) {
-            return new UncheckedIOException(io);
-        }
-        if (t instanceof Error err) {
-            throw err;
-        }
-        return new LifeboatException(ErrorKind.GENERAL, String.valueOf(t), null, t);
     }
 
     /** Stops the workers; uploads still running are interrupted and their objects discarded. */

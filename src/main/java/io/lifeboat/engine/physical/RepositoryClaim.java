@@ -3,9 +3,8 @@ package io.lifeboat.engine.physical;
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.catalog.BackupId;
+import io.lifeboat.engine.Parallel;
 
-import java.io.UncheckedIOException;
-import java.io.IOException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -101,19 +100,11 @@ final class RepositoryClaim implements AutoCloseable {
         }
     }
 
+    /** The cause of the claim's failure (the id's own, when the claim failed on it). */
     private static RuntimeException unchecked(Throwable t) {
         while (t instanceof ExecutionException && t.getCause() != null) {
             t = t.getCause();
         }
-        if (t instanceof RuntimeException re) {
-            return re;
-        }
-        if (t instanceof Error err) {
-            throw err;
-        }
-        if (t instanceof IOException io) {
-            return new UncheckedIOException(io);
-        }
-        return new LifeboatException(ErrorKind.GENERAL, String.valueOf(t), null, t);
+        return Parallel.unchecked(t);
     }
 }
