@@ -20,21 +20,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 class WalFetchTest {
     @TempDir
     Path dir;
+    private final MemoryStorage storage = new MemoryStorage();
+    private final WalArchive archive = new WalArchive(storage, new RepositoryLayout("m"),
+            new ObjectPipeline(storage, Compression.ZSTD, 1, Encryption.NONE));
 
-    @Test
-    void prefetchesAheadStopsAtTheEndAndServesFromTheCache() throws Exception {
-        MemoryStorage storage = new MemoryStorage();
-        WalArchive archive = new WalArchive(storage, new RepositoryLayout("m"), new ObjectPipeline(storage, Compression.ZSTD, 1,
-                Encryption.NONE));
+    /** Archives segments 1..content.length-1 of timeline 1 (content[i] is segment i's) from dir/src/pg_wal. */
+    private Path archiveSegments(byte[][] content) throws Exception {
         Path source = Files.createDirectories(dir.resolve("src/pg_wal"));
-        byte[][] content = new byte[6][];
-        for (int i = 1; i <= 5; i++) {
-            content[i] = new byte[100_000];
-            new Random(i).nextBytes(content[i]);
+        for (int i = 1; i < content.length; i++) {
             Path f = source.resolve(String.format("0000000100000000000000%02X", i));
             Files.write(f, content[i]);
             archive.push(f);
         }
+        return source;
+    }
+
+    @Test
+    void prefetchesAheadStopsAtTheEndAndServesFromTheCache() throws Exception {
+        byte[][] content = new byte[6][];
+        for (int i = 1; i <= 5; i++) {
+            content[i] = new byte[100_000];
+            new Random(i).nextBytes(content[i]);
+        }
+        archiveSegments(content);
         Path pgWal = Files.createDirectories(dir.resolve("restore/pg_wal"));
         WalFetch fetch = new WalFetch(archive);
         assertThat(fetch.run(WalFileName.parse("000000010000000000000001"), pgWal.resolve("RECOVERYXLOG"))).isTrue();
@@ -58,16 +66,8 @@ class WalFetchTest {
 
     @Test
     void notesTheEndOfTheArchiveAndAnAbsentNextTimelineForTheLauncher() throws Exception {
-        MemoryStorage storage = new MemoryStorage();
-        WalArchive archive = new WalArchive(storage, new RepositoryLayout("m"), new ObjectPipeline(storage, Compression.ZSTD, 1,
-                Encryption.NONE));
-        Path source = Files.createDirectories(dir.resolve("src2/pg_wal"));
-        for (int i = 1; i <= 3; i++) {
-            Path f = source.resolve(String.format("0000000100000000000000%02X", i));
-            Files.write(f, new byte[1000 + i]);
-            archive.push(f);
-        }
-        Path pgWal = Files.createDirectories(dir.resolve("restore2/pg_wal"));
+        Path source = archiveSegments(new byte[][] {null, new byte[1001], new byte[1002], new byte[1003]});
+        Path pgWal = Files.createDirectories(dir.resolve("restore/pg_wal"));
         WalFetch fetch = new WalFetch(archive);
         assertThat(fetch.prefetchFrom(WalSegmentName.parse("000000010000000000000001"), pgWal, 6, 2)).isEqualTo(3);
         Path cache = pgWal.resolve(".lifeboat/prefetch");
