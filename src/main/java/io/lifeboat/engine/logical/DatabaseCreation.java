@@ -31,7 +31,8 @@ final class DatabaseCreation {
         return target;
     }
 
-    void create(DatabaseDefinition d) {
+    /** @param errors collects the failed statements' errors (the owner's; a failed CREATE DATABASE throws) */
+    void create(DatabaseDefinition d, List<String> errors) {
         try (PgSession s = target.session()) {
             for (String sql : d.createStatements()) {
                 log.line(sql + ";");
@@ -49,15 +50,13 @@ final class DatabaseCreation {
             }
         }
         if (!noOwner) {
-            run(d.ownerStatements(), new ArrayList<>());
+            run(d.ownerStatements(), errors);
         }
     }
 
-    /** @return the failed statements' errors, for the database's outcome */
-    List<String> applyProperties(DatabaseDefinition d) {
-        List<String> errors = new ArrayList<>();
+    /** @param errors collects the failed statements' errors */
+    void applyProperties(DatabaseDefinition d, List<String> errors) {
         run(d.propertyStatements(), errors);
-        return errors;
     }
 
     /** @param errors collects the failed statements' errors */

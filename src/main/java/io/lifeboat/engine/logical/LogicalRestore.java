@@ -153,12 +153,12 @@ public final class LogicalRestore {
                 inspect(m, p, spool, pgRestore, req);
             }
             String globalsScript = globals != null && req.globals() ? fetchText(m, globals) : null;
-            Set<String> fromGlobals = globalsScript == null ? Set.of() : GlobalsScript.tablespaces(globalsScript).keySet();
+            Map<String, String> fromGlobals = globalsScript == null ? Map.of() : GlobalsScript.tablespaces(globalsScript);
             checkTablespaces(plan, target, req, fromGlobals, false);
             if (globalsScript != null) {
                 restoreGlobals(binaries, target, spool, globalsScript, req.scratchTablespaces(), restoreLog);
             }
-            checkTablespaces(plan, target, req, Set.of(), true);
+            checkTablespaces(plan, target, req, fromGlobals, true);
             DatabaseCreation creation = new DatabaseCreation(target, req.noOwner(), restoreLog);
             for (Planned p : plan) {
                 PgRestoreOutcome outcome = restoreOne(m, p, spool, pgRestore, creation, req, restoreLog);
@@ -245,18 +245,20 @@ public final class LogicalRestore {
     }
 
     /**
-     * Refuses (before anything changes, and again after the globals ran) a restore that needs
-     * tablespaces the target lacks; on a scratch server they are made under its directory instead.
+     * Refuses a restore that needs tablespaces the target lacks: before anything changes (counting
+     * those the globals script is about to create), and again after the globals ran, before any
+     * database is touched. On a scratch server they are made under its directory instead.
      *
-     * @param coming tablespaces the globals script is about to create
+     * @param globals tablespaces of the globals script (name to original location), if it runs
+     * @param afterGlobals whether the globals script has run
      */
-    private void checkTablespaces(List<Planned> plan, RestoreTarget target, LogicalRestoreRequest req, Set<String> coming,
-                                  boolean last) {
+    private void checkTablespaces(List<Planned> plan, RestoreTarget target, LogicalRestoreRequest req,
+                                  Map<String, String> globals, boolean afterGlobals) {
         Set<String> present = target.tablespaces();
         Map<String, List<String>> missing = new TreeMap<>();
         for (Planned p : plan) {
             for (String t : p.tablespaces) {
-                if (!present.contains(t) && !coming.contains(t)) {
+                if (!present.contains(t) && (afterGlobals || !globals.containsKey(t))) {
                     missing.computeIfAbsent(t, k -> new ArrayList<>()).add(p.source.name());
                 }
             }
@@ -265,18 +267,22 @@ public final class LogicalRestore {
             return;
         }
         if (req.scratchTablespaces() != null) {
-            if (last) {
+            if (afterGlobals) {
                 createScratchTablespaces(target, missing.keySet(), req.scratchTablespaces());
             }
             return;
         }
         List<String> parts = new ArrayList<>();
         missing.forEach((t, dbs) -> parts.add(t + " (used by " + String.join(", ", dbs) + ")"));
+        List<String> failedGlobals = missing.keySet().stream().filter(globals::containsKey)
+                .map(t -> t + " at '" + globals.get(t) + "'").toList();
         throw new LifeboatException(ErrorKind.NOT_FOUND, "the target server " + target.where() + " has no tablespace"
-                + (missing.size() == 1 ? " " : "s ") + String.join(", ", parts) + "; nothing was restored",
+                + (missing.size() == 1 ? " " : "s ") + String.join(", ", parts) + "; no database was restored"
+                + (failedGlobals.isEmpty() ? "" : " (the roles were; the globals script could not create "
+                + String.join(", ", failedGlobals) + ": see " + RestoreLog.directory(cluster.spoolDir()) + ")"),
                 "create " + (missing.size() == 1 ? "it" : "them") + " first (CREATE TABLESPACE name LOCATION 'an empty "
                         + "directory owned by the server'), or pass --no-tablespaces to put everything into the default "
-                        + "tablespace" + (req.globals() ? "" : " (--globals recreates them at their original locations)"));
+                        + "tablespace");
     }
 
     private void createScratchTablespaces(RestoreTarget target, Set<String> names, Path under) {
@@ -313,10 +319,11 @@ public final class LogicalRestore {
                 + "' with " + pgRestore.path() + " -j" + req.jobs());
         restoreLog.section((p.exists ? "into the existing database " : "creating database ") + p.target + " from "
                 + p.source.name());
+        List<String> errors = new ArrayList<>();
         if (!p.exists) {
-            creation.create(p.definition);
+            creation.create(p.definition, errors);
         }
-        List<String> errors = creation.applyProperties(p.definition);
+        creation.applyProperties(p.definition, errors);
         restoreLog.section("pg_restore of " + p.source.name() + " into " + p.target);
         PgRestore.RunResult r = pgRestore.restore(creation.target().admin().withDatabase(p.target), p.dir(spool), new PgRestore.Options(req.jobs(), p.exists && req.overwrite(),
                 req.noOwner(), req.noTablespaces()), restoreLog::line);
