@@ -114,7 +114,8 @@ public final class PgRestore {
      * to {@code log} and to the returned reader, which classifies the run.
      */
     public RunResult restore(PgConnectionSettings db, Path dumpDir, Options o, Consumer<String> log) {
-        List<String> cmd = new ArrayList<>(List.of(path().toString(), "--format=directory", "--jobs=" + o.jobs(),
+        // --verbose: the log says what was restored, and each error is preceded by the TOC entry it belongs to.
+        List<String> cmd = new ArrayList<>(List.of(path().toString(), "--format=directory", "--jobs=" + o.jobs(), "--verbose",
                 "--dbname=" + db.database()));
         if (o.clean()) {
             cmd.addAll(List.of("--clean", "--if-exists"));

@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * What pg_restore --create brings back of a database itself, read from the catalogs: its
  * pg_database row (owner, encoding, locale provider, collation, ICU locale, connection limit,
- * template flag, tablespace, ACL), its comment and its pg_db_role_setting rows (ALTER DATABASE … SET
+ * template flag, tablespace, ACL: no ACL counts as the default one, as PostgreSQL reads it), its comment and
+ * its pg_db_role_setting rows (ALTER DATABASE … SET
  * and ALTER ROLE … IN DATABASE … SET), with names instead of OIDs so that two servers compare.
  */
 final class DatabaseProperties {
@@ -21,7 +22,7 @@ final class DatabaseProperties {
         List<List<String>> rows = s.query("SELECT pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datlocprovider::text, "
                 + "d.datcollate, d.datctype, " + icu + ", d.datconnlimit::text, d.datistemplate::text, d.datallowconn::text, "
                 + "t.spcname, shobj_description(d.oid, 'pg_database'), "
-                + "(SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(d.datacl) a), "
+                + "(SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(coalesce(d.datacl, acldefault('d', d.datdba))) a), "
                 + "(SELECT string_agg(coalesce(r.rolname, '*') || ':' || array_to_string(ARRAY(SELECT unnest(x.setconfig) "
                 + "ORDER BY 1), ','), ' ' ORDER BY 1) FROM pg_db_role_setting x LEFT JOIN pg_roles r ON r.oid = x.setrole "
                 + "WHERE x.setdatabase = d.oid) "
