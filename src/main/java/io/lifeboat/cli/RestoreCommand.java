@@ -61,7 +61,8 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Restore into a non-empty database, replacing its objects.")
     boolean overwrite;
 
-    @Option(names = "--globals", description = "Restore roles and tablespaces first (existing ones are kept).")
+    @Option(names = "--globals", description = "Restore roles and tablespaces first (existing ones are kept; implied by "
+            + "--all-databases).")
     boolean globals;
 
     @Option(names = "--no-globals", description = "With --all-databases: do not restore roles and tablespaces.")
@@ -156,6 +157,10 @@ final class RestoreCommand implements Callable<Integer> {
         }
         if (noGlobals && globals) {
             throw new LifeboatException(ErrorKind.USAGE, "--globals and --no-globals contradict each other", "choose one");
+        }
+        if (allDatabases && !databases.isEmpty()) {
+            throw new LifeboatException(ErrorKind.USAGE, "--all-databases and --database contradict each other",
+                    "name the databases with --database, or restore them all with --all-databases");
         }
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             LogicalRestore.Result r = new LogicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info)

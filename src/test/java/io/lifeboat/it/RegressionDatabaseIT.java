@@ -145,8 +145,12 @@ class RegressionDatabaseIT {
                         String lbSchema = schema(lb);
                         List<String> diff = diff(refSchema, lbSchema);
                         assertThat(diff).as("pg_dumpall --schema-only, plain tools vs lifeboat").isEmpty();
+                        List<String> fromSource = diff(schema(source), lbSchema);
                         report.add("PostgreSQL 15: pg_dumpall --schema-only identical (" + refSchema.lines().count()
-                                + " lines); against the source: " + diff(schema(source), lbSchema).size() + " lines differ");
+                                + " lines); against the source " + fromSource.size() + " lines differ, for both: "
+                                + fromSource.subList(0, Math.min(fromSource.size(), 20)));
+                        assertThat(fromSource).as("source vs plain tools, the same as source vs lifeboat")
+                                .isEqualTo(diff(schema(source), refSchema));
                     }
                 }
             }
