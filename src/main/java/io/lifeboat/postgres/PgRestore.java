@@ -111,9 +111,12 @@ public final class PgRestore {
 
     /**
      * Restores the archive into an existing database. Every line pg_restore writes to stderr goes
-     * to {@code log} and to the returned reader, which classifies the run.
+     * to {@code log} and to {@code reader}, which classifies the run.
+     *
+     * @return pg_restore's exit status
      */
-    public RunResult restore(PgConnectionSettings db, Path dumpDir, Options o, Consumer<String> log) {
+    public int restore(PgConnectionSettings db, Path dumpDir, Options o, PgRestoreOutcome.Reader reader,
+                       Consumer<String> log) {
         // --verbose: the log says what was restored, and each error is preceded by the TOC entry it belongs to.
         List<String> cmd = new ArrayList<>(List.of(path().toString(), "--format=directory", "--jobs=" + o.jobs(), "--verbose",
                 "--dbname=" + db.database()));
@@ -127,16 +130,10 @@ public final class PgRestore {
             cmd.add("--no-tablespaces");
         }
         cmd.add(dumpDir.toString());
-        PgRestoreOutcome.Reader reader = new PgRestoreOutcome.Reader();
-        ExternalProcess.Result r = new ExternalProcess(cmd, db.libpqEnvironment()).onStderrLine(line -> {
+        return new ExternalProcess(cmd, db.libpqEnvironment()).onStderrLine(line -> {
             log.accept(line);
             reader.accept(line);
-        }).run();
-        return new RunResult(r.exitCode(), reader);
-    }
-
-    /** pg_restore's exit status and what its stderr said. */
-    public record RunResult(int exitCode, PgRestoreOutcome.Reader reader) {
+        }).run().exitCode();
     }
 
     private ExternalProcess.Result run(List<String> cmd, String what) {

@@ -42,15 +42,27 @@ public final class PgRestoreOutcome {
         this.log = log;
     }
 
-    /** Reads pg_restore's stderr line by line, as it comes. */
+    /**
+     * Reads pg_restore's stderr line by line, as it comes, and the failures of statements Lifeboat
+     * runs for the same database (its definition), in the order they happen.
+     */
     public static final class Reader implements Consumer<String> {
         private final List<String> first = new ArrayList<>();
         private String entry;
         private String lastError;
         private long ignored = -1;
+        private long otherErrors;
+
+        /** A statement of the database's definition failed (counted with pg_restore's own). */
+        public synchronized void statementFailed(String error) {
+            otherErrors++;
+            if (first.size() < FIRST_ERRORS) {
+                first.add(error);
+            }
+        }
 
         @Override
-        public void accept(String line) {
+        public synchronized void accept(String line) {
             if (line.startsWith(ENTRY)) {
                 entry = line.substring(ENTRY.length()).strip();
                 return;
@@ -69,15 +81,8 @@ public final class PgRestoreOutcome {
             }
         }
 
-        /**
-         * @param otherErrors statements Lifeboat ran for the same database (its definition) that failed,
-         *                    with their messages first in {@code extra}
-         */
-        public PgRestoreOutcome finish(String target, int exitCode, List<String> extra, Path log) {
-            List<String> errors = new ArrayList<>(extra);
-            errors.addAll(first);
-            return new PgRestoreOutcome(target, exitCode, ignored, errors.subList(0, Math.min(errors.size(), FIRST_ERRORS)),
-                    lastError, extra.size(), log);
+        public synchronized PgRestoreOutcome finish(String target, int exitCode, Path log) {
+            return new PgRestoreOutcome(target, exitCode, ignored, first, lastError, otherErrors, log);
         }
     }
 

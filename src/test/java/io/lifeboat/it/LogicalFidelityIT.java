@@ -194,6 +194,29 @@ class LogicalFidelityIT {
         }
     }
 
+    /** An existing database keeps what only CREATE DATABASE sets, says so, and gets the rest of the definition. */
+    @Test
+    void anExistingDatabaseIsRestoredIntoAndTheDifferencesAreSaid() {
+        try (PgSession s = source.session("postgres")) {
+            s.execute("CREATE DATABASE made_by_hand TEMPLATE template0"); // template1 holds a table here
+        }
+        Cli.Result r = Cli.run(args(source, "restore", "--backup", backupId, "--database", "app", "--target-database",
+                "made_by_hand"));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.err()).contains("database 'made_by_hand' exists on the target with encoding UTF8 (the backup's: LATIN1)");
+        try (PgSession s = source.session("postgres")) {
+            Map<String, String> p = DatabaseProperties.of(s, "made_by_hand");
+            assertThat(p).containsEntry("encoding", "UTF8").containsEntry("owner", "postgres")
+                    .containsEntry("connection limit", "7").containsEntry("comment", properties.get("app").get("comment"))
+                    .containsEntry("settings", properties.get("app").get("settings"));
+        }
+        try (PgSession s = source.session("made_by_hand")) {
+            // md5 of the text hashes its bytes, which differ between LATIN1 and UTF8: the table is compared by value
+            assertThat(ContentChecksum.differences(content.get("app"), ContentChecksum.of(s))).containsExactly("table public.latin");
+            assertThat(s.queryValue("SELECT string_agg(t, '|' ORDER BY k) FROM latin")).contains("ä ö ü ß|é");
+        }
+    }
+
     @Test
     void ontoAnotherMajorVersion() throws Exception {
         try (ScratchCluster target = ScratchCluster.create(null, ScratchCluster.Options.defaults()

@@ -15,10 +15,11 @@ class PgRestoreOutcomeTest {
 
     static PgRestoreOutcome read(int exit, List<String> extra, String... lines) {
         PgRestoreOutcome.Reader r = new PgRestoreOutcome.Reader();
+        extra.forEach(r::statementFailed);
         for (String l : lines) {
             r.accept(l);
         }
-        return r.finish("database 'app'", exit, extra, LOG);
+        return r.finish("database 'app'", exit, LOG);
     }
 
     @Test

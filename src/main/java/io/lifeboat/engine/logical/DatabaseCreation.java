@@ -8,6 +8,7 @@ import io.lifeboat.postgres.PgSession;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Runs a database's own definition from its archive on the target, in pg_restore --create's order:
@@ -32,7 +33,7 @@ final class DatabaseCreation {
     }
 
     /** @param errors collects the failed statements' errors (the owner's; a failed CREATE DATABASE throws) */
-    void create(DatabaseDefinition d, List<String> errors) {
+    void create(DatabaseDefinition d, Consumer<String> errors) {
         try (PgSession s = target.session()) {
             for (String sql : d.createStatements()) {
                 log.line(sql + ";");
@@ -55,18 +56,18 @@ final class DatabaseCreation {
     }
 
     /** @param errors collects the failed statements' errors */
-    void applyProperties(DatabaseDefinition d, List<String> errors) {
+    void applyProperties(DatabaseDefinition d, Consumer<String> errors) {
         run(d.propertyStatements(), errors);
     }
 
     /** @param errors collects the failed statements' errors */
-    void applyPrivileges(DatabaseDefinition d, List<String> errors) {
+    void applyPrivileges(DatabaseDefinition d, Consumer<String> errors) {
         if (!noOwner) {
             run(d.privilegeStatements(), errors);
         }
     }
 
-    private void run(List<String> statements, List<String> errors) {
+    private void run(List<String> statements, Consumer<String> errors) {
         if (statements.isEmpty()) {
             return;
         }
@@ -78,7 +79,7 @@ final class DatabaseCreation {
                 } catch (LifeboatException e) {
                     String msg = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
                     log.line("ERROR: " + msg);
-                    errors.add(sql + ": " + msg);
+                    errors.accept(sql + ": " + msg);
                 }
             }
         }

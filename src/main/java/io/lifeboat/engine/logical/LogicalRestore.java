@@ -319,20 +319,26 @@ public final class LogicalRestore {
                 + "' with " + pgRestore.path() + " -j" + req.jobs());
         restoreLog.section((p.exists ? "into the existing database " : "creating database ") + p.target + " from "
                 + p.source.name());
-        List<String> errors = new ArrayList<>();
-        if (!p.exists) {
-            creation.create(p.definition, errors);
+        PgRestoreOutcome.Reader outcome = new PgRestoreOutcome.Reader();
+        List<String> differs = p.exists ? creation.target().differences(p.target, p.definition.createOptions()) : List.of();
+        if (!differs.isEmpty()) {
+            log.accept("warning: database '" + p.target + "' exists on the target with " + String.join(", ", differs)
+                    + "; it is restored into as it is (only a new database gets the backup's)");
         }
-        creation.applyProperties(p.definition, errors);
+        if (!p.exists) {
+            creation.create(p.definition, outcome::statementFailed);
+        }
+        creation.applyProperties(p.definition, outcome::statementFailed);
         restoreLog.section("pg_restore of " + p.source.name() + " into " + p.target);
-        PgRestore.RunResult r = pgRestore.restore(creation.target().admin().withDatabase(p.target), p.dir(spool), new PgRestore.Options(req.jobs(), p.exists && req.overwrite(),
-                req.noOwner(), req.noTablespaces()), restoreLog::line);
+        int exit = pgRestore.restore(creation.target().admin().withDatabase(p.target), p.dir(spool),
+                new PgRestore.Options(req.jobs(), p.exists && req.overwrite(), req.noOwner(), req.noTablespaces()), outcome,
+                restoreLog::line);
         io.lifeboat.Trace.mark("pg_restore done");
+        restoreLog.line("pg_restore exit " + exit);
         restoreLog.section("privileges of " + p.target);
-        creation.applyPrivileges(p.definition, errors);
-        restoreLog.line("pg_restore exit " + r.exitCode());
+        creation.applyPrivileges(p.definition, outcome::statementFailed);
         ScratchCluster.deleteTree(p.dir(spool));
-        return r.reader().finish("database '" + p.target + "'", r.exitCode(), errors, restoreLog.path());
+        return outcome.finish("database '" + p.target + "'", exit, restoreLog.path());
     }
 
     private static LifeboatException failure(List<PgRestoreOutcome> failed, List<Restored> done, PgConnectionSettings conn) {

@@ -73,6 +73,29 @@ final class RestoreTarget {
         }
     }
 
+    /**
+     * Where an existing database differs from the definition in the archive in what only CREATE
+     * DATABASE sets (encoding, locale provider, collation, character classification), e.g.
+     * "encoding UTF8 (the backup's: LATIN1)"; empty when they agree.
+     */
+    List<String> differences(String db, java.util.Map<String, String> dumped) {
+        List<String> out = new java.util.ArrayList<>();
+        try (PgSession s = session()) {
+            List<String> r = s.query("SELECT pg_encoding_to_char(encoding), CASE datlocprovider WHEN 'i' THEN 'icu' "
+                    + "WHEN 'b' THEN 'builtin' ELSE 'libc' END, datcollate, datctype FROM pg_database WHERE datname = "
+                    + PgSession.quoteLiteral(db)).get(0);
+            String[] names = {"encoding", "locale provider", "collation", "ctype"};
+            String[] keys = {"ENCODING", "LOCALE_PROVIDER", "LC_COLLATE", "LC_CTYPE"};
+            for (int i = 0; i < names.length; i++) {
+                String want = dumped.getOrDefault(keys[i], i >= 2 ? dumped.get("LOCALE") : null);
+                if (want != null && !want.equalsIgnoreCase(r.get(i))) {
+                    out.add(names[i] + " " + r.get(i) + " (the backup's: " + want + ")");
+                }
+            }
+        }
+        return out;
+    }
+
     /** No user objects and no large objects (a fresh database, or one createdb just made). */
     boolean isEmpty(String db) {
         try (PgSession s = PgSession.open(admin.withDatabase(db))) {
