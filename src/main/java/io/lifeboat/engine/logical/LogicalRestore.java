@@ -154,11 +154,11 @@ public final class LogicalRestore {
             }
             String globalsScript = globals != null && req.globals() ? fetchText(m, globals) : null;
             Map<String, String> fromGlobals = globalsScript == null ? Map.of() : GlobalsScript.tablespaces(globalsScript);
-            checkTablespaces(plan, target, req, fromGlobals, false);
+            checkTablespaces(plan, target, req, fromGlobals, null);
             if (globalsScript != null) {
                 restoreGlobals(binaries, target, spool, globalsScript, req.scratchTablespaces(), restoreLog);
             }
-            checkTablespaces(plan, target, req, fromGlobals, true);
+            checkTablespaces(plan, target, req, fromGlobals, globalsScript != null ? restoreLog.path() : null);
             DatabaseCreation creation = new DatabaseCreation(target, req.noOwner(), restoreLog);
             for (Planned p : plan) {
                 PgRestoreOutcome outcome = restoreOne(m, p, spool, pgRestore, creation, req, restoreLog);
@@ -249,11 +249,12 @@ public final class LogicalRestore {
      * those the globals script is about to create), and again after the globals ran, before any
      * database is touched. On a scratch server they are made under its directory instead.
      *
-     * @param globals tablespaces of the globals script (name to original location), if it runs
-     * @param afterGlobals whether the globals script has run
+     * @param globals      tablespaces of the globals script (name to original location), if it runs
+     * @param globalsLog   once the globals script has run: the log with its output; null before
      */
     private void checkTablespaces(List<Planned> plan, RestoreTarget target, LogicalRestoreRequest req,
-                                  Map<String, String> globals, boolean afterGlobals) {
+                                  Map<String, String> globals, Path globalsLog) {
+        boolean afterGlobals = globalsLog != null || globals.isEmpty();
         Set<String> present = target.tablespaces();
         Map<String, List<String>> missing = new TreeMap<>();
         for (Planned p : plan) {
@@ -279,7 +280,7 @@ public final class LogicalRestore {
         throw new LifeboatException(ErrorKind.NOT_FOUND, "the target server " + target.where() + " has no tablespace"
                 + (missing.size() == 1 ? " " : "s ") + String.join(", ", parts) + "; no database was restored"
                 + (failedGlobals.isEmpty() ? "" : " (the roles were; the globals script could not create "
-                + String.join(", ", failedGlobals) + ": see " + RestoreLog.directory(cluster.spoolDir()) + ")"),
+                + String.join(", ", failedGlobals) + ": see " + globalsLog + ")"),
                 "create " + (missing.size() == 1 ? "it" : "them") + " first (CREATE TABLESPACE name LOCATION 'an empty "
                         + "directory owned by the server'), or pass --no-tablespaces to put everything into the default "
                         + "tablespace");
