@@ -260,21 +260,24 @@ class LogicalFidelityIT {
                 s.execute("CREATE ROLE restorer LOGIN CREATEDB");
             }
             Path spool = Files.createTempDirectory("lifeboat-it-spool-");
-            List<String> a = new ArrayList<>(List.of(args(target, "restore", "--backup", backupId, "--database", "app",
-                    "--no-tablespaces", "--spool-directory", spool.toString())));
-            a.set(a.indexOf("--pg-user") + 1, "restorer");
-            Cli.Result r = Cli.run(a.toArray(String[]::new));
-            assertThat(r.exit()).as(r.toString()).isEqualTo(11);
-            assertThat(r.err()).containsPattern("finished with \\d+ failed statements").contains("errors ignored on restore:")
-                    .contains("(1) ").contains("complete output in ");
-            String log = r.err().replaceAll("(?s).*complete output in (\\S+\\.log).*", "$1");
-            String text = Files.readString(Path.of(log));
-            assertThat(text).contains("permission denied").contains("pg_restore: warning: errors ignored on restore:");
-            assertThat(Path.of(log)).startsWith(spool);
-            try (var left = Files.list(spool)) {
-                assertThat(left.map(p -> p.getFileName().toString())).containsExactly("logs");
+            try {
+                List<String> a = new ArrayList<>(List.of(args(target, "restore", "--backup", backupId, "--database", "app",
+                        "--no-tablespaces", "--spool-directory", spool.toString())));
+                a.set(a.indexOf("--pg-user") + 1, "restorer");
+                Cli.Result r = Cli.run(a.toArray(String[]::new));
+                assertThat(r.exit()).as(r.toString()).isEqualTo(11);
+                assertThat(r.err()).containsPattern("finished with \\d+ failed statements")
+                        .contains("errors ignored on restore:").contains("(1) ").contains("complete output in ");
+                String log = r.err().replaceAll("(?s).*complete output in (\\S+\\.log).*", "$1");
+                String text = Files.readString(Path.of(log));
+                assertThat(text).contains("permission denied").contains("pg_restore: warning: errors ignored on restore:");
+                assertThat(Path.of(log)).startsWith(spool);
+                try (var left = Files.list(spool)) {
+                    assertThat(left.map(p -> p.getFileName().toString())).containsExactly("logs");
+                }
+            } finally {
+                ScratchCluster.deleteTree(spool);
             }
-            ScratchCluster.deleteTree(spool);
         }
     }
 }
