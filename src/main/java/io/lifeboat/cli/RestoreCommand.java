@@ -30,7 +30,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "restore", mixinStandardHelpOptions = true,
         description = {"Restore a backup.",
-                "Logical: into a new database (created if absent) on the configured or given server.",
+                "Logical: each database is created as the backup defines it (owner, encoding, locale, settings, "
+                        + "privileges), also under a new name; template1, postgres and --overwrite targets are restored into.",
                 "Physical: into an empty data directory (--data-directory), with tablespaces at their original "
                         + "places or mapped; --start starts the server and waits for its recovery."})
 final class RestoreCommand implements Callable<Integer> {
@@ -46,8 +47,13 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = {"-b", "--backup"}, paramLabel = "ID", description = "Backup id (default: the newest complete one).")
     String backup;
 
-    @Option(names = {"-d", "--database"}, paramLabel = "DB", description = "Database inside the backup (when it holds several).")
-    String database;
+    @Option(names = {"-d", "--database"}, paramLabel = "DB", description = "Logical: database inside the backup (when it "
+            + "holds several); repeatable.")
+    List<String> databases = new ArrayList<>();
+
+    @Option(names = "--all-databases", description = "Logical: every database of the backup, roles first (unless "
+            + "--no-globals), as pg_dumpall's script would.")
+    boolean allDatabases;
 
     @Option(names = "--target-database", paramLabel = "DB", description = "Database to restore into (default: the original name).")
     String targetDatabase;
@@ -55,8 +61,16 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Restore into a non-empty database, replacing its objects.")
     boolean overwrite;
 
-    @Option(names = "--globals", description = "Restore roles and tablespaces first (existing ones are kept).")
+    @Option(names = "--globals", description = "Restore roles and tablespaces first (existing ones are kept; implied by "
+            + "--all-databases).")
     boolean globals;
+
+    @Option(names = "--no-globals", description = "With --all-databases: do not restore roles and tablespaces.")
+    boolean noGlobals;
+
+    @Option(names = "--no-tablespaces", description = "Logical: create everything in the target's default tablespace "
+            + "(pg_restore --no-tablespaces) instead of refusing when the target lacks the backup's tablespaces.")
+    boolean noTablespaces;
 
     @Option(names = "--no-owner", description = "Do not restore ownership and privileges.")
     boolean noOwner;
@@ -141,16 +155,28 @@ final class RestoreCommand implements Callable<Integer> {
         if (t == BackupType.PHYSICAL) {
             return physical(out, cfg, id);
         }
+        if (noGlobals && globals) {
+            throw new LifeboatException(ErrorKind.USAGE, "--globals and --no-globals contradict each other", "choose one");
+        }
+        if (allDatabases && !databases.isEmpty()) {
+            throw new LifeboatException(ErrorKind.USAGE, "--all-databases and --database contradict each other",
+                    "name the databases with --database, or restore them all with --all-databases");
+        }
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             LogicalRestore.Result r = new LogicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info)
-                    .run(new LogicalRestoreRequest(id, database, targetDatabase, cfg.postgres(), overwrite, globals, noOwner,
-                            cfg.jobs(), !skipSpaceCheck));
-            out.text("restored " + r.sourceDatabase() + " from " + r.backup().id() + " into " + r.targetDatabase());
+                    .run(new LogicalRestoreRequest(id, databases, allDatabases, targetDatabase, cfg.postgres(), overwrite,
+                            globals || (allDatabases && !noGlobals), noOwner, noTablespaces, null, cfg.jobs(), !skipSpaceCheck));
+            for (LogicalRestore.Restored d : r.databases()) {
+                out.text("restored " + d.sourceDatabase() + " from " + r.backup().id() + " into " + d.targetDatabase());
+            }
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("backup", r.backup().id().toString());
             j.put("sourceDatabase", r.sourceDatabase());
             j.put("targetDatabase", r.targetDatabase());
             j.put("created", r.created());
+            j.put("databases", r.databases());
+            j.put("globals", r.globals());
+            j.put("log", r.log().toString());
             j.put("seconds", r.duration().toMillis() / 1000.0);
             out.result(j);
         }

@@ -74,7 +74,9 @@ public final class LogicalBackup {
             server = s.serverVersion();
             systemId = s.systemIdentifier().orElse(null);
             if (request.allDatabases()) {
-                names = s.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname")
+                // As pg_dumpall: template1's user objects too (template0 is never changed), template1 first.
+                names = s.query("SELECT datname FROM pg_database WHERE datallowconn AND datname <> 'template0' "
+                        + "ORDER BY datname <> 'template1', datname")
                         .stream().map(r -> r.get(0)).toList();
             } else {
                 names = request.databases().isEmpty() ? List.of(conn.database()) : List.copyOf(request.databases());

@@ -11,27 +11,42 @@ import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.engine.Parallel;
 import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.Spool;
+import io.lifeboat.postgres.DatabaseDefinition;
 import io.lifeboat.postgres.ExternalProcess;
+import io.lifeboat.postgres.GlobalsScript;
 import io.lifeboat.postgres.PgBinaries;
 import io.lifeboat.postgres.PgConnectionSettings;
+import io.lifeboat.postgres.PgRestore;
+import io.lifeboat.postgres.PgRestoreOutcome;
 import io.lifeboat.postgres.PgSession;
-import io.lifeboat.postgres.PgToolFailure;
 import io.lifeboat.postgres.PgVersion;
+import io.lifeboat.postgres.ScratchCluster;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
- * Restores one database of a logical backup into a new (or explicitly overwritten) database:
- * every object is downloaded and verified before pg_restore -jN sees a byte.
+ * Restores databases of a logical backup as pg_restore --create would: each database is created
+ * from its own definition in the archive (owner, encoding, locale provider and collation,
+ * tablespace, connection limit, settings, comment, privileges), also under a new name, then
+ * pg_restore -jN fills it. Databases that exist (template1 and postgres on any server; others with
+ * --overwrite) are restored into and get the definition's properties but are never recreated. Every
+ * object is downloaded and verified before pg_restore sees a byte; before anything changes on the
+ * target, the tables of contents of all chosen databases are read to refuse a restore whose
+ * tablespaces the target lacks. pg_restore's complete output goes to a log that outlives the spool.
  */
 public final class LogicalRestore {
     private final ClusterConfig cluster;
@@ -49,8 +64,47 @@ public final class LogicalRestore {
         this.log = log;
     }
 
-    public record Result(BackupManifest backup, String sourceDatabase, String targetDatabase, boolean created,
-                         Duration duration) {
+    /**
+     * @param created whether the database was created (false: restored into an existing one)
+     * @param errors  statements that failed (pg_restore's "errors ignored on restore" plus the definition's)
+     */
+    public record Restored(String sourceDatabase, String targetDatabase, boolean created, long errors) {
+    }
+
+    /** @param log the file with pg_restore's complete output */
+    public record Result(BackupManifest backup, List<Restored> databases, boolean globals, Path log, Duration duration) {
+        public String sourceDatabase() {
+            return databases.get(0).sourceDatabase();
+        }
+
+        public String targetDatabase() {
+            return databases.get(0).targetDatabase();
+        }
+
+        public boolean created() {
+            return databases.get(0).created();
+        }
+    }
+
+    /** One database of the backup on its way to the target. */
+    private static final class Planned {
+        final BackupManifest.DumpedDatabase source;
+        final String target;
+        final boolean exists;
+        final List<StoredObject> objects;
+        DatabaseDefinition definition;
+        Set<String> tablespaces;
+
+        Planned(BackupManifest.DumpedDatabase source, String target, boolean exists, List<StoredObject> objects) {
+            this.source = source;
+            this.target = target;
+            this.exists = exists;
+            this.objects = objects;
+        }
+
+        Path dir(Spool spool) {
+            return spool.dir().resolve(source.directory());
+        }
     }
 
     public Result run(LogicalRestoreRequest req) {
@@ -62,32 +116,22 @@ public final class LogicalRestore {
             throw new LifeboatException(ErrorKind.USAGE, "backup " + m.id() + " is a " + m.type().id() + " backup",
                     "restore it with --type physical, or pick a logical backup (`lifeboat list`)");
         }
-        BackupManifest.DumpedDatabase source = pickDatabase(m, req.sourceDatabase());
-        String targetDb = req.targetDatabase() != null ? req.targetDatabase() : source.name();
-        PgConnectionSettings admin = req.target();
-        PgConnectionSettings target = admin.withDatabase(targetDb);
-
-        PgVersion server;
-        boolean exists;
-        try (PgSession s = PgSession.open(admin)) {
-            server = s.serverVersion();
-            exists = s.queryValue("SELECT 1 FROM pg_database WHERE datname = " + PgSession.quoteLiteral(targetDb)).isPresent();
+        List<BackupManifest.DumpedDatabase> sources = pickDatabases(m, req);
+        if (req.targetDatabase() != null && sources.size() != 1) {
+            throw new LifeboatException(ErrorKind.USAGE, "--target-database names one database, but " + sources.size()
+                    + " are to be restored", "restore them under their own names, or one at a time");
         }
+        RestoreTarget target = RestoreTarget.connect(req.target());
+        PgVersion server = target.version();
         PgVersion dumpVersion = PgVersion.parseToolOutput("(PostgreSQL) " + m.logical().pgDumpVersion());
         PgBinaries binaries = new PgBinaries(cluster.binDir());
-        PgBinaries.Tool pgRestore = binaries.forMajor("pg_restore", Math.max(dumpVersion.major(), 10),
-                "to read an archive written by pg_dump " + dumpVersion.major());
+        PgRestore pgRestore = new PgRestore(binaries.forMajor("pg_restore", Math.max(dumpVersion.major(), 10),
+                "to read an archive written by pg_dump " + dumpVersion.major()));
         if (server.major() < new PgVersion(m.pgVersionNum()).major()) {
             log.accept("warning: restoring a dump of PostgreSQL " + new PgVersion(m.pgVersionNum()).major() + " into an older "
                     + "server (" + server.major() + "); objects using newer features will fail");
         }
-        if (exists && !req.overwrite() && !isEmpty(target)) {
-            throw new LifeboatException(ErrorKind.CONFLICT, "database '" + targetDb + "' on " + admin.host() + ":" + admin.port()
-                    + " already exists and is not empty", "restore into a new name with --target-database NAME, or pass "
-                    + "--overwrite to replace the objects in it");
-        }
-
-        List<StoredObject> objects = m.objects().stream().filter(o -> o.path().startsWith(source.directory() + "/")).toList();
+        List<Planned> plan = plan(m, sources, req, target);
         StoredObject globals = m.logical().globals() == null ? null : m.objects().stream()
                 .filter(o -> o.path().equals(m.logical().globals())).findFirst().orElse(null);
         if (req.globals() && globals == null) {
@@ -95,77 +139,220 @@ public final class LogicalRestore {
                     "it was taken with --no-globals; restore without --globals");
         }
         pipeline.checkReadable(catalog, m);
-        long needed = objects.stream().mapToLong(StoredObject::rawSize).sum();
-        try (Spool spool = Spool.create(cluster.spoolDir(), m.id() + "-restore-" + source.directory(),
-                req.checkSpace() ? needed : -1)) {
+        // One database's dump is in the spool at a time.
+        long needed = plan.stream().mapToLong(p -> p.objects.stream().mapToLong(StoredObject::rawSize).sum()).max().orElse(0);
+        String name = plan.size() == 1 ? plan.get(0).source.directory() : "all";
+        List<Restored> done = new ArrayList<>();
+        List<PgRestoreOutcome> failed = new ArrayList<>();
+        try (RestoreLog restoreLog = RestoreLog.open(RestoreLog.directory(cluster.spoolDir()), m.id() + "-" + name);
+             Spool spool = Spool.create(cluster.spoolDir(), m.id() + "-restore-" + name, req.checkSpace() ? needed : -1)) {
+            log.accept("restore of " + m.id() + " onto " + target.where() + " (PostgreSQL " + server + "); pg_restore's output "
+                    + "goes to " + restoreLog.path());
             io.lifeboat.Trace.mark("target inspected");
-            download(m, objects, spool.dir(), req.jobs());
-            io.lifeboat.Trace.mark("downloaded and verified");
-            Path dumpDir = spool.dir().resolve(source.directory());
-            Path globalsFile = null;
-            if (req.globals()) {
-                globalsFile = spool.dir().resolve("globals.sql");
-                fetchTo(m, globals, globalsFile);
+            for (Planned p : plan) {
+                inspect(m, p, spool, pgRestore, req);
             }
-            log.accept("all " + objects.size() + " objects of " + source.name() + " verified; restoring into '" + targetDb
-                    + "' on " + admin.host() + ":" + admin.port() + " with " + pgRestore.path() + " -j" + req.jobs());
-            if (globalsFile != null) {
-                restoreGlobals(binaries, admin, globalsFile, server);
+            String globalsScript = globals != null && req.globals() ? fetchText(m, globals) : null;
+            Map<String, String> fromGlobals = globalsScript == null ? Map.of() : GlobalsScript.tablespaces(globalsScript);
+            checkTablespaces(plan, target, req, fromGlobals, null);
+            if (globalsScript != null) {
+                restoreGlobals(binaries, target, spool, globalsScript, req.scratchTablespaces(), restoreLog);
             }
-            boolean created = false;
-            if (!exists) {
-                try (PgSession s = PgSession.open(admin)) {
-                    s.execute("CREATE DATABASE " + PgSession.quoteIdent(targetDb) + " TEMPLATE template0");
+            checkTablespaces(plan, target, req, fromGlobals, globalsScript != null ? restoreLog.path() : null);
+            DatabaseCreation creation = new DatabaseCreation(target, req.noOwner(), restoreLog);
+            for (Planned p : plan) {
+                PgRestoreOutcome outcome = restoreOne(m, p, spool, pgRestore, creation, req, restoreLog);
+                done.add(new Restored(p.source.name(), p.target, !p.exists, outcome.errors()));
+                if (!outcome.ok()) {
+                    failed.add(outcome);
+                    log.accept("restore of " + p.source.name() + " into '" + p.target + "': " + outcome.summary());
                 }
-                created = true;
-            }
-            List<String> cmd = new ArrayList<>(List.of(pgRestore.path().toString(), "--format=directory",
-                    "--jobs=" + req.jobs(), "--dbname=" + targetDb));
-            if (exists && req.overwrite()) {
-                cmd.addAll(List.of("--clean", "--if-exists"));
-            }
-            if (req.noOwner()) {
-                cmd.addAll(List.of("--no-owner", "--no-privileges"));
-            }
-            cmd.add(dumpDir.toString());
-            ExternalProcess.Result r = new ExternalProcess(cmd, target.libpqEnvironment()).run();
-            io.lifeboat.Trace.mark("pg_restore done");
-            if (!r.ok()) {
-                LifeboatException e = PgToolFailure.of("pg_restore", "database '" + targetDb + "'", r, target);
-                if (r.stderr().contains("role") && r.stderr().contains("does not exist")) {
-                    throw new LifeboatException(e.kind(), e.getMessage(), "the target server lacks roles the dump "
-                            + "refers to: restore with --globals, or with --no-owner");
-                }
-                throw e;
             }
             Duration took = Duration.between(start, Instant.now());
-            log.accept("restored " + source.name() + " from " + m.id() + " into '" + targetDb + "' in " + took.toMillis() / 1000.0 + " s");
-            return new Result(m, source.name(), targetDb, created, took);
-        }
-    }
-
-    private static BackupManifest.DumpedDatabase pickDatabase(BackupManifest m, String name) {
-        List<BackupManifest.DumpedDatabase> dbs = m.logical().databases();
-        if (name == null) {
-            if (dbs.size() == 1) {
-                return dbs.get(0);
+            if (!failed.isEmpty()) {
+                throw failure(failed, done, target.admin());
             }
-            throw new LifeboatException(ErrorKind.USAGE, "backup " + m.id() + " holds several databases ("
-                    + String.join(", ", dbs.stream().map(BackupManifest.DumpedDatabase::name).toList()) + ")",
-                    "choose one with --database NAME");
+            log.accept("restored " + String.join(", ", done.stream().map(Restored::sourceDatabase).toList()) + " from " + m.id()
+                    + " in " + took.toMillis() / 1000.0 + " s");
+            return new Result(m, List.copyOf(done), globalsScript != null, restoreLog.path(), took);
         }
-        return dbs.stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow(() ->
-                new LifeboatException(ErrorKind.NOT_FOUND, "backup " + m.id() + " has no database '" + name + "'",
-                        "it holds: " + String.join(", ", dbs.stream().map(BackupManifest.DumpedDatabase::name).toList())));
     }
 
-    private static boolean isEmpty(PgConnectionSettings db) {
-        try (PgSession s = PgSession.open(db)) {
-            long n = Long.parseLong(s.queryValue("SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n "
-                    + "ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') "
-                    + "AND n.nspname NOT LIKE 'pg_toast%') + (SELECT count(*) FROM pg_largeobject_metadata)").orElse("0"));
-            return n == 0;
+    private static List<BackupManifest.DumpedDatabase> pickDatabases(BackupManifest m, LogicalRestoreRequest req) {
+        List<BackupManifest.DumpedDatabase> dbs = m.logical().databases();
+        String held = String.join(", ", dbs.stream().map(BackupManifest.DumpedDatabase::name).toList());
+        if (req.allDatabases()) {
+            return dbs;
         }
+        if (req.databases().isEmpty()) {
+            if (dbs.size() == 1) {
+                return dbs;
+            }
+            throw new LifeboatException(ErrorKind.USAGE, "backup " + m.id() + " holds several databases (" + held + ")",
+                    "choose with --database NAME (repeatable), or restore them all with --all-databases");
+        }
+        List<BackupManifest.DumpedDatabase> out = new ArrayList<>();
+        for (String name : req.databases()) {
+            out.add(dbs.stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow(() ->
+                    new LifeboatException(ErrorKind.NOT_FOUND, "backup " + m.id() + " has no database '" + name + "'",
+                            "it holds: " + held)));
+        }
+        return out;
+    }
+
+    /** Where each database goes; every conflict is found before anything is downloaded. */
+    private static List<Planned> plan(BackupManifest m, List<BackupManifest.DumpedDatabase> sources, LogicalRestoreRequest req,
+                                      RestoreTarget target) {
+        List<Planned> plan = new ArrayList<>();
+        List<String> conflicts = new ArrayList<>();
+        for (BackupManifest.DumpedDatabase source : sources) {
+            String name = req.targetDatabase() != null ? req.targetDatabase() : source.name();
+            if (name.equals("template0")) {
+                throw new LifeboatException(ErrorKind.USAGE, "template0 cannot be restored into", "choose another target database");
+            }
+            boolean exists = target.exists(name);
+            if (exists && !req.overwrite() && !target.isEmpty(name)) {
+                conflicts.add(name);
+            }
+            List<StoredObject> objects = m.objects().stream().filter(o -> o.path().startsWith(source.directory() + "/")).toList();
+            plan.add(new Planned(source, name, exists, objects));
+        }
+        if (!conflicts.isEmpty()) {
+            throw new LifeboatException(ErrorKind.CONFLICT, (conflicts.size() == 1 ? "database '" + conflicts.get(0) + "'"
+                    : "databases '" + String.join("', '", conflicts) + "'") + " on " + target.where()
+                    + " already exist" + (conflicts.size() == 1 ? "s" : "") + " and " + (conflicts.size() == 1 ? "is" : "are")
+                    + " not empty", "restore into a new name with --target-database NAME, or pass --overwrite to replace "
+                    + "the objects in " + (conflicts.size() == 1 ? "it" : "them"));
+        }
+        return plan;
+    }
+
+    /** Downloads a database's table of contents and reads its definition and the tablespaces it uses. */
+    private void inspect(BackupManifest m, Planned p, Spool spool, PgRestore pgRestore, LogicalRestoreRequest req) {
+        List<StoredObject> toc = p.objects.stream()
+                .filter(o -> ObjectPipeline.rawName(o).equals(p.source.directory() + "/toc.dat")).toList();
+        if (toc.size() != 1) {
+            throw new LifeboatException(ErrorKind.CORRUPT, "backup " + m.id() + " has no table of contents (toc.dat) for "
+                    + p.source.name(), "the manifest lists the database's directory without pg_dump's toc.dat");
+        }
+        download(m, toc, spool.dir(), 1);
+        DatabaseDefinition d = pgRestore.definition(p.dir(spool), p.source.name(), spool.dir()).renamed(p.target);
+        p.definition = req.noTablespaces() ? d.withoutTablespace() : d;
+        p.tablespaces = new TreeSet<>(req.noTablespaces() ? Set.of() : pgRestore.tablespaces(p.dir(spool)));
+        if (!p.exists) {
+            p.definition.tablespace().ifPresent(p.tablespaces::add);
+        }
+    }
+
+    /**
+     * Refuses a restore that needs tablespaces the target lacks: before anything changes (counting
+     * those the globals script is about to create), and again after the globals ran, before any
+     * database is touched. On a scratch server they are made under its directory instead.
+     *
+     * @param globals      tablespaces of the globals script (name to original location), if it runs
+     * @param globalsLog   once the globals script has run: the log with its output; null before
+     */
+    private void checkTablespaces(List<Planned> plan, RestoreTarget target, LogicalRestoreRequest req,
+                                  Map<String, String> globals, Path globalsLog) {
+        boolean afterGlobals = globalsLog != null || globals.isEmpty();
+        Set<String> present = target.tablespaces();
+        Map<String, List<String>> missing = new TreeMap<>();
+        for (Planned p : plan) {
+            for (String t : p.tablespaces) {
+                if (!present.contains(t) && (afterGlobals || !globals.containsKey(t))) {
+                    missing.computeIfAbsent(t, k -> new ArrayList<>()).add(p.source.name());
+                }
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        if (req.scratchTablespaces() != null) {
+            if (afterGlobals) {
+                createScratchTablespaces(target, missing.keySet(), req.scratchTablespaces());
+            }
+            return;
+        }
+        List<String> parts = new ArrayList<>();
+        missing.forEach((t, dbs) -> parts.add(t + " (used by " + String.join(", ", dbs) + ")"));
+        List<String> failedGlobals = missing.keySet().stream().filter(globals::containsKey)
+                .map(t -> t + " at '" + globals.get(t) + "'").toList();
+        throw new LifeboatException(ErrorKind.NOT_FOUND, "the target server " + target.where() + " has no tablespace"
+                + (missing.size() == 1 ? " " : "s ") + String.join(", ", parts) + "; no database was restored"
+                + (failedGlobals.isEmpty() ? "" : " (the roles were; the globals script could not create "
+                + String.join(", ", failedGlobals) + ": see " + globalsLog + ")"),
+                "create " + (missing.size() == 1 ? "it" : "them") + " first (CREATE TABLESPACE name LOCATION 'an empty "
+                        + "directory owned by the server'), or pass --no-tablespaces to put everything into the default "
+                        + "tablespace");
+    }
+
+    private void createScratchTablespaces(RestoreTarget target, Set<String> names, Path under) {
+        try (PgSession s = target.session()) {
+            for (String t : names) {
+                Path dir = scratchTablespace(under, t);
+                s.execute("CREATE TABLESPACE " + PgSession.quoteIdent(t) + " LOCATION " + PgSession.quoteLiteral(dir.toString()));
+                log.accept("tablespace " + t + " created in " + dir);
+            }
+        }
+    }
+
+    /** A new directory for one tablespace on a scratch server, owned by the server's user. */
+    private static Path scratchTablespace(Path under, String name) {
+        try {
+            Path dir = Files.createDirectories(under).resolve("ts-" + name.replaceAll("[^A-Za-z0-9_.-]", "_")
+                    + "-" + Integer.toHexString(name.hashCode()));
+            Files.createDirectories(dir);
+            ScratchCluster.giveToServerUser(under);
+            return dir;
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.RESOURCE, "cannot create a scratch tablespace directory under " + under
+                    + ": " + e.getMessage(), "check free space and permissions", e);
+        }
+    }
+
+    private PgRestoreOutcome restoreOne(BackupManifest m, Planned p, Spool spool, PgRestore pgRestore,
+                                        DatabaseCreation creation, LogicalRestoreRequest req, RestoreLog restoreLog) {
+        List<StoredObject> rest = p.objects.stream()
+                .filter(o -> !ObjectPipeline.rawName(o).equals(p.source.directory() + "/toc.dat")).toList();
+        download(m, rest, spool.dir(), req.jobs());
+        io.lifeboat.Trace.mark("downloaded and verified");
+        log.accept("all " + p.objects.size() + " objects of " + p.source.name() + " verified; restoring into '" + p.target
+                + "' with " + pgRestore.path() + " -j" + req.jobs());
+        restoreLog.section((p.exists ? "into the existing database " : "creating database ") + p.target + " from "
+                + p.source.name());
+        PgRestoreOutcome.Reader outcome = new PgRestoreOutcome.Reader();
+        List<String> differs = p.exists ? creation.target().differences(p.target, p.definition.createOptions()) : List.of();
+        if (!differs.isEmpty()) {
+            log.accept("warning: database '" + p.target + "' exists on the target with " + String.join(", ", differs)
+                    + "; it is restored into as it is (only a new database gets the backup's)");
+        }
+        if (!p.exists) {
+            creation.create(p.definition, outcome::statementFailed);
+        }
+        creation.applyProperties(p.definition, outcome::statementFailed);
+        restoreLog.section("pg_restore of " + p.source.name() + " into " + p.target);
+        int exit = pgRestore.restore(creation.target().admin().withDatabase(p.target), p.dir(spool),
+                new PgRestore.Options(req.jobs(), p.exists && req.overwrite(), req.noOwner(), req.noTablespaces()), outcome,
+                restoreLog::line);
+        io.lifeboat.Trace.mark("pg_restore done");
+        restoreLog.line("pg_restore exit " + exit);
+        restoreLog.section("privileges of " + p.target);
+        creation.applyPrivileges(p.definition, outcome::statementFailed);
+        ScratchCluster.deleteTree(p.dir(spool));
+        return outcome.finish("database '" + p.target + "'", exit, restoreLog.path());
+    }
+
+    private static LifeboatException failure(List<PgRestoreOutcome> failed, List<Restored> done, PgConnectionSettings conn) {
+        LifeboatException first = failed.get(0).failure(conn);
+        if (done.size() == 1) {
+            return first;
+        }
+        List<String> each = new ArrayList<>();
+        for (Restored r : done) {
+            each.add(r.targetDatabase() + ": " + (r.errors() == 0 ? "ok" : r.errors() + " errors"));
+        }
+        return new LifeboatException(first.kind(), failed.size() + " of " + done.size() + " databases did not restore cleanly ("
+                + String.join(", ", each) + "); " + first.getMessage(), first.hint());
     }
 
     private void download(BackupManifest m, List<StoredObject> objects, Path dir, int jobs) {
@@ -196,15 +383,39 @@ public final class LogicalRestore {
         }
     }
 
-    private void restoreGlobals(PgBinaries binaries, PgConnectionSettings admin, Path file, PgVersion server) {
+    private String fetchText(BackupManifest m, StoredObject o) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            pipeline.fetch(catalog.layout().backupObject(m.id(), o.path()), o, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Runs the roles and tablespaces script with psql; statements that fail (roles that exist) are
+     * reported, not fatal. On a scratch server its tablespaces go under the scratch directory.
+     */
+    private void restoreGlobals(PgBinaries binaries, RestoreTarget target, Spool spool, String script, Path scratchTablespaces,
+                                RestoreLog restoreLog) {
+        String run = scratchTablespaces == null ? script
+                : GlobalsScript.relocateTablespaces(script, t -> scratchTablespace(scratchTablespaces, t));
+        Path file = spool.dir().resolve("globals.sql");
+        try {
+            Files.writeString(file, run);
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.RESOURCE, "cannot write " + file + ": " + e.getMessage(), null, e);
+        }
+        restoreLog.section("globals (roles and tablespaces)");
         PgBinaries.Tool psql = binaries.newest("psql");
         List<String> cmd = List.of(psql.path().toString(), "-X", "-q", "-v", "ON_ERROR_STOP=0", "-f", file.toString());
-        ExternalProcess.Result r = new ExternalProcess(cmd, admin.libpqEnvironment()).run();
+        ExternalProcess.Result r = new ExternalProcess(cmd, target.admin().libpqEnvironment()).onStderrLine(restoreLog::line).run();
         long errors = r.stderr().lines().filter(l -> l.contains("ERROR:")).count();
         long harmless = r.stderr().lines().filter(l -> l.contains("ERROR:") && l.contains("already exists")).count();
         if (errors > harmless) {
-            log.accept("warning: " + (errors - harmless) + " statements of the globals script failed on PostgreSQL " + server
-                    + ": " + ExternalProcess.lastLines(r.stderr(), 3));
+            log.accept("warning: " + (errors - harmless) + " statements of the globals script failed on PostgreSQL "
+                    + target.version() + " (see " + restoreLog.path() + "): " + ExternalProcess.lastLines(r.stderr(), 3));
         }
     }
 }

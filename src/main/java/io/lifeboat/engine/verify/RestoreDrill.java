@@ -110,8 +110,9 @@ public final class RestoreDrill {
                 String name = db.name();
                 try {
                     // The scratch cluster is new: every target database is absent or empty.
+                    // Tablespaces go into the scratch cluster's directory, never to their original places.
                     restore.run(new LogicalRestoreRequest(m.id(), name, name, scratch.connection("postgres"), false, globals,
-                            false, cluster.jobs(), true));
+                            false, cluster.jobs(), true).withScratchTablespaces(scratch.baseDir().resolve("tablespaces")));
                     globals = false; // roles once is enough
                     checks.put("restore " + name, "ok");
                     check(scratch, name, checks, problems);
