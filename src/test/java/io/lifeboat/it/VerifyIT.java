@@ -89,4 +89,27 @@ class VerifyIT {
             assertThat(v.out() + v.err()).contains("repository 'b'").contains("bring repository 'b'");
         }
     }
+
+    @Test
+    void aLogicalDrillThatFailsLeavesNoScratchDirectory(@TempDir Path scratch) throws Exception {
+        // A scratch directory the server's OS user cannot enter: the scratch cluster's initdb (as root) or start fails.
+        java.nio.file.Files.setPosixFilePermissions(scratch, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.lifeboat.postgres.ExternalProcess.runningAsRoot(),
+                "as root the server runs as another user, who cannot use this directory");
+        try (ScratchCluster pg = ScratchCluster.create(null, ScratchCluster.Options.defaults()).start()) {
+            try (PgSession s = pg.session("postgres")) {
+                s.execute("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 100) g");
+            }
+            String[] c = {"--pg-host", "127.0.0.1", "--pg-port", Integer.toString(pg.port()), "--pg-user", "postgres",
+                    "--repo", "file://" + repo, "--cluster", "v", "--allow-same-server"};
+            Cli.Result b = Cli.run(KilledBackupIT.concat("backup", c, "--type", "logical", "--database", "postgres"));
+            assertThat(b.exit()).as(b.toString()).isZero();
+            Cli.Result v = Cli.run(KilledBackupIT.concat("verify", c, "--restore-test", "--scratch-directory",
+                    scratch.toString()));
+            assertThat(v.exit()).as(v.toString()).isNotZero();
+            try (Stream<Path> left = Files.list(scratch)) {
+                assertThat(left).as("the failed drill's scratch directory is removed").isEmpty();
+            }
+        }
+    }
 }
