@@ -54,13 +54,12 @@ class SecretsInUrisTest {
     @Test
     void refusalsFromFlagsAndTheEnvironmentDoNotEchoTheSecret() {
         for (String u : URIS) {
-            LifeboatException flag = catchThrowableOfType(() -> ConfigLoader.load(null, "x", Map.of(), Map.of("repo", u)),
-                    LifeboatException.class);
+            LifeboatException flag = catchThrowableOfType(LifeboatException.class, () -> ConfigLoader.load(null, "x", Map.of(), Map.of("repo", u)));
             assertThat(flag).as(u).isNotNull();
             assertThat(flag.exitCode()).as(u).isEqualTo(3);
             assertThat(flag.getMessage() + flag.hint()).as(u).doesNotContain(SECRET).contains("***");
-            LifeboatException env = catchThrowableOfType(() -> ConfigLoader.load(null, "x", Map.of("LIFEBOAT_REPO", u),
-                    Map.of()), LifeboatException.class);
+            LifeboatException env = catchThrowableOfType(LifeboatException.class, () -> ConfigLoader.load(null, "x", Map.of("LIFEBOAT_REPO", u),
+                    Map.of()));
             assertThat(env.getMessage() + env.hint()).as(u).doesNotContain(SECRET);
         }
     }
@@ -105,7 +104,7 @@ class SecretsInUrisTest {
                 Path.of("/tmp"), null, null, null, false);
         ClusterOptions opts = new ClusterOptions();
         opts.repo = text;
-        LifeboatException e = catchThrowableOfType(() -> WalFetchCommandLine.of(cfg, opts), LifeboatException.class);
+        LifeboatException e = catchThrowableOfType(LifeboatException.class, () -> WalFetchCommandLine.of(cfg, opts));
         assertThat(e).isNotNull();
         assertThat(e.getMessage()).doesNotContain(SECRET).contains("restore_command");
     }

@@ -339,12 +339,12 @@ class ConfigLoaderTest {
     @Test
     void aBadFlagOrVariableIsBlamedOnItselfNotOnALineOfTheFile() throws IOException {
         Path f = write(GOOD);
-        LifeboatException flag = catchThrowableOfType(() -> ConfigLoader.load(f, "main", Map.of(),
-                Map.of("compression", "brotli")), LifeboatException.class);
+        LifeboatException flag = catchThrowableOfType(LifeboatException.class, () -> ConfigLoader.load(f, "main", Map.of(),
+                Map.of("compression", "brotli")));
         assertThat(flag.getMessage()).startsWith("--compression: ").contains("brotli").doesNotContain("line");
         assertThat(flag.exitCode()).isEqualTo(3);
-        LifeboatException env = catchThrowableOfType(() -> ConfigLoader.load(f, "main",
-                Map.of("LIFEBOAT_COMPRESSION", "brotli"), Map.of()), LifeboatException.class);
+        LifeboatException env = catchThrowableOfType(LifeboatException.class, () -> ConfigLoader.load(f, "main",
+                Map.of("LIFEBOAT_COMPRESSION", "brotli"), Map.of()));
         assertThat(env.getMessage()).startsWith("LIFEBOAT_COMPRESSION: ").doesNotContain("line");
         // In the file, the line of the key that is wrong, not the line of the uri.
         Path bad = write("""
@@ -357,12 +357,12 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(bad, null, Map.of(), Map.of()))
                 .hasMessageContaining("line 5").hasMessageContaining("compression");
         // A malformed endpoint is a configuration error (3) that names where it came from.
-        LifeboatException ep = catchThrowableOfType(() -> ConfigLoader.load(null, "x", Map.of(),
-                Map.of("repo", "s3://b/p?endpoint=http://[bad")), LifeboatException.class);
+        LifeboatException ep = catchThrowableOfType(LifeboatException.class, () -> ConfigLoader.load(null, "x", Map.of(),
+                Map.of("repo", "s3://b/p?endpoint=http://[bad")));
         assertThat(ep.exitCode()).isEqualTo(3);
         assertThat(ep.getMessage()).startsWith("--repo: ").contains("endpoint");
-        LifeboatException epEnv = catchThrowableOfType(() -> ConfigLoader.load(null, "x",
-                Map.of("LIFEBOAT_REPO", "s3://b/p?endpoint=http://[bad"), Map.of()), LifeboatException.class);
+        LifeboatException epEnv = catchThrowableOfType(LifeboatException.class, () -> ConfigLoader.load(null, "x",
+                Map.of("LIFEBOAT_REPO", "s3://b/p?endpoint=http://[bad"), Map.of()));
         assertThat(epEnv.getMessage()).startsWith("LIFEBOAT_REPO: ");
     }
 
