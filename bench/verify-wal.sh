@@ -70,9 +70,10 @@ bin/lifeboat backup "${LB[@]}" --type physical >/dev/null 2>&1
 "$B/psql" "${C[@]}" -Atqc "create table t (i int, v text)"
 first=$("$B/psql" "${C[@]}" -Atc "select pg_walfile_name(pg_current_wal_lsn())")
 # Bulk inserts of md5 text (about half compressible, like much real WAL) until SEGMENTS segments are written.
+segno() { echo $(( 16#${1:8:8} * 256 + 16#${1:16:8} )); }   # 16 MiB segments: 256 per log
 while :; do
   now=$("$B/psql" "${C[@]}" -Atc "select pg_walfile_name(pg_current_wal_lsn())")
-  (( 16#${now:8:16} - 16#${first:8:16} >= SEGMENTS )) && break
+  (( $(segno "$now") - $(segno "$first") >= SEGMENTS )) && break
   "$B/psql" "${C[@]}" -Atqc "insert into t select g, md5(g::text) || md5((g+1)::text) from generate_series(1, 300000) g; truncate t"
 done
 last=$("$B/psql" "${C[@]}" -Atc "select pg_walfile_name(pg_switch_wal())")
@@ -82,16 +83,17 @@ for _ in $(seq 3000); do
 done
 runuser -u postgres -- "$B/pg_ctl" -D "$W/data" -m fast stop >/dev/null
 copies=$(find "$W/repo/bench/wal" -type f | wc -l)
-echo "$copies archived WAL copies per Lifeboat repository ($(du -sh "$W/repo/bench/wal" | cut -f1) stored), $(nproc) cores"
-printf "%-62s %10s %8s\n" "verify" "seconds" "exit"
-
+echo "$copies archived WAL copies per Lifeboat repository ($(du -sh "$W/repo/bench/wal" | cut -f1) stored), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+# CPU seconds (user + sys, children included) beside the wall time: on a shared machine the wall time
+# says as much about the neighbours as about the tools.
+printf "%-62s %8s %8s %6s\n" "verify" "wall s" "CPU s" "exit"
 timed() { # label command...
   local label=$1; shift
   sync; echo 3 > /proc/sys/vm/drop_caches
-  local t0 t1 rc=0; t0=$(now)
-  "$@" >"$W/out" 2>&1 || rc=$?
-  t1=$(now)
-  printf "%-62s %10.2f %8s\n" "$label" "$(echo "$t1 - $t0" | bc)" "$rc"
+  local rc=0
+  /usr/bin/time -f "%e %U %S" -o "$W/time" "$@" >"$W/out" 2>&1 || rc=$?
+  read -r wall user sys < <(tail -1 "$W/time")
+  printf "%-62s %8.2f %8.2f %6s\n" "$label" "$wall" "$(echo "$user + $sys" | bc)" "$rc"
 }
 cat > "$W/local.yml" <<EOC
 clusters:

@@ -89,9 +89,9 @@ final class VerifyCommand implements Callable<Integer> {
                 r.notes().forEach(n -> out.text("        note: " + n));
                 if (r.walCheck() != null && r.walCheck().bad().stream()
                         .anyMatch(b -> b.verdict() != ArchivedWalCheck.Verdict.UNREADABLE)) {
-                    hints.add("recovery cannot read past a corrupt archived WAL segment: restore from a repository that "
-                            + "holds a good copy of it, or within the ranges the backups above can reach; take a new "
-                            + "physical backup");
+                    hints.add("recovery stops at a corrupt archived WAL segment: recover only up to the LSN given for "
+                            + "each backup above, or from a repository whose copy is good; take a new physical backup so "
+                            + "that later changes are covered");
                 }
                 if (r.walCheck() != null && r.walCheck().bad().stream()
                         .anyMatch(b -> b.verdict() == ArchivedWalCheck.Verdict.UNREADABLE)) {

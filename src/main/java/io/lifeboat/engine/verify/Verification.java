@@ -9,7 +9,6 @@ import io.lifeboat.catalog.BackupType;
 import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.RepositoryAccess;
 import io.lifeboat.engine.archive.WalArchive;
-import io.lifeboat.engine.retention.RetentionPolicy;
 import io.lifeboat.postgres.TimelineHistory;
 import io.lifeboat.postgres.WalFileName;
 import io.lifeboat.postgres.WalSegmentName;
@@ -41,10 +40,6 @@ public final class Verification {
     private final Duration unfinishedGrace;
     private final Integer walSample;
     private final Instant now;
-
-    public Verification(int jobs, Progress progress) {
-        this(jobs, progress, RetentionPolicy.DEFAULT_UNFINISHED_GRACE, null, Instant.now());
-    }
 
     /**
      * @param unfinishedGrace an unfinished backup older than this is a problem (retention's unfinished-grace)
@@ -183,13 +178,16 @@ public final class Verification {
         List<WalArchive.StoredCopy> copies = noWal ? List.of() : copies(archive, m);
         ArchivedWalCheck.Result walCheck = null;
         if (!noWal && (walSample == null || walSample > 0) && !copies.isEmpty()) {
-            walCheck = walCheck(archive, copies, one ? physical : null);
+            walCheck = walCheck(archive, copies, one ? physical : null, !physical.isEmpty());
             Set<String> neededByNone = neededByNone(walCheck, here.values());
             for (ArchivedWalCheck.Bad b : walCheck.bad()) {
-                String line = "archived WAL " + b.name() + (b.verdict() == ArchivedWalCheck.Verdict.UNREADABLE
-                        ? " could not be read, so it was not checked: " : " is " + b.verdict().word().replace(" of", "")
-                        + ": ") + b.message() + (neededByNone.contains(b.name()) ? " (no backup in this repository "
-                        + "needs it)" : "");
+                String what = switch (b.verdict()) {
+                    case UNREADABLE -> " could not be read, so it was not checked: ";
+                    case CONFLICT -> " has conflicting copies: ";
+                    case CORRUPT -> " is corrupt: ";
+                };
+                String line = "archived WAL " + b.name() + what + b.message() + (neededByNone.contains(b.name())
+                        ? " (no backup in this repository needs it)" : "");
                 (b.verdict() == ArchivedWalCheck.Verdict.UNREADABLE ? storageProblems : problems).add(line);
             }
             if (walCheck.encrypted() > 0) {
@@ -227,13 +225,13 @@ public final class Verification {
     }
 
     /**
-     * Reads the archived WAL: every copy (timeline history files are read by {@link #walListing}),
-     * or with one physical backup asked for, those from its start segment on.
+     * Reads the archived WAL: every copy, or with one physical backup asked for, those from its start
+     * segment on; timeline history files only when {@link #walListing} does not read them anyway.
      */
     private ArchivedWalCheck.Result walCheck(WalArchive archive, List<WalArchive.StoredCopy> copies,
-                                             List<BackupManifest> onlyThese) {
+                                             List<BackupManifest> onlyThese, boolean historiesReadElsewhere) {
         String from = onlyThese == null || onlyThese.isEmpty() ? null : startPosition(onlyThese.get(0));
-        Predicate<String> wanted = name -> !name.endsWith(".history")
+        Predicate<String> wanted = name -> !(historiesReadElsewhere && name.endsWith(".history"))
                 && (from == null || name.length() < 24 || name.substring(8, 24).compareTo(from) >= 0);
         return ArchivedWalCheck.run(archive, copies.stream().filter(c -> wanted.test(c.archived().fileName())).toList(),
                 walSample, jobs, progress);
