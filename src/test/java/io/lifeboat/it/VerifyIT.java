@@ -64,22 +64,7 @@ class VerifyIT {
                 s.execute("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g");
             }
             Path b = Files.createDirectory(other.resolve("b"));
-            Path config = other.resolve("lifeboat.yml");
-            Files.writeString(config, """
-                    clusters:
-                      v:
-                        postgres:
-                          host: 127.0.0.1
-                          port: %d
-                          user: postgres
-                        repositories:
-                          - name: a
-                            uri: file://%s
-                            allow-same-server: true
-                          - name: b
-                            uri: file://%s
-                            allow-same-server: true
-                    """.formatted(pg.port(), repo, b));
+            Path config = twoRepositories(pg, repo, b, other.resolve("lifeboat.yml"));
             Cli.Result backup = Cli.run("backup", "--config", config.toString(), "--type", "logical", "--database", "postgres");
             assertThat(backup.exit()).as(backup.toString()).isZero();
             String id = backup.out().strip();
@@ -195,22 +180,7 @@ class VerifyIT {
     void aLostManifestIsAProblemInOneRepositoryAndInSeveral(@TempDir Path other) throws Exception {
         try (ScratchCluster pg = ScratchCluster.create(null, ScratchCluster.Options.defaults()).start()) {
             Path b = Files.createDirectory(other.resolve("b"));
-            Path config = other.resolve("lifeboat.yml");
-            Files.writeString(config, """
-                    clusters:
-                      v:
-                        postgres:
-                          host: 127.0.0.1
-                          port: %d
-                          user: postgres
-                        repositories:
-                          - name: a
-                            uri: file://%s
-                            allow-same-server: true
-                          - name: b
-                            uri: file://%s
-                            allow-same-server: true
-                    """.formatted(pg.port(), repo, b));
+            Path config = twoRepositories(pg, repo, b, other.resolve("lifeboat.yml"));
             Cli.Result backup = Cli.run("backup", "--config", config.toString(), "--type", "logical", "--database", "postgres");
             assertThat(backup.exit()).as(backup.toString()).isZero();
             String id = backup.out().strip();
@@ -236,5 +206,24 @@ class VerifyIT {
             assertThat(old.exit()).as(old.toString()).isEqualTo(8);
             assertThat(old.out()).contains("backup " + id + " is unfinished").contains("beyond the unfinished-grace of 1d");
         }
+    }
+
+    /** A configuration of cluster v on this server with two file repositories, 'a' and 'b'. */
+    static Path twoRepositories(ScratchCluster pg, Path a, Path b, Path file) throws IOException {
+        return Files.writeString(file, """
+                clusters:
+                  v:
+                    postgres:
+                      host: 127.0.0.1
+                      port: %d
+                      user: postgres
+                    repositories:
+                      - name: a
+                        uri: file://%s
+                        allow-same-server: true
+                      - name: b
+                        uri: file://%s
+                        allow-same-server: true
+                """.formatted(pg.port(), a, b));
     }
 }
