@@ -126,7 +126,7 @@ final class VerifyCommand implements Callable<Integer> {
                 j.put("problems", r.allProblems(several));
                 j.put("notes", r.notes());
                 if (r.walCheck() != null) {
-                    j.put("walCheck", walCheckJson(r.walCheck()));
+                    j.put("walCheck", r.walCheck());
                 }
                 j.put("backups", checked);
                 repos.add(j);
@@ -175,20 +175,6 @@ final class VerifyCommand implements Callable<Integer> {
                 + io.lifeboat.engine.Spool.human(w.rawBytes()) + ", " + io.lifeboat.engine.Spool.human(w.storedBytes())
                 + " stored) in " + w.seconds() + " s" + (corrupt > 0 ? "; " + corrupt + " damaged" : "")
                 + (unreadable > 0 ? "; " + unreadable + " could not be read" : "");
-    }
-
-    private static Map<String, Object> walCheckJson(ArchivedWalCheck.Result w) {
-        Map<String, Object> j = new LinkedHashMap<>();
-        j.put("copies", w.copies());
-        j.put("checked", w.checked());
-        j.put("sampled", w.sampled());
-        j.put("encryptedUnchecked", w.encrypted());
-        j.put("rawBytes", w.rawBytes());
-        j.put("storedBytes", w.storedBytes());
-        j.put("seconds", w.seconds());
-        j.put("bad", w.bad().stream().map(b -> Map.of("name", b.name(), "key", b.key(),
-                "verdict", b.verdict().name().toLowerCase(java.util.Locale.ROOT), "message", b.message())).toList());
-        return j;
     }
 
     private static String status(Verification.BackupReport b) {

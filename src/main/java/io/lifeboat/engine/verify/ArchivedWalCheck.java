@@ -1,5 +1,8 @@
 package io.lifeboat.engine.verify;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonValue;
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.engine.Parallel;
@@ -39,6 +42,12 @@ public final class ArchivedWalCheck {
         public String word() {
             return word;
         }
+
+        /** In JSON: corrupt, unreadable, conflict. */
+        @JsonValue
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     /** A copy that failed, with the message that says why (naming its key and repository). */
@@ -56,7 +65,8 @@ public final class ArchivedWalCheck {
      */
     public record Result(int copies, int checked, long rawBytes, long storedBytes, double seconds, int encrypted,
                          List<Bad> bad) {
-        /** File name → verdict word, for {@link WalContinuity#check}. */
+        /** File name → verdict word, for {@link WalContinuity#check}; not part of the JSON. */
+        @JsonIgnore
         public Map<String, String> unusable() {
             Map<String, String> out = new LinkedHashMap<>();
             // a copy that could not be read is not known to be bad: recovery may well read it
@@ -64,6 +74,7 @@ public final class ArchivedWalCheck {
             return out;
         }
 
+        @JsonProperty("sampled")
         public boolean sampled() {
             return checked + encrypted < copies;
         }
