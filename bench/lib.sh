@@ -28,3 +28,30 @@ pgbackrest_conf() {
   } > "$W/br/pgbackrest.conf"
   chown -R postgres "$W/br"
 }
+
+# archiving_cluster MAX_WAL_SIZE: initdb $W/data (as postgres) and start it on $PORT with
+# archive_command = lifeboat wal-push ${LB[*]}, and pgBackRest's archive-push ($BR) too when
+# HAVE_BR=1, so that both archive every segment; sets C, the psql/pgbench connection options.
+archiving_cluster() {
+  local archive="$PWD/bin/lifeboat wal-push ${LB[*]} %p"
+  [[ $HAVE_BR == 1 ]] && archive="$archive && $BR archive-push %p"
+  runuser -u postgres -- "$B/initdb" -D "$W/data" -A trust -U postgres -E UTF8 --locale=C >/dev/null
+  cat >> "$W/data/postgresql.conf" <<EOC
+port=$PORT
+unix_socket_directories='$W'
+listen_addresses='127.0.0.1'
+wal_level=replica
+archive_mode=on
+archive_command='$archive'
+max_wal_size=$1
+synchronous_commit=off
+EOC
+  runuser -u postgres -- "$B/pg_ctl" -D "$W/data" -l "$W/log.txt" -w start >/dev/null
+  C=(-h 127.0.0.1 -p "$PORT" -U postgres)
+}
+
+# base_backups: a full pgBackRest backup (when installed) and a Lifeboat physical backup of $W/data.
+base_backups() {
+  [[ $HAVE_BR == 1 ]] && { runuser -u postgres -- $BR stanza-create >/dev/null; runuser -u postgres -- $BR --type=full backup >/dev/null 2>&1; }
+  bin/lifeboat backup "${LB[@]}" --type physical >/dev/null 2>&1
+}

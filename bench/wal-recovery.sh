@@ -46,24 +46,9 @@ LB=(--config "$W/lifeboat.yml" --cluster bench)
 pgbackrest_conf bench "$W/data" "$PORT" "$W" process-max=2 start-fast=y
 BR="pgbackrest --config=$W/br/pgbackrest.conf --stanza=bench"
 
-archive="$PWD/bin/lifeboat wal-push ${LB[*]} %p"
-[[ $HAVE_BR == 1 ]] && archive="$archive && $BR archive-push %p"
-runuser -u postgres -- "$B/initdb" -D "$W/data" -A trust -U postgres -E UTF8 --locale=C >/dev/null
-cat >> "$W/data/postgresql.conf" <<EOC
-port=$PORT
-unix_socket_directories='$W'
-listen_addresses='127.0.0.1'
-wal_level=replica
-archive_mode=on
-archive_command='$archive'
-max_wal_size=4GB
-synchronous_commit=off
-EOC
-runuser -u postgres -- "$B/pg_ctl" -D "$W/data" -l "$W/log.txt" -w start >/dev/null
-C=(-h 127.0.0.1 -p $PORT -U postgres)
+archiving_cluster 4GB
 "$B/pgbench" "${C[@]}" -i -q -s "$SCALE" postgres 2>/dev/null
-[[ $HAVE_BR == 1 ]] && { runuser -u postgres -- $BR stanza-create >/dev/null; runuser -u postgres -- $BR --type=full backup >/dev/null 2>&1; }
-bin/lifeboat backup "${LB[@]}" --type physical >/dev/null 2>&1
+base_backups
 first=$("$B/psql" "${C[@]}" -Atc "select pg_walfile_name(pg_current_wal_lsn())")
 "$B/pgbench" "${C[@]}" -n -c 4 -T "$SECS" postgres >/dev/null 2>&1
 rows=$("$B/psql" "${C[@]}" -Atc "select sum(abalance) from pgbench_accounts")

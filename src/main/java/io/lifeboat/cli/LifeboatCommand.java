@@ -1,5 +1,7 @@
 package io.lifeboat.cli;
 
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,6 +19,8 @@ import java.io.PrintStream;
 public final class LifeboatCommand implements Runnable {
     final PrintStream out;
     final PrintStream err;
+    /** With --json, the one document this run prints (see {@link Main#run}). */
+    final JsonDocument document = new JsonDocument();
 
     @Option(names = "--json", scope = CommandLine.ScopeType.INHERIT, description = "Print results as JSON.")
     boolean json;
@@ -34,11 +38,20 @@ public final class LifeboatCommand implements Runnable {
     }
 
     Output output() {
-        return new Output(json, out, err);
+        return new Output(json, out, err, document);
+    }
+
+    /** Reports a failure (message and hint on stderr; with --json, also in the document) and returns its exit code. */
+    int report(Exception e) {
+        return Main.report(e, this);
     }
 
     @Override
     public void run() {
+        if (json) {
+            spec.commandLine().usage(err);
+            throw new LifeboatException(ErrorKind.USAGE, "no command given", "run `lifeboat --help` for the commands");
+        }
         spec.commandLine().usage(out);
     }
 

@@ -7,8 +7,6 @@ import picocli.CommandLine;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /** Entry point: runs the command line and maps every failure to a stable exit code and a clear message. */
 public final class Main {
@@ -26,16 +24,34 @@ public final class Main {
         CommandLine cl = new CommandLine(root);
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
+        // A command line that does not parse has not set the option yet: look for it.
+        boolean jsonAsked = java.util.Arrays.asList(args).contains("--json");
         cl.setParameterExceptionHandler((ex, a) -> {
+            String hint = "run `lifeboat " + commandPath(ex.getCommandLine()) + "--help` for usage";
             err.println("error: " + ex.getMessage());
             CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
-            err.println("hint: run `lifeboat " + commandPath(ex.getCommandLine()) + "--help` for usage");
+            err.println("hint: " + hint);
+            root.document.error(new LifeboatException(ErrorKind.USAGE, ex.getMessage(), hint));
             return ErrorKind.USAGE.exitCode();
         });
-        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> report(ex, root.jsonRequested(), out, err));
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> report(ex, root));
         int code = cl.execute(args);
+        // With --json, exactly one document, whatever happened (help asked for is text, and only that).
+        if ((root.jsonRequested() || jsonAsked) && !helpShown(cl.getParseResult())) {
+            root.document.print(out, code);
+        }
         io.lifeboat.Trace.mark("command done");
         return code;
+    }
+
+    private static boolean helpShown(CommandLine.ParseResult pr) {
+        for (CommandLine.ParseResult p = pr; p != null; p = p.subcommand()) {
+            if (p.isUsageHelpRequested() || p.isVersionHelpRequested()
+                    || p.commandSpec().userObject() instanceof CommandLine.HelpCommand) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String commandPath(CommandLine cl) {
@@ -44,18 +60,11 @@ public final class Main {
         return path.isEmpty() ? "" : path + " ";
     }
 
-    static int report(Exception ex, boolean json, PrintStream out, PrintStream err) {
+    /** The message and hint on stderr, the error into the run's JSON document; returns the exit code. */
+    static int report(Exception ex, LifeboatCommand root) {
         LifeboatException le = asLifeboat(ex);
-        if (json) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("kind", le.kind().name().toLowerCase(java.util.Locale.ROOT));
-            e.put("exitCode", le.exitCode());
-            e.put("message", le.getMessage());
-            if (le.hint() != null) {
-                e.put("hint", le.hint());
-            }
-            new Output(true, out, err).result(Map.of("error", e));
-        }
+        root.document.error(le);
+        PrintStream err = root.err;
         err.println("error: " + le.getMessage());
         if (le.hint() != null) {
             err.println("hint: " + le.hint());

@@ -17,11 +17,18 @@ public final class Output {
     private final boolean json;
     private final PrintStream out;
     private final PrintStream err;
+    private final JsonDocument document;
 
     public Output(boolean json, PrintStream out, PrintStream err) {
+        this(json, out, err, null);
+    }
+
+    /** @param document where the result goes with --json, printed once when the run ends; null: print it now */
+    Output(boolean json, PrintStream out, PrintStream err, JsonDocument document) {
         this.json = json;
         this.out = out;
         this.err = err;
+        this.document = document;
     }
 
     public boolean json() {
@@ -54,7 +61,9 @@ public final class Output {
     }
 
     public void result(Object value) {
-        if (json) {
+        if (json && document != null) {
+            document.result(value);
+        } else if (json) {
             try {
                 out.println(Json.MAPPER.writeValueAsString(value));
             } catch (JsonProcessingException e) {

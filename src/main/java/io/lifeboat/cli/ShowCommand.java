@@ -46,6 +46,11 @@ final class ShowCommand implements Callable<Integer> {
                 out.result(j);
             } else {
                 Views.summary(m).forEach((k, v) -> out.text(String.format("%-16s %s", k, v)));
+                if (m.physical() != null && m.physical().tablespaces() != null && !m.physical().tablespaces().isEmpty()) {
+                    // what restore --tablespace-map OID=DIR (or OLDDIR=NEWDIR) refers to
+                    out.text("tablespaces:");
+                    m.physical().tablespaces().forEach((oid, dir) -> out.text(String.format("  %-14s %s", oid, dir)));
+                }
                 out.text("objects:");
                 m.objects().forEach(o -> out.text(String.format("  %-60s %12d %s", o.path(), o.size(), o.sha256())));
                 out.text(String.format("%-16s %s", "restore drill", drill == null ? "none (run `lifeboat verify "

@@ -8,6 +8,8 @@ import io.lifeboat.catalog.BackupManifest;
 import io.lifeboat.catalog.BackupType;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.RepositoryAccess;
+import io.lifeboat.engine.retention.RetentionPolicy;
+import io.lifeboat.engine.verify.ArchivedWalCheck;
 import io.lifeboat.engine.verify.DrillRecord;
 import io.lifeboat.engine.verify.RestoreDrill;
 import io.lifeboat.engine.verify.Verification;
@@ -18,6 +20,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -27,8 +31,10 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Check every stored object of the backups against their manifests, in every repository, and "
-                + "that the WAL archive is complete from each physical backup on (following timeline switches).",
+        description = {"Check every stored object of the backups against their manifests, in every repository; read "
+                + "every archived WAL copy and check it against its checksum; check that the WAL archive is complete "
+                + "from each physical backup on (following timeline switches); compare the repositories' backups "
+                + "and report unfinished ones older than the unfinished-grace.",
                 "With --restore-test, also restore backups into a scratch cluster, check them, and record the result "
                         + "in the repository."})
 final class VerifyCommand implements Callable<Integer> {
@@ -48,25 +54,49 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--scratch-directory", paramLabel = "DIR", description = "Where the scratch cluster goes (default: temp).")
     Path scratch;
 
+    @Option(names = "--wal-sample", paramLabel = "N", description = "Read and check only N archived WAL copies, "
+            + "chosen at random, in each repository (default: every one; 0: none, only the listing's continuity).")
+    Integer walSample;
+
     @Override
     public Integer call() {
         Output out = root.output();
+        if (walSample != null && walSample < 0) {
+            throw new LifeboatException(ErrorKind.USAGE, "--wal-sample must be 0 or more, not " + walSample,
+                    "leave it out to check every archived WAL copy");
+        }
         ClusterConfig cfg = cluster.load();
         BackupId only = backup == null ? null : BackupId.parse(backup);
+        Duration grace = cfg.retention() != null ? cfg.retention().unfinishedGrace() : RetentionPolicy.DEFAULT_UNFINISHED_GRACE;
         Map<String, Object> result = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
-        boolean onlyUnreachable = true; // every problem is a repository that could not be read at all
+        boolean onlyUnreachable = true; // every problem is something that could not be read (a repository, a WAL copy)
         Set<String> hints = new LinkedHashSet<>();
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
-            List<Verification.RepositoryReport> reports = new Verification(cfg.jobs(), out.progress()).run(repo, only);
+            List<Verification.RepositoryReport> reports = new Verification(cfg.jobs(), out.progress(), grace, walSample,
+                    Instant.now()).run(repo, only);
             boolean several = reports.size() > 1;
             List<Map<String, Object>> repos = new ArrayList<>();
             for (Verification.RepositoryReport r : reports) {
                 if (several) {
                     out.text(r.describe() + ":");
                 }
+                if (r.walCheck() != null) {
+                    out.text(walCheckSummary(r.walCheck()));
+                }
                 r.problems().forEach(p -> out.text("        " + p));
+                r.storageProblems().forEach(p -> out.text("        " + p));
                 r.notes().forEach(n -> out.text("        note: " + n));
+                if (r.walCheck() != null && r.walCheck().bad().stream()
+                        .anyMatch(b -> b.verdict() != ArchivedWalCheck.Verdict.UNREADABLE)) {
+                    hints.add("recovery stops at a corrupt archived WAL segment: recover only up to the LSN given for "
+                            + "each backup above, or from a repository whose copy is good; take a new physical backup so "
+                            + "that later changes are covered");
+                }
+                if (r.walCheck() != null && r.walCheck().bad().stream()
+                        .anyMatch(b -> b.verdict() == ArchivedWalCheck.Verdict.UNREADABLE)) {
+                    hints.add("verify again once " + r.describe() + " answers: some archived WAL could not be read");
+                }
                 List<Map<String, Object>> checked = new ArrayList<>();
                 for (Verification.BackupReport b : r.backups()) {
                     out.text(status(b) + b.id() + "  " + b.objects() + " objects" + walSummary(b.wal()));
@@ -86,7 +116,7 @@ final class VerifyCommand implements Callable<Integer> {
                 problems.addAll(r.allProblems(several));
                 if (r.unreachable()) {
                     hints.add("bring " + r.describe() + " back and verify again; the other repositories were checked");
-                } else if (!r.allProblems(false).isEmpty()) {
+                } else if (r.damageFound()) {
                     onlyUnreachable = false;
                 }
                 Map<String, Object> j = new LinkedHashMap<>();
@@ -95,6 +125,9 @@ final class VerifyCommand implements Callable<Integer> {
                 j.put("ok", r.allProblems(false).isEmpty());
                 j.put("problems", r.allProblems(several));
                 j.put("notes", r.notes());
+                if (r.walCheck() != null) {
+                    j.put("walCheck", r.walCheck());
+                }
                 j.put("backups", checked);
                 repos.add(j);
             }
@@ -132,6 +165,16 @@ final class VerifyCommand implements Callable<Integer> {
                             : hints));
         }
         return 0;
+    }
+
+    private static String walCheckSummary(ArchivedWalCheck.Result w) {
+        long corrupt = w.bad().stream().filter(b -> b.verdict() != ArchivedWalCheck.Verdict.UNREADABLE).count();
+        long unreadable = w.bad().size() - corrupt;
+        return (w.bad().isEmpty() ? "ok      " : corrupt > 0 ? "DAMAGED " : "UNREAD  ") + "archived WAL: " + w.checked()
+                + (w.sampled() ? " of " + w.copies() + " copies (a random sample)" : " copies") + " read and checked ("
+                + io.lifeboat.engine.Spool.human(w.rawBytes()) + ", " + io.lifeboat.engine.Spool.human(w.storedBytes())
+                + " stored) in " + w.seconds() + " s" + (corrupt > 0 ? "; " + corrupt + " damaged" : "")
+                + (unreadable > 0 ? "; " + unreadable + " could not be read" : "");
     }
 
     private static String status(Verification.BackupReport b) {

@@ -61,10 +61,10 @@ final class WalFetchCommand implements Callable<Integer> {
             if (e.kind() == ErrorKind.USAGE || e.kind() == ErrorKind.CONFIG) {
                 throw e;
             }
-            Main.report(e, out.json(), root.out, root.err);
+            root.report(e);
             return ABORT_RECOVERY;
         } catch (Exception e) {
-            Main.report(e, out.json(), root.out, root.err);
+            root.report(e);
             return ABORT_RECOVERY;
         }
     }

@@ -1,5 +1,8 @@
 package io.lifeboat.cli;
 
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.SecretMask;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.config.ConfigLoader;
 
@@ -28,8 +31,15 @@ final class WalFetchCommandLine {
             cmd.add(file.toAbsolutePath().toString());
         }
         if (file == null || cluster.repo != null) {
+            String uri = cfg.primaryRepository().uriText();
+            if (SecretMask.hasSecret(uri)) {
+                // postgresql.auto.conf is readable by whoever reads the data directory; credentials come from the config
+                throw new LifeboatException(ErrorKind.CONFIG, "repository URI " + SecretMask.uri(uri) + " holds a secret, "
+                        + "which restore_command would carry into postgresql.auto.conf", "put credentials in lifeboat.yml "
+                        + "or the environment of the server's user, not in the URI");
+            }
             cmd.add("--repo");
-            cmd.add(cfg.primaryRepository().uriText());
+            cmd.add(uri);
             if (cfg.primaryRepository().allowSameServer()) {
                 cmd.add("--allow-same-server");
             }

@@ -52,20 +52,11 @@ public final class ConfigLoader {
     /** Where the configuration file is: the flag, LIFEBOAT_CONFIG, ./lifeboat.yml, /etc/lifeboat/lifeboat.yml. */
     public static Path locate(Path flag, Map<String, String> env) {
         if (flag != null) {
-            if (!Files.isRegularFile(flag)) {
-                throw new LifeboatException(ErrorKind.CONFIG, "configuration file " + flag + " does not exist",
-                        "check the --config path");
-            }
-            return flag;
+            return existingFile(flag, "", "check the --config path");
         }
         String fromEnv = env.get("LIFEBOAT_CONFIG");
         if (fromEnv != null && !fromEnv.isBlank()) {
-            Path p = Path.of(fromEnv);
-            if (!Files.isRegularFile(p)) {
-                throw new LifeboatException(ErrorKind.CONFIG, "configuration file " + p + " (LIFEBOAT_CONFIG) does not exist",
-                        "fix or unset LIFEBOAT_CONFIG");
-            }
-            return p;
+            return existingFile(Path.of(fromEnv), " (LIFEBOAT_CONFIG)", "fix or unset LIFEBOAT_CONFIG");
         }
         for (Path p : List.of(Path.of("lifeboat.yml"), Path.of("/etc/lifeboat/lifeboat.yml"))) {
             if (Files.isRegularFile(p)) {
@@ -73,6 +64,17 @@ public final class ConfigLoader {
             }
         }
         return null;
+    }
+
+    private static Path existingFile(Path p, String from, String hint) {
+        if (Files.isDirectory(p)) {
+            throw new LifeboatException(ErrorKind.CONFIG, "configuration file " + p + from + " is a directory, not a file",
+                    hint + ": name the lifeboat.yml inside it, e.g. " + p.resolve("lifeboat.yml"));
+        }
+        if (!Files.isRegularFile(p)) {
+            throw new LifeboatException(ErrorKind.CONFIG, "configuration file " + p + from + " does not exist", hint);
+        }
+        return p;
     }
 
     /**
@@ -175,24 +177,30 @@ public final class ConfigLoader {
 
         List<RepositoryConfig> repositories = new ArrayList<>();
         if (over.containsKey("repo")) {
-            repositories.add(repository("repo1", over.get("repo"), null, over, env));
+            RepositoryUri uri;
+            try {
+                uri = RepositoryUri.parse(over.get("repo"));
+            } catch (LifeboatException e) {
+                throw new LifeboatException(e.kind(), origin("repo", over, env) + ": " + e.getMessage(), e.hint());
+            }
+            repositories.add(repository("repo1", uri, over.get("repo"), null, over, env));
         } else {
             int i = 1;
             for (YamlSection r : repos) {
                 r.allowOnly(REPOSITORY);
-                String uri = r.string("uri");
-                if (uri == null) {
+                String text = r.string("uri");
+                if (text == null) {
                     throw r.error("uri", "is missing: every repository needs a uri");
                 }
                 String rname = r.string("name") == null ? "repo" + i : r.string("name");
+                RepositoryUri uri;
                 try {
-                    repositories.add(repository(rname, uri, r, over, env));
+                    uri = RepositoryUri.parse(text);
                 } catch (LifeboatException e) {
-                    if (e.kind() == ErrorKind.CONFIG && !e.getMessage().startsWith(file.toString())) {
-                        throw r.error("uri", e.getMessage() + (e.hint() == null ? "" : " (" + e.hint() + ")"));
-                    }
-                    throw e;
+                    throw r.error("uri", e.getMessage() + (e.hint() == null ? "" : " (" + e.hint() + ")"));
                 }
+                RepositoryConfig repo = repository(rname, uri, text, r, over, env);
+                repositories.add(repositories.isEmpty() ? repo : sameCodecs(repositories.get(0), repo, r));
                 i++;
             }
         }
@@ -329,17 +337,49 @@ public final class ConfigLoader {
         }
     }
 
-    private static RepositoryConfig repository(String name, String uriText, YamlSection r, Map<String, String> over,
-                                               Map<String, String> env) {
-        RepositoryUri uri = RepositoryUri.parse(uriText);
+    /**
+     * Where an override came from, for messages: the flag, or the environment variable when it holds
+     * that value and no flag was given.
+     */
+    private static String origin(String key, Map<String, String> over, Map<String, String> env) {
+        return over.get(key).equals(env.get(envName(key))) ? envName(key) : "--" + key;
+    }
+
+    /**
+     * Every repository of a cluster stores the same bytes (one compression pass, one manifest whose
+     * checksums hold in each copy), so compression is the first repository's: another one may repeat
+     * it or leave it out, not set a different one.
+     */
+    private static RepositoryConfig sameCodecs(RepositoryConfig primary, RepositoryConfig repo, YamlSection r) {
+        for (String key : List.of("compression", "compression-level")) {
+            boolean differs = key.equals("compression") ? repo.compression() != primary.compression()
+                    : repo.compressionLevel() != primary.compressionLevel();
+            if (r.has(key) && differs) {
+                throw r.error(key, "is " + (key.equals("compression") ? repo.compression().id()
+                        : Integer.toString(repo.compressionLevel())) + " but the first repository ('" + primary.name()
+                        + "') uses " + (key.equals("compression") ? primary.compression().id()
+                        : Integer.toString(primary.compressionLevel())) + ": every repository of a cluster stores the "
+                        + "same bytes, so " + key + " is set once, on the first repository (remove it here, or make it equal)");
+            }
+        }
+        return new RepositoryConfig(repo.name(), repo.uri(), repo.uriText(), primary.compression(),
+                primary.compressionLevel(), repo.allowSameServer(), repo.accessKeyId(), repo.secretAccessKey(),
+                repo.partSizeMiB(), repo.concurrency(), repo.sftp());
+    }
+
+    private static RepositoryConfig repository(String name, RepositoryUri uri, String uriText, YamlSection r,
+                                               Map<String, String> over, Map<String, String> env) {
         Compression compression = Compression.ZSTD;
         String comp = over.containsKey("compression") ? over.get("compression") : r == null ? null : r.string("compression");
         if (comp != null) {
             try {
                 compression = Compression.parse(comp);
             } catch (LifeboatException e) {
-                throw r != null && !over.containsKey("compression") ? r.error("compression", "must be zstd, lz4, gzip or none, not '"
-                        + comp + "'") : e;
+                if (over.containsKey("compression")) {
+                    throw new LifeboatException(ErrorKind.CONFIG, origin("compression", over, env) + ": "
+                            + e.getMessage(), e.hint());
+                }
+                throw r.error("compression", "must be zstd, lz4, gzip or none, not '" + comp + "'");
             }
         }
         Integer level = over.containsKey("compression-level") ? parseInt("compression-level", over.get("compression-level"), 0, 22)

@@ -1,5 +1,6 @@
 package io.lifeboat.config;
 
+import io.lifeboat.SecretMask;
 import io.lifeboat.codec.Compression;
 
 /**
@@ -39,9 +40,14 @@ public record RepositoryConfig(
                 concurrency, null);
     }
 
+    /** Where the repository is, fit to show: the URI without its query, secrets masked ({@link SecretMask}). */
+    public String location() {
+        return SecretMask.uri(uriText.replaceAll("\\?.*$", ""));
+    }
+
     @Override
     public String toString() {
-        return "RepositoryConfig[name=" + name + ", uri=" + uriText + ", compression=" + compression.id() + "/" + compressionLevel
+        return "RepositoryConfig[name=" + name + ", uri=" + SecretMask.uri(uriText) + ", compression=" + compression.id() + "/" + compressionLevel
                 + ", allowSameServer=" + allowSameServer + ", credentials=" + (accessKeyId == null ? "default" : "***") + "]";
     }
 }

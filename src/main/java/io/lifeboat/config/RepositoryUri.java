@@ -2,6 +2,7 @@ package io.lifeboat.config;
 
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
+import io.lifeboat.SecretMask;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -34,7 +35,7 @@ public record RepositoryUri(String scheme, String bucket, String host, int port,
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         Map<String, String> params = query(text, uri.getRawQuery());
-        if (uri.getRawUserInfo() != null && uri.getRawUserInfo().contains(":")) {
+        if (uri.getUserInfo() != null && uri.getUserInfo().contains(":")) {
             throw bad(text, "it contains a password; credentials never go into a URI",
                     "put secrets in the repository's settings or the environment, not in the URI");
         }
@@ -46,15 +47,14 @@ public record RepositoryUri(String scheme, String bucket, String host, int port,
                 }
                 for (String k : params.keySet()) {
                     if (!S3_PARAMS.contains(k)) {
-                        throw bad(text, "unknown parameter '" + k + "'", "s3 URIs take endpoint, region and path-style");
+                        throw bad(text, "unknown parameter '" + k + "'", "s3 URIs take endpoint, region and path-style"
+                                + (SecretMask.hasSecret("?" + k + "=x") ? "; credentials never go into a URI: set "
+                                + "access-key-id and secret-access-key in the repository's settings, or "
+                                + "LIFEBOAT_S3_ACCESS_KEY_ID and LIFEBOAT_S3_SECRET_ACCESS_KEY" : ""));
                     }
                 }
                 if (params.containsKey("endpoint")) {
-                    URI ep = URI.create(params.get("endpoint"));
-                    if (ep.getScheme() == null || ep.getHost() == null) {
-                        throw bad(text, "endpoint '" + params.get("endpoint") + "' is not a URL",
-                                "write it like endpoint=https://s3.example.com:9000");
-                    }
+                    endpoint(text, params.get("endpoint"));
                 }
                 return new RepositoryUri("s3", bucket, null, -1, null, trimSlashes(uri.getPath()), params);
             }
@@ -73,6 +73,27 @@ public record RepositoryUri(String scheme, String bucket, String host, int port,
             }
             default -> throw bad(text, "unknown scheme '" + scheme + "'");
         }
+    }
+
+    /** The endpoint parameter as a URL: scheme and host, no credentials. */
+    private static URI endpoint(String text, String endpoint) {
+        URI ep;
+        try {
+            ep = new URI(endpoint);
+        } catch (URISyntaxException e) {
+            throw bad(text, "endpoint '" + SecretMask.uri(endpoint) + "' is not a URL (" + e.getReason() + ")",
+                    "write it like endpoint=https://s3.example.com:9000");
+        }
+        if (ep.getScheme() == null || ep.getHost() == null) {
+            throw bad(text, "endpoint '" + SecretMask.uri(endpoint) + "' is not a URL",
+                    "write it like endpoint=https://s3.example.com:9000");
+        }
+        if (ep.getUserInfo() != null) {
+            throw bad(text, "the endpoint contains credentials; they never go into a URI",
+                    "set access-key-id and secret-access-key in the repository's settings, or LIFEBOAT_S3_ACCESS_KEY_ID "
+                            + "and LIFEBOAT_S3_SECRET_ACCESS_KEY");
+        }
+        return ep;
     }
 
     private static Map<String, String> query(String text, String raw) {
@@ -101,7 +122,7 @@ public record RepositoryUri(String scheme, String bucket, String host, int port,
     }
 
     private static LifeboatException bad(String text, String why, String hint) {
-        return new LifeboatException(ErrorKind.CONFIG, "invalid repository URI '" + text + "': " + why, hint);
+        return new LifeboatException(ErrorKind.CONFIG, "invalid repository URI '" + SecretMask.uri(text) + "': " + why, hint);
     }
 
     public Path filePath() {
@@ -114,7 +135,7 @@ public record RepositoryUri(String scheme, String bucket, String host, int port,
             return host;
         }
         if (scheme.equals("s3") && params.containsKey("endpoint")) {
-            return URI.create(params.get("endpoint")).getHost();
+            return endpoint(params.get("endpoint"), params.get("endpoint")).getHost();
         }
         return null;
     }

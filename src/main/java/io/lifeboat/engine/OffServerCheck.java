@@ -18,7 +18,7 @@ final class OffServerCheck {
         String dbHost = cluster.postgres().host();
         SameServerGuard.Verdict v = uri.scheme().equals("file") ? guard.checkFile(dbHost, uri.filePath())
                 : guard.checkEndpoint(dbHost, uri.networkHost());
-        SameServerGuard.enforce(v, "'" + repo.name() + "' (" + repo.uriText().replaceAll("\\?.*$", "") + ")",
+        SameServerGuard.enforce(v, "'" + repo.name() + "' (" + repo.location() + ")",
                 repo.allowSameServer(), warn);
     }
 }

@@ -70,7 +70,7 @@ public final class RepositoryAccess implements AutoCloseable {
         for (RepositoryConfig repo : cluster.repositories()) {
             Storage s = deferred(repo);
             members.add(new MirroredStorage.Member(repo.name(), s));
-            each.add(new Member(repo.name(), location(repo), s, new Catalog(s, layout),
+            each.add(new Member(repo.name(), repo.location(), s, new Catalog(s, layout),
                     new ObjectPipeline(s, repo.compression(), repo.compressionLevel(), cluster.encryptionStage())));
         }
         Storage storage = members.size() == 1 ? members.get(0).storage()
@@ -82,12 +82,8 @@ public final class RepositoryAccess implements AutoCloseable {
         return new RepositoryAccess(primary, storage, catalog, pipeline, each);
     }
 
-    private static String location(RepositoryConfig repo) {
-        return repo.uriText().replaceAll("\\?.*$", "");
-    }
-
     private static Storage deferred(RepositoryConfig repo) {
-        return new DeferredStorage("'" + repo.name() + "' (" + repo.uriText().replaceAll("\\?.*$", "") + ")", () -> {
+        return new DeferredStorage("'" + repo.name() + "' (" + repo.location() + ")", () -> {
             Storage s = StorageFactory.open(repo);
             try {
                 s.probe();

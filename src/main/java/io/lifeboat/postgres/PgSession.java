@@ -40,8 +40,40 @@ public final class PgSession implements AutoCloseable {
         try {
             return new PgSession(s, DriverManager.getConnection(s.jdbcUrl(), p));
         } catch (SQLException e) {
-            throw translate(s, e);
+            LifeboatException why = connectFailure(s, e, p.containsKey("password"));
+            throw why != null ? why : translate(s, e);
         }
+    }
+
+    /**
+     * What keeps a connection from opening when it is not the server: a host name that does not
+     * resolve, or a server asking for a password when none was found (no PGPASSWORD, no matching
+     * pgpass line). Null for anything else, which {@link #translate} explains.
+     *
+     * @param s            the settings, with the database the pgpass line is looked up for
+     * @param hadPassword  whether a password was sent
+     */
+    static LifeboatException connectFailure(PgConnectionSettings s, SQLException e, boolean hadPassword) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof java.net.UnknownHostException) {
+                return new LifeboatException(ErrorKind.DATABASE, "cannot resolve the PostgreSQL host name '" + s.host()
+                        + "'", "check the host name (--pg-host, postgres.host or LIFEBOAT_PG_HOST) and DNS "
+                        + "(`getent hosts " + s.host() + "`)", e);
+            }
+        }
+        String msg = e.getMessage() == null ? "" : e.getMessage();
+        if (!hadPassword && msg.contains("no password was provided")) {
+            java.nio.file.Path file = Pgpass.file(s);
+            return new LifeboatException(ErrorKind.DATABASE, "PostgreSQL at " + s.host() + ":" + s.port() + " asks for "
+                    + "a password for '" + s.user() + "' and none was found: PGPASSWORD and LIFEBOAT_PGPASSWORD are not set "
+                    + "and " + (java.nio.file.Files.isReadable(file) ? "pgpass file " + file + " has no line for "
+                    + s.host() + ":" + s.port() + ":" + s.database() + ":" + s.user() : "there is no readable pgpass file ("
+                    + file + ")"), "add the line `" + (s.isSocket() ? "localhost" : s.host()) + ":" + s.port() + ":"
+                    + s.database() + ":" + s.user() + ":PASSWORD` to " + file + " (mode 0600; '*' matches any value), "
+                    + "point postgres.password-file or --pg-password-file at the file that has it, or set "
+                    + "LIFEBOAT_PGPASSWORD", e);
+        }
+        return null;
     }
 
     public Connection connection() {

@@ -14,12 +14,17 @@ final class Pgpass {
     private Pgpass() {
     }
 
-    static String lookup(PgConnectionSettings s) {
-        Path file = s.passwordFile();
-        if (file == null) {
-            String env = System.getenv("PGPASSFILE");
-            file = env != null ? Path.of(env) : Path.of(System.getProperty("user.home"), ".pgpass");
+    /** The pgpass file consulted for these settings: the configured one, PGPASSFILE, or ~/.pgpass. */
+    static Path file(PgConnectionSettings s) {
+        if (s.passwordFile() != null) {
+            return s.passwordFile();
         }
+        String env = System.getenv("PGPASSFILE");
+        return env != null ? Path.of(env) : Path.of(System.getProperty("user.home"), ".pgpass");
+    }
+
+    static String lookup(PgConnectionSettings s) {
+        Path file = file(s);
         if (!Files.isReadable(file)) {
             return null;
         }

@@ -65,7 +65,8 @@ public final class ReplicationConnection implements AutoCloseable {
         try {
             c = DriverManager.getConnection(s.jdbcUrl(), p);
         } catch (SQLException e) {
-            throw translate(s, e.getSQLState(), e.getMessage(), e);
+            LifeboatException why = PgSession.connectFailure(s.withDatabase("replication"), e, password != null);
+            throw why != null ? why : translate(s, e.getSQLState(), e.getMessage(), e);
         }
         try {
             return new ReplicationConnection(s, c, streamOf(c));

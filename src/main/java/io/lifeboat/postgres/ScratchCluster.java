@@ -63,8 +63,9 @@ public final class ScratchCluster implements AutoCloseable {
     /** Runs initdb in a new directory under {@code parent} (null: the system temp dir). Not started. */
     public static ScratchCluster create(Path parent, Options options) {
         Path bin = options.binDir() != null ? options.binDir() : new PgBinaries(null).newest("initdb").path().getParent();
+        Path base = null;
         try {
-            Path base = parent == null ? Files.createTempDirectory("lifeboat-pg-")
+            base = parent == null ? Files.createTempDirectory("lifeboat-pg-")
                     : Files.createTempDirectory(Files.createDirectories(parent), "lifeboat-pg-");
             Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx------"));
             giveToServerUser(base);
@@ -95,8 +96,12 @@ public final class ScratchCluster implements AutoCloseable {
                     java.nio.file.StandardOpenOption.APPEND);
             return new ScratchCluster(bin, base, data, port, options.superuserPassword());
         } catch (IOException e) {
+            deleteTree(base);
             throw new LifeboatException(ErrorKind.RESOURCE, "cannot create a scratch cluster: " + e.getMessage(),
                     "check free space and permissions of the temp directory", e);
+        } catch (RuntimeException e) {
+            deleteTree(base); // e.g. initdb failed: nothing of it stays behind
+            throw e;
         }
     }
 

@@ -107,7 +107,7 @@ public final class S3Storage implements Storage {
 
     @Override
     public String describe() {
-        String where = settings.endpoint() == null ? "" : " at " + settings.endpoint();
+        String where = settings.endpoint() == null ? "" : " at " + io.lifeboat.SecretMask.uri(settings.endpoint().toString());
         return "s3://" + settings.bucket() + (settings.prefix().isEmpty() ? "" : "/" + settings.prefix()) + where;
     }
 
@@ -387,7 +387,7 @@ public final class S3Storage implements Storage {
             String code = s3.awsErrorDetails() == null ? null : s3.awsErrorDetails().errorCode();
             if (isMissingBucket(s3) || (s3.statusCode() == 404 && "(bucket)".equals(key))) {
                 return new LifeboatException(ErrorKind.STORAGE, "bucket '" + settings.bucket() + "' does not exist at "
-                        + (settings.endpoint() == null ? "AWS S3" : settings.endpoint()),
+                        + (settings.endpoint() == null ? "AWS S3" : io.lifeboat.SecretMask.uri(settings.endpoint().toString())),
                         "create the bucket, or fix the bucket name in the repository URI", e);
             }
             if (s3.statusCode() == 404) {

@@ -13,6 +13,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 class ConfigLoaderTest {
     @TempDir
@@ -324,5 +325,83 @@ class ConfigLoaderTest {
         ClusterConfig m = ConfigLoader.load(mixedReader, null, Map.of(), Map.of());
         assertThat(m.encryption().identityFile()).isEqualTo(Path.of("/k"));
         assertThat(m.encryption().passphrase().file()).isEqualTo(Path.of("/p"));
+    }
+
+    @Test
+    void aDirectoryGivenAsTheConfigurationFileIsCalledADirectory() {
+        assertThatThrownBy(() -> ConfigLoader.locate(dir, Map.of())).isInstanceOf(LifeboatException.class)
+                .hasMessageContaining("is a directory").hasMessageNotContaining("does not exist");
+        assertThatThrownBy(() -> ConfigLoader.locate(null, Map.of("LIFEBOAT_CONFIG", dir.toString())))
+                .hasMessageContaining("is a directory").hasMessageContaining("LIFEBOAT_CONFIG");
+        assertThatThrownBy(() -> ConfigLoader.locate(dir.resolve("nope.yml"), Map.of())).hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void aBadFlagOrVariableIsBlamedOnItselfNotOnALineOfTheFile() throws IOException {
+        Path f = write(GOOD);
+        LifeboatException flag = catchThrowableOfType(LifeboatException.class, () -> ConfigLoader.load(f, "main", Map.of(),
+                Map.of("compression", "brotli")));
+        assertThat(flag.getMessage()).startsWith("--compression: ").contains("brotli").doesNotContain("line");
+        assertThat(flag.exitCode()).isEqualTo(3);
+        LifeboatException env = catchThrowableOfType(LifeboatException.class, () -> ConfigLoader.load(f, "main",
+                Map.of("LIFEBOAT_COMPRESSION", "brotli"), Map.of()));
+        assertThat(env.getMessage()).startsWith("LIFEBOAT_COMPRESSION: ").doesNotContain("line");
+        // In the file, the line of the key that is wrong, not the line of the uri.
+        Path bad = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                        compression: brotli
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(bad, null, Map.of(), Map.of()))
+                .hasMessageContaining("line 5").hasMessageContaining("compression");
+        // A malformed endpoint is a configuration error (3) that names where it came from.
+        LifeboatException ep = catchThrowableOfType(LifeboatException.class, () -> ConfigLoader.load(null, "x", Map.of(),
+                Map.of("repo", "s3://b/p?endpoint=http://[bad")));
+        assertThat(ep.exitCode()).isEqualTo(3);
+        assertThat(ep.getMessage()).startsWith("--repo: ").contains("endpoint");
+        LifeboatException epEnv = catchThrowableOfType(LifeboatException.class, () -> ConfigLoader.load(null, "x",
+                Map.of("LIFEBOAT_REPO", "s3://b/p?endpoint=http://[bad"), Map.of()));
+        assertThat(epEnv.getMessage()).startsWith("LIFEBOAT_REPO: ");
+    }
+
+    @Test
+    void aSecondRepositoryTakesTheFirstOnesCompressionAndMayNotSetAnother() throws IOException {
+        ClusterConfig c = ConfigLoader.load(write(GOOD), "main", Map.of(), Map.of());
+        assertThat(c.repositories().get(1).compression()).as("inherits the first's").isEqualTo(Compression.LZ4);
+        assertThat(c.repositories().get(1).compressionLevel()).isEqualTo(c.repositories().get(0).compressionLevel());
+        Path same = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                        compression: gzip
+                      - uri: file:///mnt/b
+                        compression: gzip
+                """);
+        assertThat(ConfigLoader.load(same, null, Map.of(), Map.of()).repositories().get(1).compression())
+                .isEqualTo(Compression.GZIP);
+        Path other = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                      - uri: file:///mnt/b
+                        compression: none
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(other, null, Map.of(), Map.of())).isInstanceOf(LifeboatException.class)
+                .hasMessageContaining("line 6").hasMessageContaining("compression").hasMessageContaining("first repository");
+        Path level = write("""
+                clusters:
+                  main:
+                    repositories:
+                      - uri: file:///mnt/a
+                        compression-level: 9
+                      - uri: file:///mnt/b
+                        compression-level: 1
+                """);
+        assertThatThrownBy(() -> ConfigLoader.load(level, null, Map.of(), Map.of()))
+                .hasMessageContaining("line 7").hasMessageContaining("compression-level");
     }
 }

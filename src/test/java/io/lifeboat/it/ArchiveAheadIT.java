@@ -165,5 +165,7 @@ class ArchiveAheadIT {
                 assertThat(Digest.sha256(Files.readAllBytes(seg))).isEqualTo(stored().get(last));
             }
         }
+        // The launcher asked whether the dead pid still runs: an answer, not an error in the server log.
+        assertThat(pg.readLog()).as("server log").doesNotContain("/cmdline").doesNotContain("No such file or directory");
     }
 }

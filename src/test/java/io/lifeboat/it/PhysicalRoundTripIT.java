@@ -68,6 +68,10 @@ class PhysicalRoundTripIT {
             assertThat(physical.get("backupLabel").toString()).contains("START WAL LOCATION").contains(id);
             assertThat(manifest.get("systemIdentifier")).isNotNull();
             assertThat(show.out()).doesNotContain(PASSWORD);
+            // Without --json too: restore --help sends users here for the OIDs of --tablespace-map.
+            Cli.Result showText = Cli.run(args(common, "show", id));
+            assertThat(showText.out()).as(showText.toString()).containsPattern("tablespaces:\\n +" + tablespaceOid + " +"
+                    + java.util.regex.Pattern.quote(tsDir.toString()));
 
             // Open formats: the stored chunks are a plain tar once concatenated and decompressed.
             Path dir = repo.resolve("rt/backups/" + id);

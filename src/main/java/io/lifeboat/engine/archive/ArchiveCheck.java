@@ -12,16 +12,39 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * `lifeboat check`: the server's settings for backups and archiving, the repository, and an end to
- * end test of archiving (switch WAL, wait for that segment in the repository). Every problem comes
- * with the change that fixes it.
+ * end test of archiving (write WAL, switch, wait for that segment in the repository). Every check
+ * is listed, also after another failed (a check that cannot run without the one before is listed
+ * as skipped), and every problem comes with the change that fixes it.
  */
 public final class ArchiveCheck {
-    public record Finding(String check, boolean ok, String detail, String fix) {
+    /**
+     * @param ok      passed
+     * @param skipped not run, because a check it needs failed (not ok either)
+     */
+    public record Finding(String check, boolean ok, String detail, String fix, boolean skipped) {
+        public Finding(String check, boolean ok, String detail, String fix) {
+            this(check, ok, detail, fix, false);
+        }
+
+        static Finding skip(String check, String why) {
+            return new Finding(check, false, "not checked: " + why, null, true);
+        }
+
+        public boolean failed() {
+            return !ok && !skipped;
+        }
     }
+
+    static final List<String> SERVER_CHECKS = List.of("wal_level", "archive_mode", "archive_command", "max_wal_senders",
+            "replication role");
+    static final String END_TO_END = "archiving end to end";
 
     private final PgConnectionSettings conn;
     private final Catalog catalog;
@@ -35,38 +58,88 @@ public final class ArchiveCheck {
 
     public List<Finding> run(Duration archiveTimeout) {
         List<Finding> out = new ArrayList<>();
-        boolean archiving;
+        boolean connected = false;
+        boolean archiving = false;
         try (PgSession s = PgSession.open(conn)) {
+            connected = true;
             out.add(new Finding("connect", true, "PostgreSQL " + s.serverVersion() + " at " + conn.host() + ":" + conn.port(), null));
-            String walLevel = s.queryValue("SHOW wal_level").orElse("");
-            out.add(new Finding("wal_level", !walLevel.equals("minimal"), walLevel,
-                    "set wal_level = replica in postgresql.conf and restart"));
-            String mode = s.queryValue("SHOW archive_mode").orElse("off");
-            archiving = !mode.equals("off");
-            out.add(new Finding("archive_mode", archiving, mode, "set archive_mode = on and restart"));
-            String command = s.queryValue("SHOW archive_command").orElse("");
-            boolean ours = command.contains("wal-push") && command.contains("%p");
-            out.add(new Finding("archive_command", ours, command.isEmpty() ? "(empty)" : command,
-                    "set archive_command = '/path/to/lifeboat wal-push %p' (with --config/--cluster if needed) and reload"));
-            archiving &= ours;
-            int senders = Integer.parseInt(s.queryValue("SHOW max_wal_senders").orElse("0"));
-            out.add(new Finding("max_wal_senders", senders > 0, Integer.toString(senders),
-                    "set max_wal_senders = 10 and restart (physical backups need a replication connection)"));
-            boolean replication = s.queryValue("SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user")
+            archiving = serverChecks(s, out);
+        } catch (LifeboatException e) {
+            if (!connected) {
+                out.add(new Finding("connect", false, e.getMessage(), e.hint()));
+                SERVER_CHECKS.forEach(c -> out.add(Finding.skip(c, "no connection to PostgreSQL")));
+            } else {
+                out.add(new Finding("server settings", false, e.getMessage(), e.hint()));
+            }
+        }
+        boolean repository = repositoryCheck(out);
+        if (!connected || !repository || !archiving) {
+            out.add(Finding.skip(END_TO_END, !connected ? "no connection to PostgreSQL" : !repository
+                    ? "the repository does not work" : "archiving is not set up (see above)"));
+            return out;
+        }
+        out.add(endToEnd(archiveTimeout));
+        return out;
+    }
+
+    /** Each setting on its own, so that one that cannot be read does not hide the others; true if archiving is set up. */
+    private boolean serverChecks(PgSession s, List<Finding> out) {
+        Finding walLevel = guarded("wal_level", () -> {
+            String v = s.queryValue("SHOW wal_level").orElse("");
+            return new Finding("wal_level", !v.equals("minimal"), v, "set wal_level = replica in postgresql.conf and restart");
+        });
+        Finding mode = guarded("archive_mode", () -> {
+            String v = s.queryValue("SHOW archive_mode").orElse("off");
+            return new Finding("archive_mode", !v.equals("off"), v, "set archive_mode = on and restart");
+        });
+        Finding command = guarded("archive_command", () -> {
+            String v = s.queryValue("SHOW archive_command").orElse("");
+            return new Finding("archive_command", v.contains("wal-push") && v.contains("%p"), v.isEmpty() ? "(empty)" : v,
+                    "set archive_command = '/path/to/lifeboat wal-push %p' (with --config/--cluster if needed) and reload");
+        });
+        Finding senders = guarded("max_wal_senders", () -> {
+            int n = Integer.parseInt(s.queryValue("SHOW max_wal_senders").orElse("0"));
+            return new Finding("max_wal_senders", n > 0, Integer.toString(n),
+                    "set max_wal_senders = 10 and restart (physical backups need a replication connection)");
+        });
+        Finding role = guarded("replication role", () -> {
+            boolean r = s.queryValue("SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user")
                     .map(v -> v.equals("t")).orElse(false);
-            out.add(new Finding("replication role", replication, conn.user() + (replication ? " may replicate" : " may not replicate"),
-                    "ALTER ROLE " + conn.user() + " REPLICATION (physical backups), and a 'replication' line in pg_hba.conf"));
+            return new Finding("replication role", r, conn.user() + (r ? " may replicate" : " may not replicate"),
+                    "ALTER ROLE " + conn.user() + " REPLICATION (physical backups), and a 'replication' line in pg_hba.conf");
+        });
+        out.addAll(List.of(walLevel, mode, command, senders, role));
+        try {
             List<List<String>> archiver = s.query("SELECT archived_count, failed_count, coalesce(last_failed_wal, ''), "
                     + "coalesce(last_failed_time::text, '') FROM pg_stat_archiver");
             if (!archiver.isEmpty() && !archiver.get(0).get(1).equals("0")) {
                 out.add(new Finding("archiver history", true, "archived " + archiver.get(0).get(0) + ", failed "
-                        + archiver.get(0).get(1) + " times (last: " + archiver.get(0).get(2) + " at " + archiver.get(0).get(3) + ")",
-                        null));
+                        + archiver.get(0).get(1) + " times (last: " + archiver.get(0).get(2) + " at " + archiver.get(0).get(3)
+                        + ")", null));
             }
         } catch (LifeboatException e) {
-            out.add(new Finding("connect", false, e.getMessage(), e.hint()));
-            return out;
+            // informational only: its absence is no failure
         }
+        return mode.ok() && command.ok();
+    }
+
+    /** Whether the server's archiver reports this segment (or a later one) archived, i.e. archive_command succeeded. */
+    private static boolean archived(PgSession s, String segment) {
+        String last = s.queryValue("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").orElse("");
+        // history files sort apart from segments: only a segment (or a backup history file) tells
+        return last.length() >= 24 && last.substring(0, 24).matches("[0-9A-F]{24}") && last.substring(0, 24).compareTo(segment) >= 0;
+    }
+
+    private static Finding guarded(String check, Supplier<Finding> f) {
+        try {
+            return f.get();
+        } catch (LifeboatException | NumberFormatException e) {
+            return new Finding(check, false, "cannot be read: " + e.getMessage(),
+                    e instanceof LifeboatException le ? le.hint() : null);
+        }
+    }
+
+    private boolean repositoryCheck(List<Finding> out) {
         String probe = Keys.join(catalog.layout().cluster(), "check", UUID.randomUUID() + ".probe");
         try {
             byte[] data = UUID.randomUUID().toString().getBytes();
@@ -75,37 +148,75 @@ public final class ArchiveCheck {
             catalog.storage().delete(probe);
             out.add(new Finding("repository", same, catalog.storage().describe() + (same ? " is writable and readable"
                     : " returned different bytes"), "check the storage service"));
+            return same;
         } catch (IOException | LifeboatException e) {
             out.add(new Finding("repository", false, e.getMessage(), e instanceof LifeboatException le ? le.hint() : null));
-            return out;
+            return false;
         }
-        if (!archiving) {
-            out.add(new Finding("archiving end to end", false, "skipped: archiving is not set up", "fix the settings above"));
-            return out;
-        }
+    }
+
+    /**
+     * Proves that archiving works now: writes a WAL record, so the segment being written holds
+     * something only this check wrote; a copy of that segment that is in the repository already
+     * must be someone else's (so it does not count), and only a copy that appears after the switch
+     * is proof. Without the record, a server idle since its last switch would name the segment it
+     * archived before, which is found at once even while archiving is stuck.
+     */
+    private Finding endToEnd(Duration timeout) {
         try (PgSession s = PgSession.open(conn)) {
-            String segment = s.queryValue("SELECT pg_walfile_name(pg_current_wal_lsn())").orElseThrow();
-            s.queryValue("SELECT pg_switch_wal()");
-            long deadline = System.nanoTime() + archiveTimeout.toNanos();
-            boolean arrived = false;
-            while (System.nanoTime() < deadline) {
-                if (!archive.find(WalFileName.parse(segment)).isEmpty()) {
-                    arrived = true;
-                    break;
-                }
-                Thread.sleep(250);
+            long segmentSize = Long.parseLong(s.queryValue("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'")
+                    .orElse("16777216"));
+            String segment = null;
+            for (int i = 0; i < 3 && segment == null; i++) {
+                s.queryValue("SELECT pg_logical_emit_message(false, 'lifeboat', 'check " + UUID.randomUUID() + "')");
+                List<String> at = s.query("SELECT pg_walfile_name(pg_current_wal_insert_lsn()), "
+                        + "(pg_current_wal_insert_lsn() - '0/0'::pg_lsn) % " + segmentSize).get(0);
+                // exactly at a segment boundary the name is the previous, complete segment's: write again
+                segment = at.get(1).equals("0") ? null : at.get(0);
             }
+            if (segment == null) {
+                return new Finding(END_TO_END, false, "could not find the segment being written", null);
+            }
+            WalFileName name = WalFileName.parse(segment);
+            Set<String> before = archive.find(name).stream().map(WalArchive.Archived::key).collect(Collectors.toSet());
+            if (!before.isEmpty()) {
+                return new Finding(END_TO_END, false, "the repository already holds segment " + segment + " although the "
+                        + "server is still writing it: another server, or an earlier history of this one, archived a "
+                        + "segment of this name into this cluster's prefix, and this server's wal-push of it will be refused",
+                        "find the server that archives into this prefix (a restored copy with archiving on, another "
+                                + "cluster with the same name) and stop it; never remove archived WAL by hand to get past this");
+            }
+            long started = System.nanoTime();
+            s.queryValue("SELECT pg_switch_wal()");
+            long deadline = started + timeout.toNanos();
+            boolean arrived = false;
+            boolean acknowledged = false;
+            while (System.nanoTime() < deadline && !(arrived && acknowledged)) {
+                arrived = arrived || archive.find(name).stream().anyMatch(a -> !before.contains(a.key()));
+                acknowledged = acknowledged || archived(s, segment);
+                if (!(arrived && acknowledged)) {
+                    Thread.sleep(250);
+                }
+            }
+            double seconds = Math.round((System.nanoTime() - started) / 1e8) / 10.0;
             String failed = s.queryValue("SELECT coalesce(last_failed_wal, '') FROM pg_stat_archiver").orElse("");
-            out.add(new Finding("archiving end to end", arrived, arrived ? "segment " + segment + " reached the repository"
-                    : "segment " + segment + " did not reach the repository within " + archiveTimeout.toSeconds() + " s"
-                    + (failed.isEmpty() ? "" : " (last failed: " + failed + ")"),
-                    "look for archive_command errors in the PostgreSQL log; run the archive_command by hand as the "
-                            + "server's OS user"));
-        } catch (IOException e) {
-            out.add(new Finding("archiving end to end", false, e.toString(), null));
+            String fix = "look for archive_command errors in the PostgreSQL log; run the archive_command by hand as the "
+                    + "server's OS user";
+            if (arrived && !acknowledged) {
+                // e.g. the archive-ahead process stored it, but archive_command itself fails: WAL piles up in pg_wal
+                return new Finding(END_TO_END, false, "segment " + segment + ", written by this check, reached the "
+                        + "repository, but the server's archiver has not reported it archived within "
+                        + timeout.toSeconds() + " s" + (failed.isEmpty() ? "" : " (last failed: " + failed + ")"), fix);
+            }
+            return new Finding(END_TO_END, arrived, arrived ? "segment " + segment + ", written by this check, reached the "
+                    + "repository and the server reported it archived in " + seconds + " s" : "segment " + segment
+                    + ", written by this check, did not reach the repository within " + timeout.toSeconds() + " s"
+                    + (failed.isEmpty() ? "" : " (last failed: " + failed + ")"), fix);
+        } catch (IOException | LifeboatException e) {
+            return new Finding(END_TO_END, false, e.getMessage(), e instanceof LifeboatException le ? le.hint() : null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return new Finding(END_TO_END, false, "interrupted", null);
         }
-        return out;
     }
 }

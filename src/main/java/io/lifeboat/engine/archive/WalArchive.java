@@ -51,6 +51,10 @@ public final class WalArchive {
 
     /** An archived copy of a WAL file. */
     public record Archived(String key, String rawSha256) {
+        /** The WAL file it is a copy of, e.g. 000000010000000000000003. */
+        public String fileName() {
+            return WalArchive.fileName(key);
+        }
     }
 
     private String prefixFor(WalFileName name) {
@@ -77,6 +81,49 @@ public final class WalArchive {
         return storage.list(layout.walPrefix()).stream().map(o -> fileName(o.key())).filter(n -> n != null).toList();
     }
 
+    /**
+     * Every archived copy in the archive, with its stored size: what `verify` reads. Objects under
+     * the WAL prefix whose names carry no checksum are not Lifeboat's and are left out.
+     */
+    public List<StoredCopy> copies() throws IOException {
+        List<StoredCopy> out = new java.util.ArrayList<>();
+        for (ObjectInfo o : storage.list(layout.walPrefix())) {
+            String name = fileName(o.key());
+            String last = o.key().substring(o.key().lastIndexOf('/') + 1);
+            int hash = last.indexOf(HASH_MARK) + HASH_MARK.length();
+            if (name != null && last.length() >= hash + 64) {
+                out.add(new StoredCopy(new Archived(o.key(), last.substring(hash, hash + 64)), o.size()));
+            }
+        }
+        return out;
+    }
+
+    /** An archived copy and how many bytes it takes in the repository. */
+    public record StoredCopy(Archived archived, long storedBytes) {
+    }
+
+    /**
+     * Reads an archived copy whole, decodes it and checks it against the SHA-256 its name carries,
+     * keeping nothing: what a fetch would find, without writing it anywhere.
+     *
+     * @return the size of the decoded file
+     * @throws LifeboatException CORRUPT when it does not decode or decodes to other content
+     */
+    public long check(Archived a) throws IOException {
+        HashingOutputStream hashed = new HashingOutputStream(OutputStream.nullOutputStream());
+        decodeChecked(a, hashed);
+        return hashed.count();
+    }
+
+    /** Decodes into {@code hashed}, then compares its SHA-256 with the one the object's name carries. */
+    private void decodeChecked(Archived a, HashingOutputStream hashed) throws IOException {
+        decode(a, hashed);
+        hashed.flush();
+        if (!hashed.sha256().equals(a.rawSha256())) {
+            throw corrupt(a, "decodes to content with sha256 " + hashed.sha256(), null);
+        }
+    }
+
     /** The WAL file name an archive object's key stands for; null for a key that is not one. */
     public static String fileName(String key) {
         String last = key.substring(key.lastIndexOf('/') + 1);
@@ -90,14 +137,8 @@ public final class WalArchive {
         if (found.isEmpty()) {
             return Optional.empty();
         }
-        Archived a = found.get(0);
         java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
-        HashingOutputStream hashed = new HashingOutputStream(buf);
-        decode(a, hashed);
-        hashed.flush();
-        if (!hashed.sha256().equals(a.rawSha256())) {
-            throw corrupt(a, "decodes to content with sha256 " + hashed.sha256(), null);
-        }
+        decodeChecked(found.get(0), new HashingOutputStream(buf));
         return Optional.of(buf.toByteArray());
     }
 

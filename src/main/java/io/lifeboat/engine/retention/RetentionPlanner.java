@@ -105,7 +105,8 @@ public final class RetentionPlanner {
         return new RetentionPlan(ordered, wal, oldest);
     }
 
-    static String human(java.time.Duration d) {
+    /** A configured duration as it was likely written: 14d, 36h, 90m. */
+    public static String human(java.time.Duration d) {
         if (d.toDays() > 0 && d.toHours() % 24 == 0) {
             return d.toDays() + "d";
         }

@@ -18,6 +18,8 @@ import java.time.Duration;
  */
 public record RetentionPolicy(int physicalCount, Duration physicalWindow, int logicalCount, Duration logicalWindow,
                               Duration unfinishedGrace) {
+    /** How long an unfinished backup may be still running when no unfinished-grace is configured. */
+    public static final Duration DEFAULT_UNFINISHED_GRACE = Duration.ofHours(24);
 
     public RetentionPolicy {
         if (physicalCount < 0 || logicalCount < 0) {
@@ -31,7 +33,7 @@ public record RetentionPolicy(int physicalCount, Duration physicalWindow, int lo
             }
         }
         if (unfinishedGrace == null) {
-            unfinishedGrace = Duration.ofHours(24);
+            unfinishedGrace = DEFAULT_UNFINISHED_GRACE;
         }
     }
 

@@ -99,7 +99,9 @@ public final class RestoreDrill {
         Map<String, String> checks = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         String onto;
-        try (ScratchCluster scratch = ScratchCluster.create(scratchParent, ScratchCluster.Options.defaults()).start()) {
+        // created, then started inside the try: a server that does not start is removed with its directory too
+        try (ScratchCluster scratch = ScratchCluster.create(scratchParent, ScratchCluster.Options.defaults())) {
+            scratch.start();
             onto = "scratch PostgreSQL on 127.0.0.1:" + scratch.port();
             log.accept("restore drill of " + m.id() + " into a " + onto);
             ClusterConfig target = new ClusterConfig(cluster.name(), scratch.connection("postgres"), cluster.repositories(),

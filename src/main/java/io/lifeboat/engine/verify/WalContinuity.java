@@ -63,8 +63,16 @@ public final class WalContinuity {
         }
     }
 
-    /** Consecutive missing segments, all on one timeline. */
-    public record Gap(WalSegmentName first, WalSegmentName last) {
+    /**
+     * Consecutive segments recovery cannot read, all on one timeline and for one reason.
+     *
+     * @param reason "missing", or what is wrong with the archived copies (e.g. "corrupt")
+     */
+    public record Gap(WalSegmentName first, WalSegmentName last, String reason) {
+        public Gap(WalSegmentName first, WalSegmentName last) {
+            this(first, last, MISSING);
+        }
+
         public long count() {
             return last.segmentNumber() - first.segmentNumber() + 1;
         }
@@ -104,7 +112,7 @@ public final class WalContinuity {
             List<String> out = new ArrayList<>();
             for (Gap g : gaps) {
                 boolean own = !walIncluded && g.first().segmentNumber() <= stop.segmentNumber();
-                out.add("missing " + g + " after backup " + backup + (own
+                out.add(g.reason() + " " + g + " after backup " + backup + (own
                         ? ": part of the backup's own WAL (" + start + ".." + stop + "), the backup is DAMAGED (not restorable)"
                         : ": point-in-time recovery from " + backup + " ends at " + g.first().startLsn()));
             }
@@ -120,8 +128,9 @@ public final class WalContinuity {
                 return "backup " + backup + " cannot be restored: WAL between its start and stop segments is missing from "
                         + "the archive; restore an older backup or another repository, and take a new physical backup";
             }
-            return "backup " + backup + " can be recovered up to " + recoverableTo + " (the start of the first missing "
-                    + "segment), not beyond; take a new physical backup to cover later changes, and check archive_command";
+            return "backup " + backup + " can be recovered up to " + recoverableTo + " (the start of the first "
+                    + gaps.get(0).reason() + " segment), not beyond; take a new physical backup to cover later changes, "
+                    + (gaps.get(0).reason().equals(MISSING) ? "and check archive_command" : "and find out what damaged the archive");
         }
 
         /** For --json. */
@@ -134,7 +143,7 @@ public final class WalContinuity {
             j.put("timeline", timeline.value());
             j.put("recoverableTo", recoverableTo == null ? null : recoverableTo.toString());
             j.put("gaps", gaps.stream().map(g -> Map.of("first", g.first().toString(), "last", g.last().toString(),
-                    "segments", g.count())).toList());
+                    "segments", g.count(), "reason", g.reason())).toList());
             j.put("problems", problems());
             j.put("notes", notes);
             return j;
@@ -146,9 +155,21 @@ public final class WalContinuity {
      * @param histories the text of the timeline history files, by the timeline they describe
      */
     public static Result check(BackupWal b, Collection<String> archived, Map<TimelineId, String> histories) {
+        return check(b, archived, histories, Map.of());
+    }
+
+    /**
+     * As {@link #check(BackupWal, Collection, Map)}, with archived segments that recovery cannot use
+     * although they are there (their copies failed verification): they count as gaps, named by why.
+     *
+     * @param unusable segment file name → what is wrong with it ("corrupt", "unreadable", …)
+     */
+    public static Result check(BackupWal b, Collection<String> archived, Map<TimelineId, String> histories,
+                               Map<String, String> unusable) {
         long size = b.segmentSize();
         List<String> notes = new ArrayList<>();
         Map<TimelineId, NavigableSet<Long>> segments = new TreeMap<>();
+        Map<TimelineId, Map<Long, String>> bad = new TreeMap<>();
         for (String name : archived) {
             WalFileName f;
             try {
@@ -162,6 +183,9 @@ public final class WalContinuity {
             try {
                 WalSegmentName s = WalSegmentName.parse(name, size);
                 segments.computeIfAbsent(s.timeline(), t -> new TreeSet<>()).add(s.segmentNumber());
+                if (unusable.containsKey(name)) {
+                    bad.computeIfAbsent(s.timeline(), t -> new HashMap<>()).put(s.segmentNumber(), unusable.get(name));
+                }
             } catch (LifeboatException e) {
                 notes.add(name + " is not a segment name for " + size / (1024 * 1024) + " MiB segments: ignored");
             }
@@ -233,25 +257,30 @@ public final class WalContinuity {
         List<Gap> gaps = new ArrayList<>();
         for (Stretch st : lineage) {
             NavigableSet<Long> have = segments.getOrDefault(st.timeline(), new TreeSet<>());
+            Map<Long, String> damaged = bad.getOrDefault(st.timeline(), Map.of());
             long lo = Math.max(checkFrom, st.from());
             long hi = Math.min(end + 1, st.until());
             Long gapStart = null;
+            String gapReason = null;
             long ownEnd = b.stop().segmentNumber();
             for (long s = lo; s < hi; s++) {
-                boolean missing = !have.contains(s);
-                if (missing && gapStart != null && s == ownEnd + 1) {
-                    // the backup's own WAL and what follows it are reported apart: one damages, the other limits
-                    gaps.add(gap(st.timeline(), gapStart, s - 1, size));
+                String reason = !have.contains(s) ? MISSING : damaged.get(s);
+                if (reason != null && gapStart != null && (s == ownEnd + 1 || !reason.equals(gapReason))) {
+                    // the backup's own WAL and what follows it are reported apart: one damages, the other limits;
+                    // and a missing stretch apart from a damaged one
+                    gaps.add(gap(st.timeline(), gapStart, s - 1, size, gapReason));
                     gapStart = s;
-                } else if (missing && gapStart == null) {
+                    gapReason = reason;
+                } else if (reason != null && gapStart == null) {
                     gapStart = s;
-                } else if (!missing && gapStart != null) {
-                    gaps.add(gap(st.timeline(), gapStart, s - 1, size));
+                    gapReason = reason;
+                } else if (reason == null && gapStart != null) {
+                    gaps.add(gap(st.timeline(), gapStart, s - 1, size, gapReason));
                     gapStart = null;
                 }
             }
             if (gapStart != null) {
-                gaps.add(gap(st.timeline(), gapStart, hi - 1, size));
+                gaps.add(gap(st.timeline(), gapStart, hi - 1, size, gapReason));
             }
         }
         boolean damaged = !b.walIncluded() && gaps.stream().anyMatch(g -> g.first().segmentNumber() <= b.stop().segmentNumber());
@@ -261,7 +290,9 @@ public final class WalContinuity {
                 List.copyOf(lineage), recoverable, List.copyOf(notes));
     }
 
-    private static Gap gap(TimelineId t, long first, long last, long size) {
-        return new Gap(new WalSegmentName(t, first, size), new WalSegmentName(t, last, size));
+    private static Gap gap(TimelineId t, long first, long last, long size, String reason) {
+        return new Gap(new WalSegmentName(t, first, size), new WalSegmentName(t, last, size), reason);
     }
+
+    static final String MISSING = "missing";
 }

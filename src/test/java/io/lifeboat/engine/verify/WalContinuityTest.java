@@ -223,4 +223,33 @@ class WalContinuityTest {
         assertThat(r.timeline()).isEqualTo(TimelineId.of(1));
         assertThat(r.notes()).anyMatch(n -> n.contains("timeline 2 has archived segments but no history file"));
     }
+
+    @Test
+    void aCorruptSegmentEndsRecoveryLikeAGapAndIsCalledCorrupt() {
+        List<String> names = segs(1, 3, 0x30);
+        WalContinuity.Result r = WalContinuity.check(backup(3, 4), names, Map.of(),
+                Map.of(seg(1, 0x2A), "corrupt", seg(1, 0x2B), "corrupt"));
+        assertThat(r.ok()).isFalse();
+        assertThat(r.damaged()).isFalse();
+        assertThat(r.problems()).containsExactly("corrupt 00000001000000000000002A..00000001000000000000002B (2 segments) "
+                + "after backup " + ID + ": point-in-time recovery from " + ID + " ends at 0/2A000000");
+        assertThat(r.recoverableTo()).isEqualTo(Lsn.parse("0/2A000000"));
+        assertThat(r.hint()).contains("first corrupt segment");
+        // the newest segment itself damaged: recovery ends before it, not at the end of the archive
+        WalContinuity.Result last = WalContinuity.check(backup(3, 4), names, Map.of(), Map.of(seg(1, 0x30), "corrupt"));
+        assertThat(last.recoverableTo()).isEqualTo(Lsn.parse("0/30000000"));
+        assertThat(last.gaps()).singleElement().extracting(WalContinuity.Gap::reason).isEqualTo("corrupt");
+    }
+
+    @Test
+    void aCorruptSegmentOfTheBackupsOwnWalDamagesItAndMissingAndCorruptAreNamedApart() {
+        List<String> names = all(segs(1, 3, 5), segs(1, 8, 9));
+        WalContinuity.Result r = WalContinuity.check(backup(3, 4), names, Map.of(), Map.of(seg(1, 4), "corrupt",
+                seg(1, 5), "corrupt"));
+        assertThat(r.damaged()).isTrue();
+        assertThat(r.recoverableTo()).isNull();
+        assertThat(r.gaps()).extracting(g -> g.reason() + " " + g.names()).containsExactly("corrupt " + seg(1, 4),
+                "corrupt " + seg(1, 5), "missing " + seg(1, 6) + ".." + seg(1, 7));
+        assertThat(r.problems().get(0)).startsWith("corrupt " + seg(1, 4)).contains("DAMAGED");
+    }
 }
