@@ -18,10 +18,25 @@ class MirroredStorageTest {
     /** Two memory repositories behind one mirror pass the same contract as every driver. */
     @Nested
     class Contract extends StorageContract {
+        private final MemoryStorage[] members = {new MemoryStorage(), new MemoryStorage()};
+
         @Override
         protected Storage open() {
-            return new MirroredStorage(List.of(new MirroredStorage.Member("a", new MemoryStorage()),
-                    new MirroredStorage.Member("b", new MemoryStorage())), 2, w -> { });
+            for (MemoryStorage m : members) {
+                m.retryFor(RETRY);
+            }
+            return new MirroredStorage(List.of(new MirroredStorage.Member("a", members[0]),
+                    new MirroredStorage.Member("b", members[1])), 2, w -> { });
+        }
+
+        @Override
+        protected Faults faults() {
+            return MemoryStorageTest.faultsOf(members);
+        }
+
+        @Override
+        protected String where() {
+            return members[0].describe();
         }
     }
 
@@ -72,9 +87,9 @@ class MirroredStorageTest {
         }
 
         @Override
-        public InputStream read(String key) throws IOException {
+        public InputStream read(String key, long offset) throws IOException {
             check();
-            return inner.read(key);
+            return inner.read(key, offset);
         }
 
         @Override
@@ -120,7 +135,7 @@ class MirroredStorageTest {
     }
 
     @Test
-    void aRepositoryDownFailsWritesThatNeedItNamingIt() {
+    void aRepositoryDownFailsWritesThatNeedItNamingIt() throws IOException {
         b.down = true;
         MirroredStorage m = mirror(2);
         assertThatThrownBy(() -> m.put("k", new byte[]{1}))

@@ -189,8 +189,8 @@ class ChunkingTest {
             }
 
             @Override
-            public InputStream read(String key) {
-                return mem.read(key);
+            public InputStream read(String key, long offset) throws IOException {
+                return mem.read(key, offset);
             }
 
             @Override
@@ -199,7 +199,7 @@ class ChunkingTest {
             }
 
             @Override
-            public List<ObjectInfo> list(String prefix) {
+            public List<ObjectInfo> list(String prefix) throws IOException {
                 return mem.list(prefix);
             }
 
