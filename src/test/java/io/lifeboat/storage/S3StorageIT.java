@@ -144,6 +144,21 @@ class S3StorageIT extends StorageContract {
         proxy.rule(which, f, 1);
     }
 
+    /** A GET that broke off resumes with If-Match on the first answer's ETag: a replaced object fails the read. */
+    @Test
+    void aResumedGetOfAReplacedObjectFailsRatherThanSplice() throws Exception {
+        storage.put("v/obj", bytes(big(), 1));
+        once(FaultProxy.Request::isObjectGet, Fault.TRUNCATE);
+        try (var in = storage.read("v/obj")) {
+            in.readNBytes(1000);
+            storage.put("v/obj", bytes(big(), 2));
+            assertThatThrownBy(in::readAllBytes).isInstanceOfSatisfying(LifeboatException.class, e -> {
+                assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE);
+                assertThat(e.getMessage()).contains("v/obj", "changed while it was being read");
+            });
+        }
+    }
+
     /** A listing in pages: each page is checked, and a page lost on the way is asked for again. */
     @Test
     void aListingInPagesSurvivesALostPage() throws Exception {

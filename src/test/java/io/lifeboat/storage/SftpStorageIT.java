@@ -11,6 +11,8 @@ import org.junit.jupiter.api.TestInstance;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,28 +23,81 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class SftpStorageIT {
     static Path work;
     static TestSshServer ssh;
+    static TcpRelay relay;
     static final AtomicInteger N = new AtomicInteger();
 
     @BeforeAll
     static void start() throws Exception {
         work = Files.createTempDirectory("lifeboat-sftp-");
         ssh = TestSshServer.start(work);
+        relay = TcpRelay.start(ssh.port());
     }
 
     @AfterAll
     static void stop() throws Exception {
+        relay.close();
         ssh.close();
         io.lifeboat.postgres.ScratchCluster.deleteTree(work);
     }
 
+    /** The contract through a relay that resets the SSH connection: the driver reconnects and reads on. */
     @Nested
     @TestInstance(TestInstance.Lifecycle.PER_METHOD)
     class Contract extends StorageContract {
         @Override
         protected Storage open() throws Exception {
+            relay.cutAfter(0, 0);
             String dir = "repo" + N.incrementAndGet();
             Files.createDirectories(ssh.root().resolve(dir));
-            return new SftpStorage(ssh.settings(dir));
+            return new SftpStorage(new SftpSettings("127.0.0.1", relay.port(), TestSshServer.USER, dir, ssh.identity(), null,
+                    null, ssh.hostKeyFingerprint(), 4, new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(5), RETRY)));
+        }
+
+        @Override
+        protected Faults faults() {
+            return new Faults() {
+                @Override
+                public void cutReads(int times) {
+                    relay.cutAfter(256 * 1024, times);
+                }
+
+                @Override
+                public void failReads(int times) {
+                    relay.cutAfter(0, times);
+                }
+
+                @Override
+                public boolean invalidListings(int times) {
+                    return false; // an SFTP server ends a listing with an explicit status; there is no empty answer to give
+                }
+
+                @Override
+                public void clear() {
+                    relay.cutAfter(0, 0);
+                }
+            };
+        }
+
+        /** SFTP (version 3) gives modification times in whole seconds: a version is its size and time. */
+        @Override
+        protected void beforeReplacing() throws InterruptedException {
+            Thread.sleep(1100);
+        }
+    }
+
+    @Test
+    void aVanishedRepositoryDirectoryIsAStorageErrorNeverMissing() throws Exception {
+        Path dir = Files.createDirectories(ssh.root().resolve("vanishing"));
+        try (SftpStorage s = new SftpStorage(ssh.settings("vanishing"))) {
+            s.put("w/1", new byte[] {1});
+            io.lifeboat.postgres.ScratchCluster.deleteTree(dir);
+            for (org.assertj.core.api.ThrowableAssert.ThrowingCallable c : List.<org.assertj.core.api.ThrowableAssert
+                    .ThrowingCallable>of(() -> s.list("w/"), () -> s.stat("w/1"), () -> s.get("w/1"))) {
+                assertThatThrownBy(c).isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE);
+                    assertThat(e.getMessage()).contains("vanishing", "does not exist");
+                });
+            }
         }
     }
 
