@@ -548,6 +548,11 @@ public final class S3Storage implements Storage {
                     throw translate("(bucket)", e, null);
                 }
                 throw e;
+            } catch (S3Exception e) {
+                if (e.statusCode() == 404) {
+                    throw translate("(bucket)", e, null); // a HEAD has no body: its 404 is the whole answer
+                }
+                throw e;
             }
         });
     }
@@ -622,7 +627,11 @@ public final class S3Storage implements Storage {
     /** 5xx, throttling and timeouts; resets, timeouts and unreadable answers; never a refusal or a bad certificate. */
     private static boolean isTransient(SdkException e) {
         if (e instanceof S3Exception s3) {
-            return s3.statusCode() >= 500 || s3.statusCode() == 429 || TRANSIENT_CODES.contains(code(s3));
+            String code = code(s3);
+            // S3 names the error in the body of every answer that has one: a 404 GET without "NoSuchKey" (a body cut
+            // short, a proxy's own page) proves nothing. (A HEAD has no body; head() takes its 404 for what it says.)
+            return s3.statusCode() >= 500 || s3.statusCode() == 429 || (code != null && TRANSIENT_CODES.contains(code))
+                    || (s3.statusCode() == 404 && code == null);
         }
         if (e instanceof SdkClientException) {
             for (Throwable c = e; c != null; c = c.getCause()) {
@@ -655,7 +664,7 @@ public final class S3Storage implements Storage {
                         + (settings.endpoint() == null ? "AWS S3" : settings.endpoint()),
                         "create the bucket, or fix the bucket name in the repository URI", e);
             }
-            if (s3.statusCode() == 404 && ("NoSuchKey".equals(code) || code == null)) {
+            if (s3.statusCode() == 404 && "NoSuchKey".equals(code)) {
                 return new LifeboatException(ErrorKind.NOT_FOUND, "object '" + key + "' not found in " + where, null, e);
             }
             if (s3.statusCode() == 403 || "InvalidAccessKeyId".equals(code) || "SignatureDoesNotMatch".equals(code)) {
