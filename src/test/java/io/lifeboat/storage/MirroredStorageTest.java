@@ -186,4 +186,34 @@ class MirroredStorageTest {
             assertThat(e.getMessage()).contains("'s3'", "'sftp'");
         });
     }
+
+    /**
+     * With min-repositories 1 of 2 an object may be in one repository only: while the other is
+     * down, "not there" cannot be proven, so it is a STORAGE error; with 2 of 2, one answer is proof.
+     */
+    @Test
+    void notFoundNeedsEnoughAnswers() throws IOException {
+        a.inner.put("k", new byte[] {1});
+        MirroredStorage loose = mirror(1);
+        b.down = true;
+        assertThat(loose.get("k")).containsExactly(1);
+        for (org.assertj.core.api.ThrowableAssert.ThrowingCallable c : List.<org.assertj.core.api.ThrowableAssert
+                .ThrowingCallable>of(() -> loose.read("absent").close(), () -> loose.stat("absent"), () -> loose.list(""))) {
+            assertThatThrownBy(c).isInstanceOfSatisfying(LifeboatException.class, e -> {
+                assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE);
+                assertThat(e.getMessage()).contains("only 1 of 2 repositories answered", "'sftp'");
+            });
+        }
+        b.down = false;
+        MirroredStorage strict = mirror(2);
+        b.down = true;
+        assertThat(strict.stat("absent")).isEmpty();
+        assertThat(strict.list("")).extracting(ObjectInfo::key).containsExactly("k");
+        assertThatThrownBy(() -> strict.read("absent").close()).isInstanceOfSatisfying(LifeboatException.class,
+                e -> assertThat(e.kind()).isEqualTo(ErrorKind.NOT_FOUND));
+        b.down = false;
+        MirroredStorage both = mirror(1);
+        assertThat(both.stat("absent")).as("both answered").isEmpty();
+        assertThat(both.list("")).extracting(ObjectInfo::key).containsExactly("k");
+    }
 }
