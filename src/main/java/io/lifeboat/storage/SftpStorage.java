@@ -278,31 +278,27 @@ public final class SftpStorage implements Storage {
      * there: a vanished base directory (an unmounted disk on the server) is a STORAGE error.
      */
     private void provePresent(SftpClient c) throws IOException {
+        if (!isDirectory(c, base)) {
+            throw new LifeboatException(ErrorKind.STORAGE, "the repository directory " + base + " does not exist on "
+                    + settings.host(), "create it on the SFTP server (is its filesystem mounted?)");
+        }
+    }
+
+    /** Whether {@code dir} is a directory; false when the server says there is nothing by that name. */
+    private static boolean isDirectory(SftpClient c, String dir) throws IOException {
         try {
-            if (c.stat(base).isDirectory()) {
-                return;
-            }
+            return c.stat(dir).isDirectory();
         } catch (IOException e) {
             if (!missing(e)) {
                 throw e;
             }
+            return false;
         }
-        throw new LifeboatException(ErrorKind.STORAGE, "the repository directory " + base + " does not exist on "
-                + settings.host(), "create it on the SFTP server (is its filesystem mounted?)");
     }
 
     private static void mkdirs(SftpClient c, String dir) throws IOException {
-        if (dir.isEmpty() || dir.equals(".") || dir.equals("/")) {
+        if (dir.isEmpty() || dir.equals(".") || dir.equals("/") || isDirectory(c, dir)) {
             return;
-        }
-        try {
-            if (c.stat(dir).isDirectory()) {
-                return;
-            }
-        } catch (IOException e) {
-            if (!missing(e)) {
-                throw e;
-            }
         }
         int slash = dir.lastIndexOf('/');
         if (slash > 0) {
