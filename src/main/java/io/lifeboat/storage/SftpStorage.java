@@ -70,9 +70,11 @@ public final class SftpStorage implements Storage {
         policy = new SftpHostKeyPolicy(settings.hostKeyFingerprint(), settings.knownHosts());
         client = SshClient.setUpDefaultClient();
         client.setServerKeyVerifier(policy);
-        // A connection that goes quiet for the read timeout in the middle of a transfer is broken: it is
-        // closed, and the operation reconnects and goes on (an idle one between operations just reconnects).
-        CoreModuleProperties.NIO2_READ_TIMEOUT.set(client, settings.timeouts().read());
+        // A connection whose server stops answering (no reply to three keep-alive requests, about the read
+        // timeout) is closed, and the operation reconnects and goes on; a quiet but healthy one is kept.
+        Duration beat = settings.timeouts().read().dividedBy(3);
+        CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, beat.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : beat);
+        CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, 3);
         client.start();
         try {
             session = connect();

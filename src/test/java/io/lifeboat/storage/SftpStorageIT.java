@@ -85,6 +85,42 @@ class SftpStorageIT {
         }
     }
 
+    /** A connection that stops carrying anything mid-read is given up after about the read timeout, and the read goes on. */
+    @Test
+    void aStalledConnectionIsDroppedAndTheReadResumes() throws Exception {
+        Files.createDirectories(ssh.root().resolve("stalled"));
+        try (SftpStorage s = new SftpStorage(new SftpSettings("127.0.0.1", relay.port(), TestSshServer.USER, "stalled",
+                ssh.identity(), null, null, ssh.hostKeyFingerprint(), 2, new Timeouts(Duration.ofSeconds(5),
+                Duration.ofSeconds(3), Duration.ofSeconds(30))))) {
+            byte[] data = StorageContract.bytes(4 * 1024 * 1024, 9);
+            s.put("big", data);
+            relay.stallAfter(512 * 1024, 1);
+            long t0 = System.nanoTime();
+            assertThat(s.get("big")).isEqualTo(data);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(25));
+            assertThat(relay.cuts()).isPositive();
+        } finally {
+            relay.cutAfter(0, 0);
+        }
+    }
+
+    /** A healthy connection that carries nothing for longer than the read timeout (a slow producer) is kept. */
+    @Test
+    void aQuietHealthyConnectionIsKept() throws Exception {
+        Files.createDirectories(ssh.root().resolve("quiet"));
+        try (SftpStorage s = new SftpStorage(new SftpSettings("127.0.0.1", ssh.port(), TestSshServer.USER, "quiet",
+                ssh.identity(), null, null, ssh.hostKeyFingerprint(), 1, new Timeouts(Duration.ofSeconds(5),
+                Duration.ofSeconds(2), Duration.ofMillis(1))))) {
+            try (ObjectWriter w = s.create("slow")) {
+                w.write(new byte[] {1, 2, 3});
+                Thread.sleep(5000);
+                w.write(new byte[] {4});
+                w.commit();
+            }
+            assertThat(s.get("slow")).containsExactly(1, 2, 3, 4);
+        }
+    }
+
     @Test
     void aVanishedRepositoryDirectoryIsAStorageErrorNeverMissing() throws Exception {
         Path dir = Files.createDirectories(ssh.root().resolve("vanishing"));

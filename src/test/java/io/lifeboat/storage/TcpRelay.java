@@ -26,6 +26,7 @@ final class TcpRelay implements Closeable {
     private final AtomicLong sinceArmed = new AtomicLong();
     private final AtomicInteger cuts = new AtomicInteger();
     private volatile long cutAfter;
+    private volatile boolean stall;
     private volatile boolean closed;
 
     private TcpRelay(ServerSocket server, int targetPort) {
@@ -52,9 +53,19 @@ final class TcpRelay implements Closeable {
      * them is reset (both ways), {@code times} times.
      */
     void cutAfter(long bytes, int times) {
+        stall = false;
         cutAfter = bytes;
         sinceArmed.set(0);
         cutsLeft.set(times);
+    }
+
+    /**
+     * As {@link #cutAfter}, but the connection is not reset: it just carries nothing more from the
+     * server (a stalled network), until the client gives up on it.
+     */
+    void stallAfter(long bytes, int times) {
+        stall = true;
+        cutAfter(bytes, times);
     }
 
     /** How many connections were reset. */
@@ -87,6 +98,11 @@ final class TcpRelay implements Closeable {
                             && cutsLeft.getAndUpdate(c -> c > 0 ? c - 1 : 0) > 0) {
                         sinceArmed.set(0);
                         cuts.incrementAndGet();
+                        if (stall) {
+                            while (!to.isClosed() && !closed) {
+                                Thread.sleep(50); // holds the server's bytes until the client closes the connection
+                            }
+                        }
                         reset(from);
                         reset(to);
                         return;
@@ -96,6 +112,8 @@ final class TcpRelay implements Closeable {
                 }
             } catch (IOException e) {
                 // one side closed or was reset
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
                 close(from);
                 close(to);
