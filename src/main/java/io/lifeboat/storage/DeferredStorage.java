@@ -80,6 +80,11 @@ public final class DeferredStorage implements Storage {
     }
 
     @Override
+    public List<ObjectInfo> listWritable(String prefix) throws IOException {
+        return driver().listWritable(prefix);
+    }
+
+    @Override
     public void delete(String key) throws IOException {
         driver().delete(key);
     }

@@ -251,6 +251,16 @@ public final class MirroredStorage implements Storage {
      */
     @Override
     public List<ObjectInfo> list(String prefix) throws IOException {
+        return union(prefix, true);
+    }
+
+    /** The union of what the members still usable hold: where the next writes go. */
+    @Override
+    public List<ObjectInfo> listWritable(String prefix) throws IOException {
+        return union(prefix, false);
+    }
+
+    private List<ObjectInfo> union(String prefix, boolean complete) throws IOException {
         TreeMap<String, ObjectInfo> all = new TreeMap<>();
         int answered = 0;
         Exception first = null;
@@ -265,7 +275,7 @@ public final class MirroredStorage implements Storage {
                 fail(m, e);
             }
         }
-        if (!provenAbsent(answered)) {
+        if (complete ? !provenAbsent(answered) : answered == 0) {
             throw unproven("list " + prefix, answered, first);
         }
         return new ArrayList<>(all.values());

@@ -57,6 +57,16 @@ public interface Storage extends AutoCloseable {
     /** All objects whose key starts with the prefix, sorted by key. */
     List<ObjectInfo> list(String prefix) throws IOException;
 
+    /**
+     * As {@link #list}, for a choice about what to write next (a free backup id): what the storage
+     * that is written to holds. Several repositories answer with the union of those still usable,
+     * without proving that one that is down holds nothing more (writes go to the usable ones only);
+     * never use this to decide that something is not there.
+     */
+    default List<ObjectInfo> listWritable(String prefix) throws IOException {
+        return list(prefix);
+    }
+
     /** Deletes the object; deleting an absent key is not an error. */
     void delete(String key) throws IOException;
 

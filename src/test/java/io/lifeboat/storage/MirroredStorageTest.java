@@ -204,6 +204,8 @@ class MirroredStorageTest {
                 assertThat(e.getMessage()).contains("only 1 of 2 repositories answered", "'sftp'");
             });
         }
+        // what a backup needs to choose a free id: the repositories it writes to, not proof of what others hold
+        assertThat(loose.listWritable("")).extracting(ObjectInfo::key).containsExactly("k");
         b.down = false;
         MirroredStorage strict = mirror(2);
         b.down = true;
