@@ -217,11 +217,14 @@ public final class Catalog {
         }
     }
 
-    /** A new id for a backup starting now; never reuses an id that has objects. */
+    /**
+     * A new id for a backup starting now; never reuses an id that has objects where the backup is
+     * written (a repository that is down and left out of the writes need not answer).
+     */
     public BackupId newId(BackupType type, Instant now) {
         BackupId id = BackupId.of(now, type);
         try {
-            while (!storage.list(layout.backupDir(id) + "/").isEmpty()) {
+            while (!storage.listWritable(layout.backupDir(id) + "/").isEmpty()) {
                 id = BackupId.of(id.time().plusSeconds(1), type);
             }
         } catch (IOException e) {

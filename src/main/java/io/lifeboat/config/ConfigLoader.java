@@ -43,7 +43,7 @@ public final class ConfigLoader {
             "data-directory");
     private static final Set<String> REPOSITORY = Set.of("name", "uri", "compression", "compression-level",
             "allow-same-server", "access-key-id", "secret-access-key", "part-size-mib", "concurrency", "identity-file",
-            "known-hosts", "host-key-fingerprint");
+            "known-hosts", "host-key-fingerprint", "connect-timeout", "read-timeout", "retry-time", "ca-file", "verify-tls");
 
     public static String envName(String key) {
         return "LIFEBOAT_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
@@ -407,7 +407,97 @@ public final class ConfigLoader {
         }
         return new RepositoryConfig(name, uri, uriText, compression, level == null ? compression.defaultLevel() : level,
                 allow != null && allow, keyId, secret, part == null ? 16 : part, conc == null ? (sftp == null ? 8 : 4) : conc,
-                sftp);
+                sftp, networkOptions(name, uri, r));
+    }
+
+    /**
+     * Timeouts, retries and TLS trust: the repository entry's setting, else the URI parameter of the
+     * same name (s3). ca-file and verify-tls are for https S3 endpoints only.
+     */
+    private static RepositoryConfig.NetworkOptions networkOptions(String name, RepositoryUri uri, YamlSection r) {
+        java.time.Duration connect = timeout(name, uri, r, "connect-timeout", java.time.Duration.ofMillis(100),
+                java.time.Duration.ofMinutes(10));
+        java.time.Duration read = timeout(name, uri, r, "read-timeout", java.time.Duration.ofMillis(100),
+                java.time.Duration.ofHours(1));
+        java.time.Duration retry = timeout(name, uri, r, "retry-time", java.time.Duration.ZERO, java.time.Duration.ofDays(1));
+        if (uri.scheme().equals("file") && (connect != null || read != null)) {
+            throw settingError(name, r, connect != null ? "connect-timeout" : "read-timeout",
+                    "is for network repositories (s3://, sftp://); a file:// repository has only retry-time");
+        }
+        String ca = setting(uri, r, "ca-file");
+        String verify = setting(uri, r, "verify-tls");
+        if (ca == null && verify == null) {
+            return new RepositoryConfig.NetworkOptions(connect, read, retry, null, true);
+        }
+        String key = ca != null ? "ca-file" : "verify-tls";
+        String endpoint = uri.params().get("endpoint");
+        boolean https = uri.scheme().equals("s3") && (endpoint == null || endpoint.toLowerCase(Locale.ROOT).startsWith("https:"));
+        if (!https) {
+            throw settingError(name, r, key, "is for s3:// repositories with an https endpoint only");
+        }
+        boolean verifyTls = true;
+        if (verify != null) {
+            try {
+                verifyTls = parseBool("verify-tls", verify);
+            } catch (LifeboatException e) {
+                throw settingError(name, r, "verify-tls", "must be true or false, not '" + verify + "'");
+            }
+        }
+        if (ca != null && !verifyTls) {
+            throw settingError(name, r, "verify-tls", "is false, so the ca-file would not be used: set one or the other");
+        }
+        if (ca != null && !Files.isReadable(Path.of(ca))) {
+            throw settingError(name, r, "ca-file", "names " + ca + ", which does not exist or cannot be read");
+        }
+        return new RepositoryConfig.NetworkOptions(connect, read, retry, ca == null ? null : Path.of(ca), verifyTls);
+    }
+
+    /** A repository setting from its entry in the file, else from the URI's parameters. */
+    private static String setting(RepositoryUri uri, YamlSection r, String key) {
+        String v = r == null ? null : r.string(key);
+        return v != null ? v : uri.params().get(key);
+    }
+
+    private static LifeboatException settingError(String name, YamlSection r, String key, String what) {
+        if (r != null && r.has(key)) {
+            return r.error(key, what);
+        }
+        return new LifeboatException(ErrorKind.CONFIG, "repository '" + name + "': '" + key + "' " + what,
+                "see docs/configuration.md");
+    }
+
+    private static java.time.Duration timeout(String name, RepositoryUri uri, YamlSection r, String key,
+                                              java.time.Duration min, java.time.Duration max) {
+        String v = setting(uri, r, key);
+        if (v == null) {
+            return null;
+        }
+        java.time.Duration d = parseTimeout(v);
+        if (d == null || d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw settingError(name, r, key, "must be a duration from " + human(min) + " to " + human(max)
+                    + " like 500ms, 30s or 5m, not '" + v + "'");
+        }
+        return d;
+    }
+
+    /** "500ms", "30s", "5m", "1h"; null when it is none of those. */
+    static java.time.Duration parseTimeout(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h)").matcher(text.trim());
+        if (!m.matches()) {
+            return null;
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> java.time.Duration.ofMillis(n);
+            case "s" -> java.time.Duration.ofSeconds(n);
+            case "m" -> java.time.Duration.ofMinutes(n);
+            default -> java.time.Duration.ofHours(n);
+        };
+    }
+
+    private static String human(java.time.Duration d) {
+        return d.toMillis() < 1000 ? d.toMillis() + "ms" : d.toHours() >= 24 ? d.toDays() + " days"
+                : d.toMinutes() >= 60 ? d.toHours() + "h" : d.toSeconds() >= 60 ? d.toMinutes() + "m" : d.toSeconds() + "s";
     }
 
     private static RepositoryConfig.SftpOptions sftpOptions(YamlSection r, Map<String, String> env) {

@@ -18,7 +18,23 @@ public record RepositoryConfig(
         String secretAccessKey,
         int partSizeMiB,
         int concurrency,
-        SftpOptions sftp) {
+        SftpOptions sftp,
+        NetworkOptions network) {
+
+    /**
+     * How a network repository is waited for, retried and trusted; a null duration means the
+     * driver's default (storage.Timeouts).
+     *
+     * @param connectTimeout how long to wait for a connection
+     * @param readTimeout    how long an answer may stall before the request is retried
+     * @param retryTime      how long failing requests (and reads that make no progress) are retried
+     * @param caFile         PEM file of the CAs an https endpoint's certificate must chain to, or null
+     * @param verifyTls      false only when configured so: no certificate check at all (warned on every run)
+     */
+    public record NetworkOptions(java.time.Duration connectTimeout, java.time.Duration readTimeout,
+                                 java.time.Duration retryTime, java.nio.file.Path caFile, boolean verifyTls) {
+        public static final NetworkOptions DEFAULT = new NetworkOptions(null, null, null, null, true);
+    }
 
     /**
      * How an SFTP repository is trusted and logged in to; the password (from LIFEBOAT_SFTP_PASSWORD)
@@ -37,7 +53,7 @@ public record RepositoryConfig(
                             boolean allowSameServer, String accessKeyId, String secretAccessKey, int partSizeMiB,
                             int concurrency) {
         this(name, uri, uriText, compression, compressionLevel, allowSameServer, accessKeyId, secretAccessKey, partSizeMiB,
-                concurrency, null);
+                concurrency, null, NetworkOptions.DEFAULT);
     }
 
     /** Where the repository is, fit to show: the URI without its query, secrets masked ({@link SecretMask}). */

@@ -21,7 +21,8 @@ import java.util.Set;
  */
 public record RepositoryUri(String scheme, String bucket, String host, int port, String user, String path,
                             Map<String, String> params) {
-    private static final Set<String> S3_PARAMS = Set.of("endpoint", "region", "path-style");
+    private static final Set<String> S3_PARAMS = Set.of("endpoint", "region", "path-style", "connect-timeout",
+            "read-timeout", "retry-time", "ca-file", "verify-tls");
 
     public static RepositoryUri parse(String text) {
         if (text == null || text.isBlank()) {
@@ -47,7 +48,8 @@ public record RepositoryUri(String scheme, String bucket, String host, int port,
                 }
                 for (String k : params.keySet()) {
                     if (!S3_PARAMS.contains(k)) {
-                        throw bad(text, "unknown parameter '" + k + "'", "s3 URIs take endpoint, region and path-style"
+                        throw bad(text, "unknown parameter '" + k + "'", "s3 URIs take endpoint, region, path-style, "
+                                + "connect-timeout, read-timeout, retry-time, ca-file and verify-tls"
                                 + (SecretMask.hasSecret("?" + k + "=x") ? "; credentials never go into a URI: set "
                                 + "access-key-id and secret-access-key in the repository's settings, or "
                                 + "LIFEBOAT_S3_ACCESS_KEY_ID and LIFEBOAT_S3_SECRET_ACCESS_KEY" : ""));

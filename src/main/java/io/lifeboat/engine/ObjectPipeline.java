@@ -94,12 +94,58 @@ public final class ObjectPipeline {
         }
         String key = catalog.layout().backupObject(m.id(), o.path());
         Encryption e = decryptionFor(o.encryption(), key);
-        try (InputStream in = storage.read(key); InputStream plain = e.decrypt(in)) {
+        try (InputStream in = source(key); InputStream plain = e.decrypt(in)) {
             plain.read(new byte[1]);
         } catch (IOException ex) {
-            throw new LifeboatException(ErrorKind.STORAGE, "cannot read " + key + " in " + storage.describe() + ": "
-                    + ex.getMessage(), "check that the repository is reachable", ex);
+            throw corrupt(key, "cannot be decrypted (" + ex.getMessage() + ")", ex);
         }
+    }
+
+    /**
+     * The stored bytes of an object. The driver's stream resumes through transport failures and
+     * fails with a STORAGE error naming the object; anything else it throws is a STORAGE error here
+     * too. So a plain IOException while decoding comes from the decoder, never from the network.
+     */
+    private InputStream source(String key) {
+        InputStream in;
+        try {
+            in = storage.read(key);
+        } catch (IOException e) {
+            throw unreadable(key, e);
+        }
+        return new java.io.FilterInputStream(in) {
+            @Override
+            public int read() {
+                try {
+                    return in.read();
+                } catch (IOException e) {
+                    throw unreadable(key, e);
+                }
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                try {
+                    return in.read(b, off, len);
+                } catch (IOException e) {
+                    throw unreadable(key, e);
+                }
+            }
+
+            @Override
+            public void close() {
+                try {
+                    in.close();
+                } catch (IOException ignored) {
+                    // what was read is checked; a failing close changes nothing
+                }
+            }
+        };
+    }
+
+    private LifeboatException unreadable(String key, IOException e) {
+        return new LifeboatException(ErrorKind.STORAGE, "cannot read object " + key + " from " + storage.describe() + ": "
+                + e.getMessage(), "check that the repository is reachable", e);
     }
 
     /** The stored name of a raw file name: adds the codec suffixes (".zst", ".age"). */
@@ -212,27 +258,56 @@ public final class ObjectPipeline {
      */
     public void fetch(String key, StoredObject expected, OutputStream out) throws IOException {
         Compression c = Compression.parse(expected.compression());
+        Encryption enc = decryptionFor(expected.encryption(), key);
+        OutputStream sink = LocalWrite.guard(out, e -> new LifeboatException(ErrorKind.RESOURCE, "cannot write the "
+                + "content of object " + key + " locally: " + e.getMessage(), "free space or fix permissions where it is "
+                + "restored (the repository is not at fault)", e));
         HashingInputStream hashed;
-        try (InputStream in = storage.read(key)) {
+        try (InputStream in = source(key)) {
             hashed = new HashingInputStream(in);
             try {
-                InputStream decoded = c.decompress(decryptionFor(expected.encryption(), key).decrypt(hashed));
-                decoded.transferTo(out);
+                c.decompress(enc.decrypt(hashed)).transferTo(sink);
                 hashed.drain();
-            } catch (LifeboatException e) {
-                throw e;
             } catch (IOException e) {
-                // A decoder choking is what corruption or truncation looks like from here.
+                // The source and the sink report their own failures (STORAGE, RESOURCE): this one is the decoder's.
                 hashed.drain();
+                checkStored(key, hashed.count(), hashed.sha256(), expected);
                 throw corrupt(key, "cannot be decoded (" + e.getMessage() + ")", e);
             }
         }
-        if (hashed.count() != expected.size()) {
-            throw corrupt(key, "has " + hashed.count() + " bytes, the manifest says " + expected.size(), null);
+        checkStored(key, hashed.count(), hashed.sha256(), expected);
+    }
+
+    /** The stored bytes as read against the manifest: a wrong length or checksum fails naming the object. */
+    private void checkStored(String key, long count, String sha256, StoredObject expected) {
+        if (count != expected.size()) {
+            throw lengthMismatch(key, String.valueOf(count), expected);
         }
-        if (!hashed.sha256().equals(expected.sha256())) {
-            throw corrupt(key, "has checksum " + hashed.sha256() + ", the manifest says " + expected.sha256(), null);
+        if (!sha256.equals(expected.sha256())) {
+            throw corrupt(key, "has checksum " + sha256 + ", the manifest says " + expected.sha256(), null);
         }
+    }
+
+    /**
+     * A read that ended at another length than the manifest's: the stored copy is damaged if the
+     * repository holds that other length; if it holds the manifest's, the transfer went wrong.
+     */
+    private LifeboatException lengthMismatch(String key, String got, StoredObject expected) {
+        java.util.Optional<io.lifeboat.storage.ObjectInfo> stored;
+        try {
+            stored = storage.stat(key);
+        } catch (IOException | LifeboatException e) {
+            return new LifeboatException(ErrorKind.STORAGE, "object " + key + " in " + storage.describe() + " arrived with "
+                    + got + " bytes (the manifest says " + expected.size() + "), and the repository cannot say what it "
+                    + "holds: " + e.getMessage(), "check that the repository is reachable, then run the command again", e);
+        }
+        if (stored.isPresent() && stored.get().size() == expected.size()) {
+            return new LifeboatException(ErrorKind.STORAGE, "object " + key + " in " + storage.describe() + " arrived with "
+                    + got + " bytes although the repository holds " + expected.size() + " as the manifest says: the "
+                    + "transfer went wrong", "run the command again; check the network and the storage service");
+        }
+        return corrupt(key, stored.isEmpty() ? "is gone from the repository"
+                : "has " + stored.get().size() + " bytes, the manifest says " + expected.size(), null);
     }
 
     /**
@@ -258,18 +333,14 @@ public final class ObjectPipeline {
         byte[] stored = storedBuffer.apply(size);
         int got;
         boolean longer;
-        try (InputStream in = storage.read(key)) {
+        try (InputStream in = source(key)) {
             got = in.readNBytes(stored, 0, size);
             longer = got == size && in.read() >= 0;
         }
         if (got != size || longer) {
-            throw corrupt(key, "has " + (longer ? "more than " + size : String.valueOf(got))
-                    + " bytes, the manifest says " + expected.size(), null);
+            throw lengthMismatch(key, longer ? "more than " + size : String.valueOf(got), expected);
         }
-        String sha = Digest.sha256(stored, 0, size);
-        if (!sha.equals(expected.sha256())) {
-            throw corrupt(key, "has checksum " + sha + ", the manifest says " + expected.sha256(), null);
-        }
+        checkStored(key, size, Digest.sha256(stored, 0, size), expected);
         Compression c = Compression.parse(expected.compression());
         int raw = (int) expected.rawSize();
         Encryption enc = decryptionFor(expected.encryption(), key);
@@ -303,14 +374,11 @@ public final class ObjectPipeline {
     /** Reads an object fully and checks it, without keeping the content. */
     public void verify(String key, StoredObject expected) throws IOException {
         HashingInputStream hashed;
-        try (InputStream in = storage.read(key)) {
+        try (InputStream in = source(key)) {
             hashed = new HashingInputStream(in);
             hashed.drain();
         }
-        if (hashed.count() != expected.size() || !hashed.sha256().equals(expected.sha256())) {
-            throw corrupt(key, "does not match its manifest entry (size " + hashed.count() + " vs "
-                    + expected.size() + ", sha256 " + hashed.sha256() + " vs " + expected.sha256() + ")", null);
-        }
+        checkStored(key, hashed.count(), hashed.sha256(), expected);
     }
 
     private LifeboatException corrupt(String key, String what, Throwable cause) {

@@ -62,6 +62,11 @@ public final class RepositoryAccess implements AutoCloseable {
         }
         for (RepositoryConfig repo : cluster.repositories()) {
             OffServerCheck.enforce(cluster, repo, warn);
+            if (repo.network() != null && !repo.network().verifyTls()) {
+                warn.accept("repository '" + repo.name() + "' has verify-tls: false: the TLS certificate of "
+                        + repo.uri().params().get("endpoint") + " is not checked, so anyone on the network path can read "
+                        + "and change what is stored and restored; trust its CA with ca-file instead");
+            }
         }
         io.lifeboat.Trace.mark("guard done");
         List<MirroredStorage.Member> members = new ArrayList<>();

@@ -65,6 +65,11 @@ public final class DeferredStorage implements Storage {
     }
 
     @Override
+    public InputStream read(String key, long offset) throws IOException {
+        return driver().read(key, offset);
+    }
+
+    @Override
     public Optional<ObjectInfo> stat(String key) throws IOException {
         return driver().stat(key);
     }
@@ -72,6 +77,11 @@ public final class DeferredStorage implements Storage {
     @Override
     public List<ObjectInfo> list(String prefix) throws IOException {
         return driver().list(prefix);
+    }
+
+    @Override
+    public List<ObjectInfo> listWritable(String prefix) throws IOException {
+        return driver().listWritable(prefix);
     }
 
     @Override

@@ -24,12 +24,14 @@ public final class EmbeddedS3Server implements AutoCloseable {
     private final BlobStoreContext context;
     private final String accessKey;
     private final String secretKey;
+    private final boolean tls;
 
-    private EmbeddedS3Server(S3Proxy proxy, BlobStoreContext context, String accessKey, String secretKey) {
+    private EmbeddedS3Server(S3Proxy proxy, BlobStoreContext context, String accessKey, String secretKey, boolean tls) {
         this.proxy = proxy;
         this.context = context;
         this.accessKey = accessKey;
         this.secretKey = secretKey;
+        this.tls = tls;
     }
 
     public static EmbeddedS3Server start(Path dataDir) {
@@ -38,6 +40,18 @@ public final class EmbeddedS3Server implements AutoCloseable {
 
     /** @param port a port on 127.0.0.1, or 0 for a free one */
     public static EmbeddedS3Server start(Path dataDir, int port) {
+        return start(dataDir, port, null, null);
+    }
+
+    /**
+     * A server that speaks https only, with the key and certificate of a PKCS#12 key store (a test's
+     * self-signed or private-CA certificate).
+     */
+    public static EmbeddedS3Server startTls(Path dataDir, Path keyStore, String password) {
+        return start(dataDir, 0, keyStore, password);
+    }
+
+    private static EmbeddedS3Server start(Path dataDir, int port, Path keyStore, String password) {
         try {
             Files.createDirectories(dataDir);
             Properties props = new Properties();
@@ -47,12 +61,16 @@ public final class EmbeddedS3Server implements AutoCloseable {
             SecureRandom random = new SecureRandom();
             String access = "LB" + HexFormat.of().formatHex(random.generateSeed(8)).toUpperCase(java.util.Locale.ROOT);
             String secret = HexFormat.of().formatHex(random.generateSeed(20));
-            S3Proxy proxy = S3Proxy.builder()
+            S3Proxy.Builder b = S3Proxy.builder()
                     .blobStore(context.getBlobStore())
-                    .endpoint(URI.create("http://127.0.0.1:" + port))
                     .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, access, secret)
-                    .v4MaxNonChunkedRequestSize(128L * 1024 * 1024)
-                    .build();
+                    .v4MaxNonChunkedRequestSize(128L * 1024 * 1024);
+            if (keyStore == null) {
+                b.endpoint(URI.create("http://127.0.0.1:" + port));
+            } else {
+                b.secureEndpoint(URI.create("https://127.0.0.1:" + port)).keyStore(keyStore.toString(), password);
+            }
+            S3Proxy proxy = b.build();
             proxy.start();
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (!"STARTED".equals(proxy.getState())) {
@@ -61,7 +79,7 @@ public final class EmbeddedS3Server implements AutoCloseable {
                 }
                 Thread.sleep(5);
             }
-            return new EmbeddedS3Server(proxy, context, access, secret);
+            return new EmbeddedS3Server(proxy, context, access, secret, keyStore != null);
         } catch (LifeboatException e) {
             throw e;
         } catch (Exception e) {
@@ -71,11 +89,11 @@ public final class EmbeddedS3Server implements AutoCloseable {
     }
 
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + proxy.getPort());
+        return URI.create((tls ? "https" : "http") + "://127.0.0.1:" + port());
     }
 
     public int port() {
-        return proxy.getPort();
+        return tls ? proxy.getSecurePort() : proxy.getPort();
     }
 
     public String accessKey() {

@@ -30,9 +30,16 @@ import java.util.UUID;
 public final class FsStorage implements Storage {
     private static final String TEMP_MARK = ".lifeboat-tmp-";
     private final Path root;
+    private final Retry retry;
 
     public FsStorage(Path root) {
+        this(root, Timeouts.DEFAULT.retry());
+    }
+
+    /** @param retryTime how long a read that fails (a network filesystem's I/O error) is retried */
+    public FsStorage(Path root, java.time.Duration retryTime) {
         this.root = root.toAbsolutePath().normalize();
+        this.retry = new Retry(retryTime);
     }
 
     public Path root() {
@@ -110,13 +117,53 @@ public final class FsStorage implements Storage {
         }
     }
 
-    @Override
-    public InputStream read(String key) throws IOException {
-        try {
-            return Files.newInputStream(path(key));
-        } catch (NoSuchFileException e) {
-            throw new LifeboatException(ErrorKind.NOT_FOUND, "object '" + key + "' not found in " + describe());
+    /**
+     * A file that is not there is "not in the repository" only while the repository's directory
+     * itself is there: an unmounted or vanished filesystem is a STORAGE error, never "missing".
+     */
+    private void provePresent() {
+        if (!Files.isDirectory(root)) {
+            throw new LifeboatException(ErrorKind.STORAGE, "repository directory " + root + " does not exist",
+                    "is the network filesystem mounted? Mount it (or create the directory) and try again");
         }
+    }
+
+    @Override
+    public InputStream read(String key, long offset) throws IOException {
+        Path p = path(key);
+        return new ResumingInputStream(key, describe(), offset, (from, version) -> {
+            FileChannel ch;
+            String before;
+            try {
+                before = identity(p);
+                ch = FileChannel.open(p, StandardOpenOption.READ);
+            } catch (NoSuchFileException e) {
+                provePresent();
+                throw new LifeboatException(ErrorKind.NOT_FOUND, "object '" + key + "' not found in " + describe());
+            } catch (java.nio.file.AccessDeniedException e) {
+                throw new LifeboatException(ErrorKind.STORAGE, "cannot read " + p + ": permission denied",
+                        "check ownership and permissions in the repository directory", e);
+            } catch (IOException e) {
+                throw new TransientFailure("cannot open " + p + ": " + e.getMessage(), e);
+            }
+            try {
+                // The same file before and after opening: the channel is that file, not one renamed over it meanwhile.
+                if (!before.equals(identity(p))) {
+                    throw new TransientFailure(p + " was replaced while it was opened");
+                }
+                ch.position(from);
+                return new ResumingInputStream.Body(java.nio.channels.Channels.newInputStream(ch), from, ch.size(), before);
+            } catch (IOException e) {
+                ch.close();
+                throw e instanceof TransientFailure t ? t : new TransientFailure("cannot read " + p + ": " + e.getMessage(), e);
+            }
+        }, retry);
+    }
+
+    /** What tells one file from another under the same name (a replaced object is written elsewhere and renamed in). */
+    private static String identity(Path p) throws IOException {
+        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+        return a.fileKey() + "/" + a.size() + "/" + a.lastModifiedTime().toMillis();
     }
 
     @Override
@@ -129,6 +176,7 @@ public final class FsStorage implements Storage {
             }
             return Optional.of(new ObjectInfo(key, a.size(), a.lastModifiedTime().toInstant()));
         } catch (NoSuchFileException e) {
+            provePresent();
             return Optional.empty();
         }
     }
@@ -140,6 +188,7 @@ public final class FsStorage implements Storage {
         Path start = slash < 0 ? root : root.resolve(prefix.substring(0, slash));
         List<ObjectInfo> result = new ArrayList<>();
         if (!Files.isDirectory(start)) {
+            provePresent();
             return result;
         }
         Files.walkFileTree(start, new SimpleFileVisitor<>() {

@@ -18,6 +18,11 @@ import java.util.function.Consumer;
  * the first one that answers. A repository that fails is reported by name and left out for the rest
  * of the run (so a backup's manifest, written last, lands only where every object landed); the
  * operation fails only when fewer than {@code required} repositories still have the data.
+ *
+ * <p>"Not there" is proven only by enough explicit answers: every object that was written is in at
+ * least {@code required} repositories, so it is absent only when more than {@code members -
+ * required} of them say it is. A repository that cannot be asked is never taken for one that does
+ * not have it (with the default, all required, one answer is enough).
  */
 public final class MirroredStorage implements Storage {
     /** One repository: its configured name and its driver. */
@@ -177,15 +182,17 @@ public final class MirroredStorage implements Storage {
     }
 
     @Override
-    public InputStream read(String key) throws IOException {
+    public InputStream read(String key, long offset) throws IOException {
         LifeboatException notFound = null;
+        int absent = 0;
         Exception first = null;
         for (Member m : healthy()) {
             try {
-                return m.storage().read(key);
+                return m.storage().read(key, offset);
             } catch (LifeboatException e) {
                 if (e.kind() == ErrorKind.NOT_FOUND) {
                     notFound = notFound == null ? e : notFound;
+                    absent++;
                 } else {
                     first = first == null ? e : first;
                     fail(m, e);
@@ -195,53 +202,81 @@ public final class MirroredStorage implements Storage {
                 fail(m, e);
             }
         }
-        if (notFound != null) {
+        if (provenAbsent(absent)) {
             throw notFound;
         }
-        throw storageError("read " + key, first);
+        throw unproven("read " + key, absent, first);
+    }
+
+    /** Whether {@code absent} explicit "not there" answers prove that an object is in none of the repositories. */
+    private boolean provenAbsent(int absent) {
+        return absent > members.size() - required;
+    }
+
+    /** Too few repositories answered to prove anything: a STORAGE error naming those that failed. */
+    private LifeboatException unproven(String what, int answered, Exception cause) {
+        if (answered == 0) {
+            return storageError(what, cause);
+        }
+        return new LifeboatException(ErrorKind.STORAGE, "cannot " + what + ": only " + answered + " of " + members.size()
+                + " repositories answered, and with min-repositories " + required + " what the others hold may be only "
+                + "there; failed: " + describeFailures(), "bring the failed repository back", cause);
     }
 
     @Override
     public Optional<ObjectInfo> stat(String key) throws IOException {
         Exception first = null;
-        boolean anyAnswered = false;
+        int absent = 0;
         for (Member m : healthy()) {
             try {
                 Optional<ObjectInfo> o = m.storage().stat(key);
                 if (o.isPresent()) {
                     return o;
                 }
-                anyAnswered = true;
+                absent++;
             } catch (IOException | RuntimeException e) {
                 first = first == null ? e : first;
                 fail(m, e);
             }
         }
-        if (anyAnswered) {
+        if (provenAbsent(absent)) {
             return Optional.empty();
         }
-        throw storageError("stat " + key, first);
+        throw unproven("stat " + key, absent, first);
     }
 
-    /** The union of what the usable members hold; for a key in several, the first member's entry. */
+    /**
+     * The union of what the usable members hold; for a key in several, the first member's entry. It
+     * is complete only when enough members answered (see the class comment), else a STORAGE error.
+     */
     @Override
     public List<ObjectInfo> list(String prefix) throws IOException {
+        return union(prefix, true);
+    }
+
+    /** The union of what the members still usable hold: where the next writes go. */
+    @Override
+    public List<ObjectInfo> listWritable(String prefix) throws IOException {
+        return union(prefix, false);
+    }
+
+    private List<ObjectInfo> union(String prefix, boolean complete) throws IOException {
         TreeMap<String, ObjectInfo> all = new TreeMap<>();
-        boolean anyAnswered = false;
+        int answered = 0;
         Exception first = null;
         for (Member m : healthy()) {
             try {
                 for (ObjectInfo o : m.storage().list(prefix)) {
                     all.putIfAbsent(o.key(), o);
                 }
-                anyAnswered = true;
+                answered++;
             } catch (IOException | RuntimeException e) {
                 first = first == null ? e : first;
                 fail(m, e);
             }
         }
-        if (!anyAnswered) {
-            throw storageError("list " + prefix, first);
+        if (complete ? !provenAbsent(answered) : answered == 0) {
+            throw unproven("list " + prefix, answered, first);
         }
         return new ArrayList<>(all.values());
     }

@@ -8,60 +8,89 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.SdkHttpConfigurationOption;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadResponse;
 import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadBucketRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
+import software.amazon.awssdk.utils.AttributeMap;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * S3 and S3-compatible object storage (AWS SDK v2). Large objects go up as multipart uploads whose
  * parts are sent in parallel; a global semaphore bounds the part buffers in memory across all
  * writers, so many parallel writers never hold more than (concurrency + 2) parts.
+ *
+ * <p>Every answer is checked before it is believed: a listing page must echo the bucket and prefix
+ * asked for and carry KeyCount, IsTruncated and (when truncated) a continuation token; a HEAD and a
+ * GET must carry an ETag and a Content-Length; uploads must be answered with an ETag (an upload id).
+ * An answer that fails the check (an empty 200 from a proxy), a 5xx or SlowDown, a reset or a
+ * timed-out connection is retried for the retry time; the SDK's own retries are off, since they
+ * miss all but the last of those. GETs resume where they broke off (a ranged GET with If-Match on
+ * the first answer's ETag, so two versions are never spliced).
  */
 public final class S3Storage implements Storage {
     private static final int FIRST_BUFFER = 256 * 1024;
     private static final int MAX_SINGLE_PUT = 256 * 1024 * 1024;
+    private static final Set<String> TRANSIENT_CODES = Set.of("SlowDown", "RequestTimeout", "InternalError",
+            "ServiceUnavailable", "Throttling", "ThrottlingException", "RequestThrottled", "OperationAborted");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+)");
     private final S3Settings settings;
     private final S3Client client;
+    private final software.amazon.awssdk.http.SdkHttpClient ownHttpClient; // built here (no TLS checks): closed here
+    private final Retry retry;
     private final ExecutorService partUploader;
     private final Semaphore buffers;
+    private volatile Integer listPageSize; // S3's default (1000) unless a test wants small pages
 
     public S3Storage(S3Settings settings) {
         this.settings = settings;
@@ -69,12 +98,17 @@ public final class S3Storage implements Storage {
                 ? StaticCredentialsProvider.create(
                         AwsBasicCredentials.create(settings.accessKeyId(), settings.secretAccessKey()))
                 : DefaultCredentialsProvider.create();
+        this.retry = new Retry(settings.timeouts().retry());
         ApacheHttpClient.Builder http = ApacheHttpClient.builder()
                 .maxConnections(Math.max(16, settings.concurrency() * 2))
-                .connectionTimeout(Duration.ofSeconds(10))
-                .socketTimeout(Duration.ofSeconds(60));
+                .connectionTimeout(settings.timeouts().connect())
+                .socketTimeout(settings.timeouts().read());
+        TlsSettings tls = settings.tls();
         if (settings.endpoint() != null && "http".equalsIgnoreCase(settings.endpoint().getScheme())) {
             http.socketFactory(new PlainHttpSocketFactory());
+        } else if (tls.verify() && tls.caFile() != null) {
+            javax.net.ssl.TrustManager[] trust = tls.trustManagers();
+            http.tlsTrustManagersProvider(() -> trust);
         }
         var builder = S3Client.builder()
                 .region(Region.of(settings.region() == null ? "us-east-1" : settings.region()))
@@ -88,10 +122,17 @@ public final class S3Storage implements Storage {
                         .checksumValidationEnabled(false)
                         .build())
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
-                        .retryStrategy(RetryMode.STANDARD)
+                        .retryStrategy(AwsRetryStrategy.doNotRetry())
                         .apiCallAttemptTimeout(Duration.ofMinutes(5))
-                        .build())
-                .httpClientBuilder(http);
+                        .build());
+        if (tls.verify()) {
+            builder.httpClientBuilder(http);
+            ownHttpClient = null;
+        } else {
+            ownHttpClient = http.buildWithDefaults(AttributeMap.builder()
+                    .put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, Boolean.TRUE).build());
+            builder.httpClient(ownHttpClient);
+        }
         if (settings.endpoint() != null) {
             builder.endpointOverride(settings.endpoint());
         }
@@ -203,8 +244,8 @@ public final class S3Storage implements Storage {
 
         private void sendPart() {
             if (uploadId == null) {
-                uploadId = call(key, () -> client.createMultipartUpload(CreateMultipartUploadRequest.builder()
-                        .bucket(settings.bucket()).key(fullKey).build()).uploadId());
+                uploadId = call(key, () -> present(client.createMultipartUpload(CreateMultipartUploadRequest.builder()
+                        .bucket(settings.bucket()).key(fullKey).build()).uploadId(), "an upload id", "starting an upload of", key));
             }
             final byte[] data = part;
             final int length = filled;
@@ -212,11 +253,11 @@ public final class S3Storage implements Storage {
             part = null;
             parts.add(partUploader.submit(() -> {
                 try {
-                    String etag = call(key, () -> client.uploadPart(UploadPartRequest.builder()
+                    String etag = call(key, () -> present(client.uploadPart(UploadPartRequest.builder()
                                     .bucket(settings.bucket()).key(fullKey).uploadId(uploadId)
                                     .partNumber(number).contentLength((long) length).build(),
                             RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length),
-                                    length, "application/octet-stream")).eTag());
+                                    length, "application/octet-stream")).eTag(), "an ETag", "part " + number + " of", key));
                     return CompletedPart.builder().partNumber(number).eTag(etag).build();
                 } finally {
                     buffers.release();
@@ -233,10 +274,10 @@ public final class S3Storage implements Storage {
                 if (uploadId == null) {
                     byte[] data = part == null ? new byte[0] : part;
                     int length = part == null ? 0 : filled;
-                    call(key, () -> client.putObject(PutObjectRequest.builder().bucket(settings.bucket())
+                    call(key, () -> present(client.putObject(PutObjectRequest.builder().bucket(settings.bucket())
                                     .key(fullKey).contentLength((long) length).build(),
                             RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length),
-                                    length, "application/octet-stream")));
+                                    length, "application/octet-stream")).eTag(), "an ETag", "the upload of", key));
                     releaseBuffer();
                 } else {
                     if (part != null && filled > 0) {
@@ -248,9 +289,7 @@ public final class S3Storage implements Storage {
                     for (Future<CompletedPart> f : parts) {
                         done.add(await(f));
                     }
-                    call(key, () -> client.completeMultipartUpload(CompleteMultipartUploadRequest.builder()
-                            .bucket(settings.bucket()).key(fullKey).uploadId(uploadId)
-                            .multipartUpload(CompletedMultipartUpload.builder().parts(done).build()).build()));
+                    complete(done);
                 }
                 finished = true;
                 return total;
@@ -258,6 +297,32 @@ public final class S3Storage implements Storage {
                 abort();
                 throw e;
             }
+        }
+
+        /**
+         * Completes the upload. An answer that was lost (a reset, an empty 200) is retried; if S3 then
+         * no longer knows the upload, the first completion went through when the object is there with
+         * this size and number of parts (a multipart ETag ends in -parts).
+         */
+        private void complete(List<CompletedPart> done) {
+            call(key, () -> {
+                try {
+                    CompleteMultipartUploadResponse r = client.completeMultipartUpload(CompleteMultipartUploadRequest.builder()
+                            .bucket(settings.bucket()).key(fullKey).uploadId(uploadId)
+                            .multipartUpload(CompletedMultipartUpload.builder().parts(done).build()).build());
+                    return present(r.eTag(), "an ETag", "the completion of", key);
+                } catch (S3Exception e) {
+                    // S3 says NoSuchUpload for an upload it completed already; s3proxy NoSuchKey
+                    if (e.statusCode() == 404 && !isMissingBucket(e)) {
+                        Optional<HeadObjectResponse> h = head(key, fullKey);
+                        if (h.isPresent() && h.get().contentLength() == total
+                                && h.get().eTag().replace("\"", "").endsWith("-" + done.size())) {
+                            return h.get().eTag();
+                        }
+                    }
+                    throw e;
+                }
+            });
         }
 
         private CompletedPart await(Future<CompletedPart> f) throws IOException {
@@ -303,74 +368,281 @@ public final class S3Storage implements Storage {
     }
 
     @Override
-    public InputStream read(String key) {
+    public InputStream read(String key, long offset) throws IOException {
         String full = fullKey(key);
-        return call(key, () -> client.getObject(GetObjectRequest.builder().bucket(settings.bucket()).key(full).build()));
+        return new ResumingInputStream(key, describe(), offset, (from, etag) -> open(key, full, from, etag), retry);
+    }
+
+    /** One GET from an offset (ranged after the start, and only of that ETag once one is known). */
+    private ResumingInputStream.Body open(String key, String full, long from, String etag) throws IOException {
+        GetObjectRequest.Builder r = GetObjectRequest.builder().bucket(settings.bucket()).key(full);
+        if (from > 0) {
+            r.range("bytes=" + from + "-");
+        }
+        if (etag != null) {
+            r.ifMatch(etag);
+        }
+        ResponseInputStream<GetObjectResponse> in;
+        try {
+            in = client.getObject(r.build());
+        } catch (S3Exception e) {
+            if (e.statusCode() == 412) {
+                throw new ResumingInputStream.Changed();
+            }
+            if (e.statusCode() == 416 && from > 0) {
+                return endOf(key, full, from, etag);
+            }
+            throw once(key, e);
+        } catch (SdkException e) {
+            throw once(key, e);
+        } catch (UncheckedIOException e) {
+            throw new TransientFailure(rootMessage(e), e);
+        }
+        GetObjectResponse g = in.response();
+        try {
+            String tag = present(g.eTag(), "an ETag", "reading", key);
+            long length = present(g.contentLength(), "a Content-Length", "reading", key);
+            long start = 0;
+            long size = length;
+            if (g.contentRange() != null) {
+                Matcher m = CONTENT_RANGE.matcher(g.contentRange());
+                if (!m.matches() || Long.parseLong(m.group(2)) - Long.parseLong(m.group(1)) + 1 != length) {
+                    throw new TransientFailure("S3 answered a read of '" + key + "' with Content-Range '" + g.contentRange()
+                            + "' and " + length + " bytes");
+                }
+                start = Long.parseLong(m.group(1));
+                size = Long.parseLong(m.group(3));
+            }
+            return new ResumingInputStream.Body(in, start, size, tag, in::abort);
+        } catch (TransientFailure e) {
+            in.abort();
+            throw e;
+        }
+    }
+
+    /** A range that starts at the object's end (S3 answers 416): an empty body, if that is where the object ends. */
+    private ResumingInputStream.Body endOf(String key, String full, long from, String etag) throws IOException {
+        Optional<HeadObjectResponse> h;
+        try {
+            h = head(key, full);
+        } catch (SdkException e) {
+            throw once(key, e);
+        }
+        if (h.isEmpty()) {
+            throw new LifeboatException(ErrorKind.NOT_FOUND, "object '" + key + "' not found in " + describe());
+        }
+        if (etag != null && !etag.equals(h.get().eTag())) {
+            throw new ResumingInputStream.Changed();
+        }
+        return new ResumingInputStream.Body(InputStream.nullInputStream(), from, h.get().contentLength(), h.get().eTag());
+    }
+
+    /** One HEAD, checked; empty on S3's explicit not-found (HEAD answers have no body, so no error code). */
+    private Optional<HeadObjectResponse> head(String key, String full) throws TransientFailure {
+        try {
+            HeadObjectResponse r = client.headObject(HeadObjectRequest.builder().bucket(settings.bucket()).key(full).build());
+            present(r.eTag(), "an ETag", "the lookup of", key);
+            present(r.contentLength(), "a Content-Length", "the lookup of", key);
+            return Optional.of(r);
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404 && code(e) == null) {
+                return Optional.empty();
+            }
+            throw e;
+        }
     }
 
     @Override
     public Optional<ObjectInfo> stat(String key) {
         String full = fullKey(key);
-        try {
-            HeadObjectResponse r = client.headObject(HeadObjectRequest.builder().bucket(settings.bucket()).key(full).build());
-            return Optional.of(new ObjectInfo(key, r.contentLength(), r.lastModified()));
-        } catch (NoSuchKeyException e) {
-            return Optional.empty();
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404 && !isMissingBucket(e)) {
-                return Optional.empty();
-            }
-            throw translate(key, e);
-        } catch (SdkException e) {
-            throw translate(key, e);
-        }
+        return call(key, () -> head(key, full)).map(r -> new ObjectInfo(key, r.contentLength(), r.lastModified()));
     }
 
     @Override
     public List<ObjectInfo> list(String prefix) {
         String full = settings.prefix().isEmpty() ? prefix : settings.prefix() + "/" + prefix;
         List<ObjectInfo> result = new ArrayList<>();
-        call(prefix, () -> {
-            for (S3Object o : client.listObjectsV2Paginator(ListObjectsV2Request.builder()
-                    .bucket(settings.bucket()).prefix(full).build()).contents()) {
+        String token = null;
+        do {
+            String asked = token;
+            ListObjectsV2Response page = call(prefix, () -> checked(client.listObjectsV2(ListObjectsV2Request.builder()
+                    .bucket(settings.bucket()).prefix(full).continuationToken(asked).maxKeys(listPageSize).build()), prefix,
+                    full, asked));
+            for (S3Object o : page.contents()) {
                 if (o.key().endsWith("/")) {
                     continue; // a "directory" marker some S3 implementations list; never one of our keys
                 }
+                if (!o.key().startsWith(full) || o.size() == null) {
+                    throw new LifeboatException(ErrorKind.STORAGE, "S3 listed '" + o.key() + "' for the prefix '" + full
+                            + "' in " + describe(), "the service is not answering like S3; check what serves the endpoint");
+                }
                 result.add(new ObjectInfo(relativeKey(o.key()), o.size(), o.lastModified()));
             }
-            return null;
-        });
+            token = page.isTruncated() ? page.nextContinuationToken() : null;
+        } while (token != null);
         result.sort(Comparator.comparing(ObjectInfo::key));
         return result;
+    }
+
+    /**
+     * A listing page is believed only if it is one: it names the bucket and the prefix asked for
+     * (and the continuation token), says whether it is truncated, counts its keys right, and a
+     * truncated one says where to go on. Anything else (an empty 200 from a proxy, a cut body) says
+     * nothing about what the bucket holds.
+     */
+    private ListObjectsV2Response checked(ListObjectsV2Response page, String prefix, String full, String token)
+            throws TransientFailure {
+        String wrong = null;
+        if (!settings.bucket().equals(page.name())) {
+            wrong = "names the bucket " + (page.name() == null ? "(none)" : "'" + page.name() + "'");
+        } else if (!full.equals(Objects.requireNonNullElse(page.prefix(), ""))) {
+            wrong = "names the prefix " + (page.prefix() == null ? "(none)" : "'" + page.prefix() + "'");
+        } else if (page.isTruncated() == null || page.keyCount() == null) {
+            wrong = "says neither IsTruncated nor KeyCount";
+        } else if (page.keyCount() != page.contents().size() + page.commonPrefixes().size()) {
+            wrong = "has KeyCount " + page.keyCount() + " but " + page.contents().size() + " keys";
+        } else if (page.isTruncated() && (page.nextContinuationToken() == null || page.nextContinuationToken().isEmpty())) {
+            wrong = "is truncated without a continuation token";
+        } else if (token != null && !token.equals(page.continuationToken())) {
+            wrong = "does not continue from the token asked for";
+        }
+        if (wrong != null) {
+            throw new TransientFailure("S3 answered the listing of '" + prefix + "' with a page that " + wrong);
+        }
+        return page;
+    }
+
+    /** For tests: listings come in pages of at most {@code n} keys. */
+    void listPageSize(int n) {
+        listPageSize = n;
     }
 
     @Override
     public void delete(String key) {
         String full = fullKey(key);
-        call(key, () -> client.deleteObject(DeleteObjectRequest.builder().bucket(settings.bucket()).key(full).build()));
+        call(key, () -> {
+            int status = client.deleteObject(DeleteObjectRequest.builder().bucket(settings.bucket()).key(full).build())
+                    .sdkHttpResponse().statusCode();
+            if (status != 204) {
+                // S3 answers a deletion with 204 No Content, whether the key existed or not
+                throw new TransientFailure("S3 answered the deletion of '" + key + "' with HTTP " + status
+                        + " instead of 204 No Content");
+            }
+            return null;
+        });
     }
 
+    /**
+     * Checks bucket and credentials. The first contact of a run: an endpoint that cannot be
+     * connected to at all (refused, unknown host) fails at once rather than after the retry time.
+     */
     @Override
     public void probe() {
-        call("(bucket)", () -> client.headBucket(HeadBucketRequest.builder().bucket(settings.bucket()).build()));
+        call("(bucket)", () -> {
+            try {
+                return client.headBucket(HeadBucketRequest.builder().bucket(settings.bucket()).build());
+            } catch (SdkClientException e) {
+                if (cannotConnect(e)) {
+                    throw translate("(bucket)", e, null);
+                }
+                throw e;
+            } catch (S3Exception e) {
+                if (e.statusCode() == 404) {
+                    throw translate("(bucket)", e, null); // a HEAD has no body: its 404 is the whole answer
+                }
+                throw e;
+            }
+        });
+    }
+
+    private static boolean cannotConnect(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof ConnectException || c instanceof UnknownHostException || c instanceof NoRouteToHostException
+                    || c instanceof org.apache.http.conn.ConnectTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
     public void close() {
         partUploader.shutdownNow();
         client.close();
+        if (ownHttpClient != null) {
+            ownHttpClient.close();
+        }
     }
 
     private interface S3Call<T> {
-        T run();
+        T run() throws TransientFailure;
     }
 
+    /**
+     * Runs a request, retrying transient failures (and answers that failed their check) for the
+     * retry time; definitive failures are translated at once.
+     */
     private <T> T call(String key, S3Call<T> c) {
         try {
-            return c.run();
-        } catch (SdkException e) {
-            throw translate(key, e);
+            return retry.run(() -> {
+                try {
+                    return c.run();
+                } catch (SdkException e) {
+                    throw once(key, e);
+                } catch (UncheckedIOException e) {
+                    // the SDK's parsers wrap a connection that broke while the answer was read
+                    throw new TransientFailure(rootMessage(e), e);
+                }
+            }, (e, a) -> e.getCause() instanceof SdkException sdk ? translate(key, sdk, a)
+                    : new LifeboatException(ErrorKind.STORAGE, "S3 gave no valid answer for '" + key + "' in " + describe()
+                    + " (" + a.summary() + "): " + e.getMessage(), "something between Lifeboat and S3 (a proxy, a load "
+                    + "balancer) answers in S3's place, or the service is failing; check what serves the endpoint", e));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // not thrown: an attempt throws TransientFailure or unchecked
         }
+    }
+
+    /** One attempt's failure: transient (to retry), or translated into the definitive error. */
+    private TransientFailure once(String key, SdkException e) {
+        if (isTransient(e)) {
+            return new TransientFailure(rootMessage(e), e);
+        }
+        throw translate(key, e, null);
+    }
+
+    /** A value an answer must carry; without it the answer is not one S3 gives. */
+    private <T> T present(T value, String what, String doing, String key) throws TransientFailure {
+        if (value == null) {
+            throw new TransientFailure("S3 answered " + doing + " '" + key + "' without " + what);
+        }
+        return value;
+    }
+
+    private static String code(S3Exception e) {
+        return e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+    }
+
+    /** 5xx, throttling and timeouts; resets, timeouts and unreadable answers; never a refusal or a bad certificate. */
+    private static boolean isTransient(SdkException e) {
+        if (e instanceof S3Exception s3) {
+            String code = code(s3);
+            // S3 names the error in the body of every answer that has one: a 404 GET without "NoSuchKey" (a body cut
+            // short, a proxy's own page) proves nothing. (A HEAD has no body; head() takes its 404 for what it says.)
+            return s3.statusCode() >= 500 || s3.statusCode() == 429 || (code != null && TRANSIENT_CODES.contains(code))
+                    || (s3.statusCode() == 404 && code == null);
+        }
+        if (e instanceof SdkClientException) {
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof GeneralSecurityException || c instanceof javax.net.ssl.SSLPeerUnverifiedException) {
+                    return false; // certificate not trusted, host name not in it
+                }
+            }
+            String m = String.valueOf(e.getMessage());
+            return !m.contains("Unable to load credentials") && !m.contains("Unable to load region");
+        }
+        return false;
     }
 
     private static boolean isMissingBucket(S3Exception e) {
@@ -378,19 +650,21 @@ public final class S3Storage implements Storage {
                 && "NoSuchBucket".equals(e.awsErrorDetails().errorCode()));
     }
 
-    private LifeboatException translate(String key, SdkException e) {
+    /** @param attempts the retries made, or null when the failure was definitive at once */
+    private LifeboatException translate(String key, SdkException e, Retry.Attempts attempts) {
         String where = describe();
+        String tries = attempts == null ? "" : " (" + attempts.summary() + ")";
         if (e instanceof NoSuchKeyException) {
             return new LifeboatException(ErrorKind.NOT_FOUND, "object '" + key + "' not found in " + where, null, e);
         }
         if (e instanceof S3Exception s3) {
-            String code = s3.awsErrorDetails() == null ? null : s3.awsErrorDetails().errorCode();
+            String code = code(s3);
             if (isMissingBucket(s3) || (s3.statusCode() == 404 && "(bucket)".equals(key))) {
                 return new LifeboatException(ErrorKind.STORAGE, "bucket '" + settings.bucket() + "' does not exist at "
                         + (settings.endpoint() == null ? "AWS S3" : io.lifeboat.SecretMask.uri(settings.endpoint().toString())),
                         "create the bucket, or fix the bucket name in the repository URI", e);
             }
-            if (s3.statusCode() == 404) {
+            if (s3.statusCode() == 404 && "NoSuchKey".equals(code)) {
                 return new LifeboatException(ErrorKind.NOT_FOUND, "object '" + key + "' not found in " + where, null, e);
             }
             if (s3.statusCode() == 403 || "InvalidAccessKeyId".equals(code) || "SignatureDoesNotMatch".equals(code)) {
@@ -400,14 +674,30 @@ public final class S3Storage implements Storage {
                                 + "AWS_SECRET_ACCESS_KEY) and the bucket policy", e);
             }
             return new LifeboatException(ErrorKind.STORAGE, "S3 request for '" + key + "' in " + where + " failed: HTTP "
-                    + s3.statusCode() + (code == null ? "" : " " + code), "retry later; check the S3 service", e);
+                    + s3.statusCode() + (code == null ? "" : " " + code) + tries, "retry later; check the S3 service", e);
         }
         if (e instanceof SdkClientException) {
+            if (!isTransient(e) && hasCause(e, javax.net.ssl.SSLException.class)) {
+                return new LifeboatException(ErrorKind.STORAGE, "the TLS certificate of the S3 endpoint for " + where
+                        + " is not trusted: " + rootMessage(e), "for a certificate from a private CA, set ca-file to the CA "
+                        + "certificate (PEM) in the repository settings; verify-tls: false turns all checks off (never "
+                        + "for production)", e);
+            }
             return new LifeboatException(ErrorKind.STORAGE, "cannot reach S3 endpoint for " + where + " while accessing '"
-                    + key + "': " + rootMessage(e), "check the endpoint URL, DNS and network, and that the service runs", e);
+                    + key + "'" + tries + ": " + rootMessage(e), "check the endpoint URL, DNS and network, and that the "
+                    + "service runs", e);
         }
-        return new LifeboatException(ErrorKind.STORAGE, "S3 error on '" + key + "' in " + where + ": " + rootMessage(e),
-                null, e);
+        return new LifeboatException(ErrorKind.STORAGE, "S3 error on '" + key + "' in " + where + tries + ": "
+                + rootMessage(e), null, e);
+    }
+
+    private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String rootMessage(Throwable t) {

@@ -11,9 +11,15 @@ import java.nio.file.Path;
  * @param knownHosts         known_hosts file to check the server's host key against (when no fingerprint)
  * @param hostKeyFingerprint the expected host key, as `ssh-keygen -lf` prints it (SHA256:…), or null
  * @param channels           SFTP channels opened in parallel over the one SSH connection
+ * @param timeouts           how long to wait for the server, and to retry when the connection breaks
  */
 public record SftpSettings(String host, int port, String user, String basePath, Path identityFile, String password,
-                           Path knownHosts, String hostKeyFingerprint, int channels) {
+                           Path knownHosts, String hostKeyFingerprint, int channels, Timeouts timeouts) {
+    public SftpSettings(String host, int port, String user, String basePath, Path identityFile, String password,
+                        Path knownHosts, String hostKeyFingerprint, int channels) {
+        this(host, port, user, basePath, identityFile, password, knownHosts, hostKeyFingerprint, channels, Timeouts.DEFAULT);
+    }
+
     public String describe() {
         return "sftp://" + user + "@" + host + (port == 22 ? "" : ":" + port) + "/" + basePath;
     }

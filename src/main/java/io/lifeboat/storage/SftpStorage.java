@@ -6,9 +6,12 @@ import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.config.keys.FilePasswordProvider;
 import org.apache.sshd.common.util.security.SecurityUtils;
+import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHPosixRenameExtension;
+import org.apache.sshd.sftp.client.impl.AbstractSftpClient;
+import org.apache.sshd.sftp.client.impl.SftpInputStreamAsync;
 import org.apache.sshd.sftp.common.SftpConstants;
 import org.apache.sshd.sftp.common.SftpException;
 
@@ -28,6 +31,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -37,50 +41,109 @@ import java.util.concurrent.atomic.AtomicInteger;
  * where the server offers it, so a replace is atomic), like the filesystem driver.
  */
 public final class SftpStorage implements Storage {
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final String TEMP_MARK = ".lifeboat-tmp-";
+    private static final int READ_BUFFER = 64 * 1024;
     private static final Set<PosixFilePermission> TOO_OPEN = Set.of(PosixFilePermission.GROUP_READ,
             PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE);
 
     private final SftpSettings settings;
     private final SshClient client;
-    private final ClientSession session;
+    private final KeyPair key;
+    private final SftpHostKeyPolicy policy;
+    private final Retry retry;
     private final String base;
     private final LinkedBlockingDeque<SftpClient> idle = new LinkedBlockingDeque<>();
     private final AtomicInteger opened = new AtomicInteger();
+    private volatile ClientSession session;
 
+    /** Connects and logs in; a server that cannot be reached or refuses the login fails at once. */
     public SftpStorage(SftpSettings settings) {
         this.settings = settings;
         String b = settings.basePath().replaceAll("^/+|/+$", "");
         this.base = b.isEmpty() ? "." : "/" + b;
-        KeyPair key = settings.identityFile() == null ? null : loadIdentity(settings);
+        this.key = settings.identityFile() == null ? null : loadIdentity(settings);
         if (key == null && settings.password() == null) {
             throw new LifeboatException(ErrorKind.CONFIG, "SFTP repository " + settings.describe() + " has no credentials",
                     "set identity-file (an OpenSSH private key) for the repository, or LIFEBOAT_SFTP_PASSWORD");
         }
-        SftpHostKeyPolicy policy = new SftpHostKeyPolicy(settings.hostKeyFingerprint(), settings.knownHosts());
+        this.retry = new Retry(settings.timeouts().retry());
+        policy = new SftpHostKeyPolicy(settings.hostKeyFingerprint(), settings.knownHosts());
         client = SshClient.setUpDefaultClient();
         client.setServerKeyVerifier(policy);
+        // A connection whose server stops answering (no reply to three keep-alive requests, about the read
+        // timeout) is closed, and the operation reconnects and goes on; a quiet but healthy one is kept.
+        Duration beat = settings.timeouts().read().dividedBy(3);
+        CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, beat.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : beat);
+        CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, 3);
         client.start();
         try {
-            session = client.connect(settings.user(), settings.host(), settings.port()).verify(TIMEOUT).getSession();
-            if (key != null) {
-                session.addPublicKeyIdentity(key);
-            }
-            if (settings.password() != null) {
-                session.addPasswordIdentity(settings.password());
-            }
-            session.auth().verify(TIMEOUT);
+            session = connect();
         } catch (IOException | RuntimeException e) {
             client.stop();
             if (policy.rejection() != null) {
                 throw new LifeboatException(ErrorKind.STORAGE, "refused SFTP server " + settings.host() + ":" + settings.port()
                         + ": " + policy.rejection(), "if the server's key really changed, check with its administrator, then "
-                        + "update known_hosts (ssh-keyscan) or host-key-fingerprint; otherwise someone may be intercepting "
+                        + "update known_hosts (ssh-keygen -lf) or host-key-fingerprint; otherwise someone may be intercepting "
                         + "the connection");
             }
             throw new LifeboatException(ErrorKind.STORAGE, "cannot log in to SFTP repository " + settings.describe() + ": "
                     + e.getMessage(), "check host, port, user and the identity file or LIFEBOAT_SFTP_PASSWORD", e);
+        }
+    }
+
+    private ClientSession connect() throws IOException {
+        Duration wait = settings.timeouts().connect();
+        ClientSession s = client.connect(settings.user(), settings.host(), settings.port()).verify(wait).getSession();
+        try {
+            if (key != null) {
+                s.addPublicKeyIdentity(key);
+            }
+            if (settings.password() != null) {
+                s.addPasswordIdentity(settings.password());
+            }
+            s.auth().verify(wait);
+            return s;
+        } catch (IOException | RuntimeException e) {
+            s.close(true);
+            throw e;
+        }
+    }
+
+    /**
+     * The SSH session, connected again if the connection broke (its channels went with it). A
+     * failure to reconnect is transient: the operation retries it for the retry time.
+     */
+    private ClientSession session() throws TransientFailure {
+        ClientSession s = session;
+        if (s.isOpen() && !s.isClosing()) {
+            return s;
+        }
+        synchronized (this) {
+            if (session == s) {
+                for (SftpClient c; (c = idle.pollFirst()) != null; ) {
+                    opened.decrementAndGet();
+                    closeQuietly(c);
+                }
+                try {
+                    session = connect();
+                } catch (IOException | RuntimeException e) {
+                    if (policy.rejection() != null) {
+                        throw new LifeboatException(ErrorKind.STORAGE, "refused SFTP server " + settings.host() + ":"
+                                + settings.port() + " on reconnecting: " + policy.rejection(), "check with the server's "
+                                + "administrator; someone may be intercepting the connection");
+                    }
+                    throw new TransientFailure("cannot reconnect to " + settings.describe() + ": " + e.getMessage(), e);
+                }
+            }
+            return session;
+        }
+    }
+
+    private static void closeQuietly(SftpClient c) {
+        try {
+            c.close();
+        } catch (IOException | RuntimeException ignored) {
+            // a broken channel is dropped
         }
     }
 
@@ -123,12 +186,16 @@ public final class SftpStorage implements Storage {
     private SftpClient acquire() throws IOException {
         SftpClient c = idle.pollFirst();
         if (c != null) {
-            return c;
+            if (c.isOpen()) {
+                return c;
+            }
+            opened.decrementAndGet(); // of a session that broke
+            closeQuietly(c);
         }
         if (opened.incrementAndGet() <= Math.max(1, settings.channels())) {
             try {
-                return SftpClientFactory.instance().createSftpClient(session);
-            } catch (IOException e) {
+                return SftpClientFactory.instance().createSftpClient(session());
+            } catch (IOException | RuntimeException e) {
                 opened.decrementAndGet();
                 throw e;
             }
@@ -147,11 +214,7 @@ public final class SftpStorage implements Storage {
             idle.addFirst(c);
         } else {
             opened.decrementAndGet();
-            try {
-                c.close();
-            } catch (IOException ignored) {
-                // a broken channel is dropped
-            }
+            closeQuietly(c);
         }
     }
 
@@ -159,12 +222,27 @@ public final class SftpStorage implements Storage {
         T run(SftpClient c) throws IOException;
     }
 
+    /** Runs {@code op} on a channel; a broken connection is reconnected and the operation retried. */
     private <T> T with(String what, Op<T> op) {
+        try {
+            return retry.run(() -> attempt(op), (e, a) -> new LifeboatException(ErrorKind.STORAGE, "cannot " + what
+                    + " in " + describe() + " (" + a.summary() + "): " + ResumingInputStream.message(e),
+                    "check that the SFTP server is reachable (the repository's retry-time says how long Lifeboat "
+                            + "keeps trying)", e));
+        } catch (IOException e) {
+            throw failure(what, e);
+        }
+    }
+
+    /** One attempt: the server's refusals are definitive, a broken channel or connection is transient. */
+    private <T> T attempt(Op<T> op) throws IOException {
         SftpClient c;
         try {
             c = acquire();
+        } catch (TransientFailure e) {
+            throw e;
         } catch (IOException e) {
-            throw failure(what, e);
+            throw new TransientFailure(e.getMessage(), e);
         }
         boolean ok = false;
         try {
@@ -173,9 +251,13 @@ public final class SftpStorage implements Storage {
             return t;
         } catch (SftpException e) {
             ok = true; // a refusal from the server leaves the channel usable
-            throw failure(what, e);
+            throw e;
+        } catch (TransientFailure e) {
+            throw e;
         } catch (IOException e) {
-            throw failure(what, e);
+            throw new TransientFailure(e.getMessage(), e);
+        } catch (java.io.UncheckedIOException e) {
+            throw new TransientFailure(e.getMessage(), e.getCause());
         } finally {
             release(c, ok);
         }
@@ -193,18 +275,32 @@ public final class SftpStorage implements Storage {
         return e instanceof SftpException s && s.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE;
     }
 
-    private static void mkdirs(SftpClient c, String dir) throws IOException {
-        if (dir.isEmpty() || dir.equals(".") || dir.equals("/")) {
-            return;
+    /**
+     * An object the server says is not there is missing only while the repository's directory is
+     * there: a vanished base directory (an unmounted disk on the server) is a STORAGE error.
+     */
+    private void provePresent(SftpClient c) throws IOException {
+        if (!isDirectory(c, base)) {
+            throw new LifeboatException(ErrorKind.STORAGE, "the repository directory " + base + " does not exist on "
+                    + settings.host(), "create it on the SFTP server (is its filesystem mounted?)");
         }
+    }
+
+    /** Whether {@code dir} is a directory; false when the server says there is nothing by that name. */
+    private static boolean isDirectory(SftpClient c, String dir) throws IOException {
         try {
-            if (c.stat(dir).isDirectory()) {
-                return;
-            }
+            return c.stat(dir).isDirectory();
         } catch (IOException e) {
             if (!missing(e)) {
                 throw e;
             }
+            return false;
+        }
+    }
+
+    private static void mkdirs(SftpClient c, String dir) throws IOException {
+        if (dir.isEmpty() || dir.equals(".") || dir.equals("/") || isDirectory(c, dir)) {
+            return;
         }
         int slash = dir.lastIndexOf('/');
         if (slash > 0) {
@@ -227,7 +323,7 @@ public final class SftpStorage implements Storage {
         String temp = dir + "/" + TEMP_MARK + UUID.randomUUID();
         SftpClient c;
         try {
-            c = acquire();
+            c = retry.run(this::acquire, (e, a) -> failure("write " + key, e));
         } catch (IOException e) {
             throw failure("write " + key, e);
         }
@@ -309,36 +405,67 @@ public final class SftpStorage implements Storage {
     }
 
     @Override
-    public InputStream read(String key) throws IOException {
+    public InputStream read(String key, long offset) throws IOException {
         String p = path(key);
+        return new ResumingInputStream(key, describe(), offset, (from, version) -> open(key, p, from), retry);
+    }
+
+    /** One attempt to open the file from an offset; its channel is taken until the stream is closed. */
+    private ResumingInputStream.Body open(String key, String p, long from) throws IOException {
         SftpClient c;
         try {
             c = acquire();
+        } catch (TransientFailure e) {
+            throw e;
         } catch (IOException e) {
-            throw failure("read " + key, e);
+            throw new TransientFailure(e.getMessage(), e);
         }
+        boolean handedOver = false;
+        boolean healthy = false;
         try {
-            InputStream in = c.read(p);
-            return new FilterInputStream(in) {
-                private boolean closed;
-
+            SftpClient.CloseableHandle h;
+            try {
+                h = c.open(p, SftpClient.OpenMode.Read);
+            } catch (SftpException e) {
+                healthy = true;
+                if (missing(e)) {
+                    provePresent(c);
+                    throw new LifeboatException(ErrorKind.NOT_FOUND, "object '" + key + "' not found in " + describe(),
+                            null, e);
+                }
+                throw failure("read " + key, e);
+            }
+            SftpClient.Attributes a = c.stat(h);
+            InputStream in = new SftpInputStreamAsync((AbstractSftpClient) c, READ_BUFFER, from, a.getSize(), p, h, true);
+            handedOver = true;
+            AtomicBoolean released = new AtomicBoolean();
+            InputStream body = new FilterInputStream(in) {
                 @Override
                 public void close() throws IOException {
-                    if (!closed) {
-                        closed = true;
+                    if (released.compareAndSet(false, true)) {
                         try {
                             super.close();
                             release(c, true);
-                        } catch (IOException e) {
+                        } catch (IOException | RuntimeException e) {
                             release(c, false);
                             throw e;
                         }
                     }
                 }
             };
-        } catch (IOException e) {
-            release(c, e instanceof SftpException);
-            throw failure("read " + key, e);
+            return new ResumingInputStream.Body(body, from, a.getSize(), a.getSize() + "/" + a.getModifyTime(), () -> {
+                if (released.compareAndSet(false, true)) {
+                    release(c, false);
+                }
+            });
+        } catch (LifeboatException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new TransientFailure("cannot read " + key + ": " + e.getMessage(), e);
+        } finally {
+            if (!handedOver) {
+                release(c, healthy);
+            }
         }
     }
 
@@ -351,6 +478,7 @@ public final class SftpStorage implements Storage {
                 return a.isRegularFile() ? Optional.of(info(key, a)) : Optional.empty();
             } catch (IOException e) {
                 if (missing(e)) {
+                    provePresent(c);
                     return Optional.empty();
                 }
                 throw e;
@@ -367,16 +495,19 @@ public final class SftpStorage implements Storage {
     public List<ObjectInfo> list(String prefix) throws IOException {
         int slash = prefix.lastIndexOf('/');
         String dirKey = slash < 0 ? "" : prefix.substring(0, slash);
-        List<ObjectInfo> out = new ArrayList<>();
-        with("list " + prefix, c -> {
-            walk(c, dirKey, prefix, out);
-            return null;
+        List<ObjectInfo> out = with("list " + prefix, c -> {
+            List<ObjectInfo> found = new ArrayList<>(); // afresh on each attempt
+            if (!walk(c, dirKey, prefix, found)) {
+                provePresent(c);
+            }
+            return found;
         });
         out.sort(Comparator.comparing(ObjectInfo::key));
         return out;
     }
 
-    private void walk(SftpClient c, String dirKey, String prefix, List<ObjectInfo> out) throws IOException {
+    /** @return false when the directory is not there (a subdirectory may vanish while it is walked) */
+    private boolean walk(SftpClient c, String dirKey, String prefix, List<ObjectInfo> out) throws IOException {
         String dir = dirKey.isEmpty() ? base : base + "/" + dirKey;
         Iterable<SftpClient.DirEntry> entries;
         try {
@@ -401,12 +532,15 @@ public final class SftpStorage implements Storage {
             if (!missing(e)) {
                 throw e;
             }
+            return false;
         } catch (java.io.UncheckedIOException e) {
             // readDir's iterable reads lazily and wraps what goes wrong
             if (!missing(e.getCause())) {
                 throw e.getCause();
             }
+            return false;
         }
+        return true;
     }
 
     @Override
@@ -460,11 +594,7 @@ public final class SftpStorage implements Storage {
                 // closing anyway
             }
         }
-        try {
-            session.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        session.close(true);
         client.stop();
     }
 }

@@ -12,6 +12,12 @@ import java.util.Optional;
  *
  * <p>Drivers report failures as {@link io.lifeboat.LifeboatException} of kind STORAGE (unreachable,
  * refused, missing bucket) or NOT_FOUND (no such key), with the key in the message.
+ *
+ * <p>"Missing" only when proven (invariant 7): NOT_FOUND, an empty {@link #stat} and a key left out of
+ * {@link #list} stand only for an explicit answer of the storage that the object is not there. An
+ * answer that cannot be proven valid (an empty or cut listing, a lookup that failed) is retried and
+ * then a STORAGE error, never "nothing there". Transient failures (resets, timeouts, 503 SlowDown)
+ * are retried for the repository's retry-time before they fail an operation.
  */
 public interface Storage extends AutoCloseable {
 
@@ -32,13 +38,34 @@ public interface Storage extends AutoCloseable {
     }
 
     /** Opens the object for reading. Throws NOT_FOUND if absent. */
-    InputStream read(String key) throws IOException;
+    default InputStream read(String key) throws IOException {
+        return read(key, 0);
+    }
+
+    /**
+     * Opens the object for reading from byte {@code offset} (0 up to its size). Throws NOT_FOUND if
+     * absent. The stream survives transport failures: drivers read through a
+     * {@link ResumingInputStream}, which reopens the same version of the object from the byte reached,
+     * and ends exactly at the object's size; when it finally fails, the STORAGE error names the object
+     * and the repository.
+     */
+    InputStream read(String key, long offset) throws IOException;
 
     /** Size and time of the object, or empty if absent. */
     Optional<ObjectInfo> stat(String key) throws IOException;
 
     /** All objects whose key starts with the prefix, sorted by key. */
     List<ObjectInfo> list(String prefix) throws IOException;
+
+    /**
+     * As {@link #list}, for a choice about what to write next (a free backup id): what the storage
+     * that is written to holds. Several repositories answer with the union of those still usable,
+     * without proving that one that is down holds nothing more (writes go to the usable ones only);
+     * never use this to decide that something is not there.
+     */
+    default List<ObjectInfo> listWritable(String prefix) throws IOException {
+        return list(prefix);
+    }
 
     /** Deletes the object; deleting an absent key is not an error. */
     void delete(String key) throws IOException;

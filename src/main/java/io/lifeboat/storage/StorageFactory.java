@@ -15,23 +15,31 @@ public final class StorageFactory {
 
     public static Storage open(RepositoryConfig repo) {
         RepositoryUri uri = repo.uri();
+        RepositoryConfig.NetworkOptions net = repo.network() == null ? RepositoryConfig.NetworkOptions.DEFAULT : repo.network();
+        Timeouts timeouts = new Timeouts(or(net.connectTimeout(), Timeouts.DEFAULT.connect()),
+                or(net.readTimeout(), Timeouts.DEFAULT.read()), or(net.retryTime(), Timeouts.DEFAULT.retry()));
         return switch (uri.scheme()) {
-            case "file" -> new FsStorage(uri.filePath());
+            case "file" -> new FsStorage(uri.filePath(), timeouts.retry());
             case "s3" -> new S3Storage(new S3Settings(uri.bucket(), uri.path(),
                     uri.params().containsKey("endpoint") ? URI.create(uri.params().get("endpoint")) : null,
                     uri.params().getOrDefault("region", "us-east-1"),
                     Boolean.parseBoolean(uri.params().getOrDefault("path-style", "false")),
-                    repo.accessKeyId(), repo.secretAccessKey(), repo.partSizeMiB() * 1024 * 1024, repo.concurrency()));
+                    repo.accessKeyId(), repo.secretAccessKey(), repo.partSizeMiB() * 1024 * 1024, repo.concurrency(),
+                    timeouts, new TlsSettings(net.caFile(), net.verifyTls())));
             case "sftp" -> {
                 RepositoryConfig.SftpOptions o = repo.sftp() != null ? repo.sftp()
                         : new RepositoryConfig.SftpOptions(null, Path.of(System.getProperty("user.home"), ".ssh", "known_hosts"),
                         null, null);
                 yield new SftpStorage(new SftpSettings(uri.host(), uri.port(),
                         uri.user() != null ? uri.user() : System.getProperty("user.name"), uri.path(), o.identityFile(),
-                        o.password(), o.knownHosts(), o.hostKeyFingerprint(), repo.concurrency()));
+                        o.password(), o.knownHosts(), o.hostKeyFingerprint(), repo.concurrency(), timeouts));
             }
             default -> throw new LifeboatException(ErrorKind.CONFIG, "repository '" + repo.name() + "': " + uri.scheme()
                     + " repositories are not supported by this version", "use an s3://, sftp:// or file:// repository");
         };
+    }
+
+    private static java.time.Duration or(java.time.Duration d, java.time.Duration otherwise) {
+        return d != null ? d : otherwise;
     }
 }

@@ -404,4 +404,59 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(level, null, Map.of(), Map.of()))
                 .hasMessageContaining("line 7").hasMessageContaining("compression-level");
     }
+
+    @Test
+    void timeoutsRetryTimeAndTlsTrustComeFromTheEntryOrTheUri() throws IOException {
+        Path ca = Files.writeString(dir.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+        ClusterConfig c = ConfigLoader.load(write("""
+                clusters:
+                  main:
+                    repositories:
+                      - name: private
+                        uri: s3://b/p?endpoint=https://s3.internal:9000&read-timeout=5s&retry-time=30s
+                        connect-timeout: 500ms
+                        read-timeout: 20s
+                        ca-file: %s
+                      - name: test
+                        uri: s3://b/p?endpoint=https://10.0.0.9&verify-tls=false
+                      - name: nfs
+                        uri: file:///mnt/nfs/x
+                        retry-time: 5m
+                """.formatted(ca)), null, Map.of(), Map.of());
+        RepositoryConfig.NetworkOptions p = c.repositories().get(0).network();
+        assertThat(p.connectTimeout()).isEqualTo(java.time.Duration.ofMillis(500));
+        assertThat(p.readTimeout()).as("the entry wins over the URI").isEqualTo(java.time.Duration.ofSeconds(20));
+        assertThat(p.retryTime()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(p.caFile()).isEqualTo(ca);
+        assertThat(p.verifyTls()).isTrue();
+        assertThat(c.repositories().get(1).network().verifyTls()).isFalse();
+        assertThat(c.repositories().get(2).network().retryTime()).isEqualTo(java.time.Duration.ofMinutes(5));
+        assertThat(c.repositories().get(2).network().readTimeout()).as("the driver's default").isNull();
+    }
+
+    @Test
+    void badTimeoutAndTlsSettingsNameTheKey() throws IOException {
+        String[][] cases = {
+                {"uri: s3://b/p?endpoint=https://h\n        read-timeout: 10", "'clusters.main.repositories[0].read-timeout' must "
+                        + "be a duration"},
+                {"uri: s3://b/p?endpoint=https://h\n        connect-timeout: 2d", "connect-timeout"},
+                {"uri: s3://b/p?endpoint=http://h:9000\n        verify-tls: false", "https endpoint only"},
+                {"uri: sftp://u@h/x\n        ca-file: /etc/ssl/ca.pem", "'clusters.main.repositories[0].ca-file' is for s3"},
+                {"uri: s3://b/p?endpoint=https://h\n        ca-file: /no/such/ca.pem", "does not exist or cannot be read"},
+                {"uri: s3://b/p?endpoint=https://h\n        verify-tls: maybe", "must be true or false"},
+                {"uri: file:///mnt/x\n        read-timeout: 5s", "network repositories"},
+                {"uri: s3://b/p?endpoint=https://h&retry-time=forever", "repository 'repo1': 'retry-time' must be a duration"},
+        };
+        for (String[] t : cases) {
+            Path f = write("clusters:\n  main:\n    repositories:\n      - " + t[0] + "\n");
+            assertThatThrownBy(() -> ConfigLoader.load(f, null, Map.of(), Map.of())).as(t[0])
+                    .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(ErrorKind.CONFIG);
+                        assertThat(e.getMessage()).contains(t[1]);
+                    });
+        }
+        assertThat(ConfigLoader.parseTimeout("250ms")).isEqualTo(java.time.Duration.ofMillis(250));
+        assertThat(ConfigLoader.parseTimeout("2 m")).isEqualTo(java.time.Duration.ofMinutes(2));
+        assertThat(ConfigLoader.parseTimeout("1.5s")).isNull();
+    }
 }

@@ -200,6 +200,31 @@ class PhysicalFailuresIT {
         }
     }
 
+    /** A disk that fills up during the restore: RESOURCE (exit 10) naming the path, and nothing left behind. */
+    @Test
+    @Order(7)
+    void aDiskThatFillsUpIsAResourceErrorNamingThePath() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(ExternalProcess.runningAsRoot(), "needs root to mount a small tmpfs");
+        Path small = Files.createDirectory(work.resolve("small-disk"));
+        ExternalProcess.Result mount = new ExternalProcess(List.of("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs",
+                small.toString()), Map.of()).run();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount.ok(), "cannot mount tmpfs: " + mount.stderr());
+        try {
+            Path target = small.resolve("data");
+            Cli.Result r = Cli.run(args("restore", "--backup", backupId, "--data-directory", target.toString(),
+                    "--skip-space-check"));
+            assertThat(r.exit()).as(r.toString()).isEqualTo(10);
+            assertThat(r.err()).contains("cannot write " + target).contains("No space left on device")
+                    .doesNotContain("damaged").doesNotContain("check the repository");
+            try (var left = Files.list(small)) {
+                assertThat(left).isEmpty();
+            }
+        } finally {
+            new ExternalProcess(List.of("umount", small.toString()), Map.of()).run();
+            Files.deleteIfExists(small);
+        }
+    }
+
     @Test
     @Order(8)
     void aKilledBackupIsUnfinishedAndNeverRestored() throws Exception {

@@ -30,6 +30,21 @@ class FsStorageTest extends StorageContract {
         assertThat(dir.resolve("x")).doesNotExist();
     }
 
+    /** An unmounted network filesystem leaves no repository directory: that is never "nothing there". */
+    @Test
+    void aVanishedRepositoryDirectoryIsAStorageErrorNeverMissing() throws Exception {
+        FsStorage s = new FsStorage(dir.resolve("mnt/backups"));
+        s.put("w/1", new byte[] {1});
+        io.lifeboat.postgres.ScratchCluster.deleteTree(dir.resolve("mnt"));
+        for (org.assertj.core.api.ThrowableAssert.ThrowingCallable c : java.util.List.<org.assertj.core.api.ThrowableAssert
+                .ThrowingCallable>of(() -> s.list("w/"), () -> s.stat("w/1"), () -> s.get("w/1"))) {
+            assertThatThrownBy(c).isInstanceOfSatisfying(LifeboatException.class, e -> {
+                assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE);
+                assertThat(e.getMessage()).contains("mnt/backups", "does not exist");
+            });
+        }
+    }
+
     @Test
     void probeOfAMissingDirectoryIsAStorageError() {
         assertThatThrownBy(() -> new FsStorage(dir.resolve("missing")).probe())

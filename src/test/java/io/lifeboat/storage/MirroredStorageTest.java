@@ -18,10 +18,25 @@ class MirroredStorageTest {
     /** Two memory repositories behind one mirror pass the same contract as every driver. */
     @Nested
     class Contract extends StorageContract {
+        private final MemoryStorage[] members = {new MemoryStorage(), new MemoryStorage()};
+
         @Override
         protected Storage open() {
-            return new MirroredStorage(List.of(new MirroredStorage.Member("a", new MemoryStorage()),
-                    new MirroredStorage.Member("b", new MemoryStorage())), 2, w -> { });
+            for (MemoryStorage m : members) {
+                m.retryFor(RETRY);
+            }
+            return new MirroredStorage(List.of(new MirroredStorage.Member("a", members[0]),
+                    new MirroredStorage.Member("b", members[1])), 2, w -> { });
+        }
+
+        @Override
+        protected Faults faults() {
+            return MemoryStorageTest.faultsOf(members);
+        }
+
+        @Override
+        protected String where() {
+            return members[0].describe();
         }
     }
 
@@ -72,9 +87,9 @@ class MirroredStorageTest {
         }
 
         @Override
-        public InputStream read(String key) throws IOException {
+        public InputStream read(String key, long offset) throws IOException {
             check();
-            return inner.read(key);
+            return inner.read(key, offset);
         }
 
         @Override
@@ -120,7 +135,7 @@ class MirroredStorageTest {
     }
 
     @Test
-    void aRepositoryDownFailsWritesThatNeedItNamingIt() {
+    void aRepositoryDownFailsWritesThatNeedItNamingIt() throws IOException {
         b.down = true;
         MirroredStorage m = mirror(2);
         assertThatThrownBy(() -> m.put("k", new byte[]{1}))
@@ -170,5 +185,37 @@ class MirroredStorageTest {
             assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE);
             assertThat(e.getMessage()).contains("'s3'", "'sftp'");
         });
+    }
+
+    /**
+     * With min-repositories 1 of 2 an object may be in one repository only: while the other is
+     * down, "not there" cannot be proven, so it is a STORAGE error; with 2 of 2, one answer is proof.
+     */
+    @Test
+    void notFoundNeedsEnoughAnswers() throws IOException {
+        a.inner.put("k", new byte[] {1});
+        MirroredStorage loose = mirror(1);
+        b.down = true;
+        assertThat(loose.get("k")).containsExactly(1);
+        for (org.assertj.core.api.ThrowableAssert.ThrowingCallable c : List.<org.assertj.core.api.ThrowableAssert
+                .ThrowingCallable>of(() -> loose.read("absent").close(), () -> loose.stat("absent"), () -> loose.list(""))) {
+            assertThatThrownBy(c).isInstanceOfSatisfying(LifeboatException.class, e -> {
+                assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE);
+                assertThat(e.getMessage()).contains("only 1 of 2 repositories answered", "'sftp'");
+            });
+        }
+        // what a backup needs to choose a free id: the repositories it writes to, not proof of what others hold
+        assertThat(loose.listWritable("")).extracting(ObjectInfo::key).containsExactly("k");
+        b.down = false;
+        MirroredStorage strict = mirror(2);
+        b.down = true;
+        assertThat(strict.stat("absent")).isEmpty();
+        assertThat(strict.list("")).extracting(ObjectInfo::key).containsExactly("k");
+        assertThatThrownBy(() -> strict.read("absent").close()).isInstanceOfSatisfying(LifeboatException.class,
+                e -> assertThat(e.kind()).isEqualTo(ErrorKind.NOT_FOUND));
+        b.down = false;
+        MirroredStorage both = mirror(1);
+        assertThat(both.stat("absent")).as("both answered").isEmpty();
+        assertThat(both.list("")).extracting(ObjectInfo::key).containsExactly("k");
     }
 }

@@ -6,6 +6,7 @@ import io.lifeboat.catalog.RepositoryLayout;
 import io.lifeboat.codec.Compression;
 import io.lifeboat.codec.Digest;
 import io.lifeboat.codec.HashingOutputStream;
+import io.lifeboat.engine.LocalWrite;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.postgres.WalFileName;
 import io.lifeboat.storage.Keys;
@@ -142,12 +143,24 @@ public final class WalArchive {
         return Optional.of(buf.toByteArray());
     }
 
+    /**
+     * Decodes an archived file into {@code out}. The stored bytes come whole or not at all (the
+     * driver's stream resumes through transport failures and ends with a STORAGE error), and {@code
+     * out} reports its own failures (a local file: RESOURCE naming it): an IOException here is the
+     * decoder's, so the object is damaged.
+     */
     private void decode(Archived a, OutputStream out) throws IOException {
-        try (InputStream in = storage.read(a.key())) {
-            String scheme = a.key().endsWith(ENCRYPTED_SUFFIX) ? io.lifeboat.codec.AgeEncryption.SCHEME : "none";
-            InputStream decoded = Compression.ofStoredName(stripEncryption(a.key()))
-                    .decompress(pipeline.decryptionFor(scheme, a.key()).decrypt(in));
-            decoded.transferTo(out);
+        String scheme = a.key().endsWith(ENCRYPTED_SUFFIX) ? io.lifeboat.codec.AgeEncryption.SCHEME : "none";
+        io.lifeboat.codec.Encryption decryption = pipeline.decryptionFor(scheme, a.key());
+        InputStream in;
+        try {
+            in = storage.read(a.key());
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.STORAGE, "cannot read archived WAL object " + a.key() + " from "
+                    + storage.describe() + ": " + e.getMessage(), "check that the repository is reachable", e);
+        }
+        try (in) {
+            Compression.ofStoredName(stripEncryption(a.key())).decompress(decryption.decrypt(in)).transferTo(out);
         } catch (LifeboatException e) {
             throw e;
         } catch (IOException e) {
@@ -258,21 +271,22 @@ public final class WalArchive {
         }
         Archived a = found.get(0);
         Path dir = target.toAbsolutePath().getParent();
-        Path temp = Files.createTempFile(dir, ".lifeboat-fetch-", ".tmp");
+        Path temp = LocalWrite.at(dir, () -> Files.createTempFile(dir, ".lifeboat-fetch-", ".tmp"));
         try {
             String got;
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE);
-                 OutputStream fileOut = java.nio.channels.Channels.newOutputStream(ch)) {
+            FileChannel ch = LocalWrite.at(temp, () -> FileChannel.open(temp, StandardOpenOption.WRITE));
+            try (ch; OutputStream fileOut = LocalWrite.guard(temp, java.nio.channels.Channels.newOutputStream(ch))) {
                 HashingOutputStream hashed = new HashingOutputStream(fileOut);
                 decode(a, hashed);
                 hashed.flush();
-                ch.force(true);
+                LocalWrite.run(temp, () -> ch.force(true));
                 got = hashed.sha256();
             }
             if (!got.equals(a.rawSha256())) {
                 throw corrupt(a, "decodes to content with sha256 " + got, null);
             }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            LocalWrite.run(target, () -> Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING));
             return true;
         } finally {
             Files.deleteIfExists(temp);

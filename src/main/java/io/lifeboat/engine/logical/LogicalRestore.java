@@ -7,6 +7,7 @@ import io.lifeboat.catalog.BackupType;
 import io.lifeboat.catalog.Catalog;
 import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.config.ClusterConfig;
+import io.lifeboat.engine.LocalWrite;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.engine.Parallel;
 import io.lifeboat.engine.Progress;
@@ -373,11 +374,9 @@ public final class LogicalRestore {
     }
 
     private void fetchTo(BackupManifest m, StoredObject o, Path file) {
-        try {
-            Files.createDirectories(file.getParent());
-            try (OutputStream out = Files.newOutputStream(file)) {
-                pipeline.fetch(catalog.layout().backupObject(m.id(), o.path()), o, out);
-            }
+        LocalWrite.run(file.getParent(), () -> Files.createDirectories(file.getParent()));
+        try (OutputStream out = LocalWrite.guard(file, LocalWrite.at(file, () -> Files.newOutputStream(file)))) {
+            pipeline.fetch(catalog.layout().backupObject(m.id(), o.path()), o, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

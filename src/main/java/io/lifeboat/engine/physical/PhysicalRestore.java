@@ -7,6 +7,7 @@ import io.lifeboat.catalog.BackupType;
 import io.lifeboat.catalog.Catalog;
 import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.config.ClusterConfig;
+import io.lifeboat.engine.LocalWrite;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.engine.Parallel;
 import io.lifeboat.engine.Progress;
@@ -166,7 +167,7 @@ public final class PhysicalRestore {
                 writeFile(dataDir.resolve("backup_manifest"), fetchChunk(m, pgManifest), owner);
                 syncer.file(dataDir.resolve("backup_manifest"));
             }
-            Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
+            LocalWrite.run(dataDir, () -> Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------")));
             progress.finish();
             log.accept("restore " + m.id() + ": " + counts[0] + " files, " + Spool.human(counts[1]) + " written and verified"
                     + (walObjects.isEmpty() ? "" : ", " + walObjects.size() + " WAL files in pg_wal"));
@@ -176,9 +177,9 @@ public final class PhysicalRestore {
                     : verify(m, dataDir, d.walIncluded());
             RecoverySettings recovery = recoverySettings(req, d);
             if (recovery != null) {
-                recovery.writeTo(dataDir);
+                LocalWrite.run(dataDir, () -> recovery.writeTo(dataDir));
                 for (String f : List.of("recovery.signal", "postgresql.auto.conf")) {
-                    owner.apply(dataDir.resolve(f));
+                    LocalWrite.run(dataDir.resolve(f), () -> owner.apply(dataDir.resolve(f)));
                     syncer.file(dataDir.resolve(f));
                 }
                 log.accept("recovery settings written: " + recovery.settings().keySet() + " + recovery.signal");
@@ -200,10 +201,6 @@ public final class PhysicalRestore {
             return new Result(m, dataDir, spaceTargets, counts[0], counts[1], verification, recovery, started,
                     Duration.between(start, Instant.now()));
         } catch (IOException e) {
-            if (String.valueOf(e.getMessage()).contains("No space left")) {
-                throw new LifeboatException(ErrorKind.RESOURCE, "the disk filled up during the restore of " + m.id() + ": "
-                        + e.getMessage(), "free space or restore elsewhere; what was restored has been removed", e);
-            }
             throw new UncheckedIOException(e);
         } finally {
             progress.finish();
@@ -300,7 +297,11 @@ public final class PhysicalRestore {
         }
     }
 
-    private static void prepare(Path dir, Ownership owner, List<Path> created) throws IOException {
+    private static void prepare(Path dir, Ownership owner, List<Path> created) {
+        LocalWrite.run(dir, () -> prepareNow(dir, owner, created));
+    }
+
+    private static void prepareNow(Path dir, Ownership owner, List<Path> created) throws IOException {
         if (!Files.exists(dir)) {
             Path p = dir;
             List<Path> missing = new ArrayList<>();
@@ -380,9 +381,11 @@ public final class PhysicalRestore {
         Path status = pgWal.resolve("archive_status");
         for (Path p : List.of(pgWal, status)) {
             if (!Files.isDirectory(p)) {
-                Files.createDirectories(p);
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
-                owner.apply(p);
+                LocalWrite.run(p, () -> {
+                    Files.createDirectories(p);
+                    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+                    owner.apply(p);
+                });
             }
         }
         List<Parallel.Task<Void>> tasks = new ArrayList<>();
@@ -407,10 +410,12 @@ public final class PhysicalRestore {
         Parallel.run(2, tasks);
     }
 
-    private static void writeFile(Path p, byte[] data, Ownership owner) throws IOException {
-        Files.write(p, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
-        owner.apply(p);
+    private static void writeFile(Path p, byte[] data, Ownership owner) {
+        LocalWrite.run(p, () -> {
+            Files.write(p, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+            owner.apply(p);
+        });
     }
 
     /** Runs pg_verifybackup of the backup's major version (or newer) against the restored directory. */

@@ -2,6 +2,7 @@ package io.lifeboat.engine.physical;
 
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
+import io.lifeboat.engine.LocalWrite;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
@@ -67,8 +68,21 @@ final class TarExtractor {
         knownDirs.add(this.root);
     }
 
-    /** Extracts everything; {@code archive} names the source in errors. */
-    void extract(InputStream tar, String archive) throws IOException {
+    /**
+     * Extracts everything; {@code archive} names the source in errors. The source reports its own
+     * failures (STORAGE, CORRUPT: verified chunks); a failure to write is RESOURCE naming the path;
+     * what is left, the tar reader choking on verified bytes, means the archive is damaged.
+     */
+    void extract(InputStream tar, String archive) {
+        try {
+            extractAll(tar, archive);
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.CORRUPT, archive + " is not a readable tar archive: " + e.getMessage(),
+                    "the backup is damaged; restore another one", e);
+        }
+    }
+
+    private void extractAll(InputStream tar, String archive) throws IOException {
         TarArchiveInputStream in = new TarArchiveInputStream(tar, 10240, 512);
         TarArchiveEntry e;
         while ((e = in.getNextEntry()) != null) {
@@ -82,20 +96,25 @@ final class TarExtractor {
             if (e.isSymbolicLink()) {
                 Path to = linkTargets.containsKey(name) ? linkTargets.get(name) : Path.of(e.getLinkName());
                 ensureParent(target);
-                Files.createSymbolicLink(target, to);
-                owner.apply(target);
+                LocalWrite.run(target, () -> {
+                    Files.createSymbolicLink(target, to);
+                    owner.apply(target);
+                });
                 links.add(target);
             } else if (e.isDirectory()) {
                 if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                     ensureParent(target);
-                    Files.createDirectory(target, PosixFilePermissions.asFileAttribute(dirPermissions(mode)));
-                    owner.apply(target);
+                    LocalWrite.run(target, () -> {
+                        Files.createDirectory(target, PosixFilePermissions.asFileAttribute(dirPermissions(mode)));
+                        owner.apply(target);
+                    });
                 }
                 knownDirs.add(target);
             } else if (e.isFile()) {
                 ensureParent(target);
                 writeFile(in, target, e.getSize(), mode, archive, name);
-                Files.setLastModifiedTime(target, FileTime.from(e.getLastModifiedDate().toInstant()));
+                FileTime time = FileTime.from(e.getLastModifiedDate().toInstant());
+                LocalWrite.run(target, () -> Files.setLastModifiedTime(target, time));
                 completed.accept(target);
                 files++;
             } else {
@@ -106,8 +125,17 @@ final class TarExtractor {
 
     private void writeFile(InputStream in, Path target, long size, int mode, String archive, String name) throws IOException {
         FileAttribute<Set<PosixFilePermission>> perms = PosixFilePermissions.asFileAttribute(filePermissions(mode));
-        try (FileChannel ch = FileChannel.open(target, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                perms)) {
+        FileChannel opened;
+        try {
+            opened = FileChannel.open(target, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), perms);
+        } catch (FileAlreadyExistsException ex) {
+            throw new LifeboatException(ErrorKind.CORRUPT, archive + " holds " + name + " twice",
+                    "the backup is damaged; restore another one", ex);
+        } catch (IOException ex) {
+            throw LocalWrite.failed(target, ex);
+        }
+        FileChannel ch = opened;
+        try {
             long left = size;
             while (left > 0) {
                 int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
@@ -116,20 +144,31 @@ final class TarExtractor {
                             + " of " + size + " bytes missing)", "the backup is damaged; restore another one");
                 }
                 ByteBuffer bb = ByteBuffer.wrap(buffer, 0, n);
-                while (bb.hasRemaining()) {
-                    ch.write(bb);
+                try {
+                    while (bb.hasRemaining()) {
+                        ch.write(bb);
+                    }
+                } catch (IOException ex) {
+                    throw LocalWrite.failed(target, ex);
                 }
                 left -= n;
                 bytes += n;
                 written.accept((long) n);
             }
-        } catch (FileAlreadyExistsException ex) {
-            throw new LifeboatException(ErrorKind.CORRUPT, archive + " holds " + name + " twice",
-                    "the backup is damaged; restore another one", ex);
+        } catch (IOException | RuntimeException e) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // failing anyway
+            }
+            throw e;
         }
+        LocalWrite.run(target, ch::close); // a network filesystem may report a failed write only here
         // Permissions at creation are subject to the umask: set them exactly.
-        Files.setPosixFilePermissions(target, filePermissions(mode));
-        owner.apply(target);
+        LocalWrite.run(target, () -> {
+            Files.setPosixFilePermissions(target, filePermissions(mode));
+            owner.apply(target);
+        });
     }
 
     private void ensureParent(Path target) throws IOException {
@@ -139,8 +178,10 @@ final class TarExtractor {
         }
         if (!Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) {
             ensureParent(parent);
-            Files.createDirectory(parent, PosixFilePermissions.asFileAttribute(dirPermissions(0700)));
-            owner.apply(parent);
+            LocalWrite.run(parent, () -> {
+                Files.createDirectory(parent, PosixFilePermissions.asFileAttribute(dirPermissions(0700)));
+                owner.apply(parent);
+            });
         }
         knownDirs.add(parent);
     }

@@ -123,4 +123,27 @@ class WalArchiveTest {
                 .isInstanceOfSatisfying(LifeboatException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.KEY));
         assertThat(t2).doesNotExist();
     }
+
+    /** The network failing is STORAGE naming the object, and a local write failing is RESOURCE naming the path. */
+    @Test
+    void transportAndLocalFailuresAreNeverCalledDamage() throws IOException {
+        Path seg = wal("000000010000000A000000FD", 3);
+        archive.push(seg);
+        WalFileName name = WalFileName.parse("000000010000000A000000FD");
+        storage.retryFor(java.time.Duration.ofMillis(300));
+        storage.cutReads(1000, 0);
+        assertThatThrownBy(() -> archive.fetch(name, dir.resolve("out1"))).isInstanceOfSatisfying(LifeboatException.class,
+                e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.STORAGE);
+                    assertThat(e.getMessage()).contains("000000010000000A000000FD.sha256-", storage.describe());
+                });
+        storage.cutReads(2, 1000);
+        assertThat(archive.fetch(name, dir.resolve("out2"))).isTrue(); // resumed
+        assertThat(Files.readAllBytes(dir.resolve("out2"))).isEqualTo(Files.readAllBytes(seg));
+        Path nowhere = dir.resolve("no/such/dir/RECOVERYXLOG");
+        assertThatThrownBy(() -> archive.fetch(name, nowhere)).isInstanceOfSatisfying(LifeboatException.class, e -> {
+            assertThat(e.kind()).isEqualTo(ErrorKind.RESOURCE);
+            assertThat(e.getMessage()).contains(dir.resolve("no/such/dir").toString());
+        });
+    }
 }

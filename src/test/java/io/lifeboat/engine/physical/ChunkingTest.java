@@ -6,8 +6,8 @@ import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.codec.Compression;
 import io.lifeboat.codec.Encryption;
 import io.lifeboat.engine.ObjectPipeline;
+import io.lifeboat.storage.ForwardingStorage;
 import io.lifeboat.storage.MemoryStorage;
-import io.lifeboat.storage.ObjectInfo;
 import io.lifeboat.storage.ObjectWriter;
 import io.lifeboat.storage.Storage;
 import org.junit.jupiter.api.Test;
@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -174,42 +173,18 @@ class ChunkingTest {
     @Test
     void aFailingUploadStopsTheProducer() {
         MemoryStorage mem = new MemoryStorage();
-        Storage st = new Storage() {
+        Storage st = new ForwardingStorage(mem) {
             @Override
             public String describe() {
                 return "refusing";
             }
 
             @Override
-            public ObjectWriter create(String key) {
+            public ObjectWriter create(String key) throws IOException {
                 if (key.endsWith("000002.zst")) {
                     throw new LifeboatException(ErrorKind.STORAGE, "refused " + key);
                 }
                 return mem.create(key);
-            }
-
-            @Override
-            public InputStream read(String key) {
-                return mem.read(key);
-            }
-
-            @Override
-            public Optional<ObjectInfo> stat(String key) {
-                return mem.stat(key);
-            }
-
-            @Override
-            public List<ObjectInfo> list(String prefix) {
-                return mem.list(prefix);
-            }
-
-            @Override
-            public void delete(String key) {
-                mem.delete(key);
-            }
-
-            @Override
-            public void probe() {
             }
         };
         ObjectPipeline p = new ObjectPipeline(st, Compression.ZSTD, 1, Encryption.NONE);
