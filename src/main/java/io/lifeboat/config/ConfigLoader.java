@@ -364,7 +364,7 @@ public final class ConfigLoader {
         }
         return new RepositoryConfig(repo.name(), repo.uri(), repo.uriText(), primary.compression(),
                 primary.compressionLevel(), repo.allowSameServer(), repo.accessKeyId(), repo.secretAccessKey(),
-                repo.partSizeMiB(), repo.concurrency(), repo.sftp());
+                repo.partSizeMiB(), repo.concurrency(), repo.sftp(), repo.network());
     }
 
     private static RepositoryConfig repository(String name, RepositoryUri uri, String uriText, YamlSection r,
