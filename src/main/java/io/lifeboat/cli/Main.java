@@ -16,7 +16,14 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        int code = run(args, System.out, System.err);
+        int code;
+        try {
+            code = run(args, System.out, System.err);
+        } catch (Throwable t) {
+            // An Error (out of memory, a missing class) would end the JVM with 1, PostgreSQL's "not in the archive".
+            code = WalFetchCommand.invoked(args) ? WalFetchCommand.ABORT_RECOVERY : ErrorKind.GENERAL.exitCode();
+            System.err.println("error: " + t);
+        }
         System.exit(code);
     }
 
@@ -35,7 +42,8 @@ public final class Main {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> report(ex, root.jsonRequested(), out, err));
         int code = cl.execute(args);
         io.lifeboat.Trace.mark("command done");
-        return code;
+        // restore_command's contract: a usage or configuration error must stop recovery like any other failure.
+        return WalFetchCommand.invoked(args) ? WalFetchCommand.exitCode(code) : code;
     }
 
     private static String commandPath(CommandLine cl) {
