@@ -190,7 +190,11 @@ final class RestoreCommand implements Callable<Integer> {
                 : new RecoverySettings(fetch, target == null ? Map.of() : target.setting(), action, timeline);
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             if (id == null && target != null) {
-                id = BackupChoice.forTarget(repo.catalog(), target).id();
+                BackupChoice.Choice choice = BackupChoice.forTarget(repo.catalog(), target);
+                id = choice.backup().id();
+                if (choice.note() != null) {
+                    out.info(choice.note());
+                }
                 out.info("recovering to " + target.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + target.value()
                         + " from backup " + id);
             }
