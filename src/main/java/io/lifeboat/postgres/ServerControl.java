@@ -46,13 +46,24 @@ public final class ServerControl {
      * @param lastTransaction time of the last replayed transaction, or null
      * @param paused         recovery paused at its target (recovery_target_action = pause)
      * @param log            the pg_ctl log file
+     * @param history        the history file of the timeline the server is on (pg_wal/N.history), whose last
+     *                       line says where the timeline recovery followed ended; null when it has none
      */
     public record Started(int port, String state, long timeline, String redoDoneAt, String consistentAt,
-                          String recoveryTarget, String lastTransaction, boolean paused, Path log) {
+                          String recoveryTarget, String lastTransaction, boolean paused, Path log,
+                          TimelineHistory history) {
     }
 
     /** Starts the server and waits up to {@code timeout} for its recovery to finish. */
     public Started start(Integer port, Duration timeout, Consumer<String> progress) {
+        return start(port, timeout, false, progress);
+    }
+
+    /**
+     * Starts the server and waits up to {@code timeout} for its recovery to finish, or, for a
+     * {@code standby}, until it accepts (read-only) connections: a standby's recovery never ends.
+     */
+    public Started start(Integer port, Duration timeout, boolean standby, Consumer<String> progress) {
         Path logDir = dataDir.resolve("log");
         Path log = logDir.resolve("lifeboat-start.log");
         try {
@@ -79,6 +90,9 @@ public final class ServerControl {
                     + ExternalProcess.lastLines(r.stdout() + r.stderr() + "\n" + startupLog, 12),
                     "see " + log + "; the files are restored, fix the cause and run pg_ctl start yourself");
         }
+        if (standby) {
+            return started(port, controlData(), tail(log, logStart), false, log);
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         long nextNote = System.nanoTime() + 10_000_000_000L;
         Map<String, String> control = controlData();
@@ -100,7 +114,8 @@ public final class ServerControl {
             if (System.nanoTime() > deadline) {
                 throw new LifeboatException(ErrorKind.DATABASE, "the restored server is still recovering after "
                         + timeout.toSeconds() + " s (state: " + control.get("Database cluster state") + ")",
-                        "it keeps running; follow " + log + " and check the WAL archive (wal-fetch)");
+                        "follow " + log + " and check the WAL archive (wal-fetch); pg_ctl start resumes recovery where it "
+                                + "was, or restore with a longer --start-timeout");
             }
             if (System.nanoTime() > nextNote) {
                 progress.accept("server still in recovery (" + control.get("Database cluster state") + ", redo at "
@@ -118,7 +133,22 @@ public final class ServerControl {
         String newTli = find(NEW_TLI, startupLog);
         long tli = Long.parseLong(control.getOrDefault("Latest checkpoint's TimeLineID", newTli != null ? newTli : "0").trim());
         return new Started(p, control.getOrDefault("Database cluster state", paused ? "in archive recovery" : "in production"), tli, find(REDO_DONE, startupLog),
-                find(CONSISTENT, startupLog), find(STOPPED_AT, startupLog), find(LAST_TX, startupLog), paused, log);
+                find(CONSISTENT, startupLog), find(STOPPED_AT, startupLog), find(LAST_TX, startupLog), paused, log,
+                history(tli));
+    }
+
+    /** The history file of timeline {@code tli} in pg_wal, which PostgreSQL wrote when it was promoted to it. */
+    private TimelineHistory history(long tli) {
+        if (tli < 2) {
+            return null;
+        }
+        TimelineId t = TimelineId.of(tli);
+        try {
+            Path f = dataDir.resolve("pg_wal").resolve(t.hex() + ".history");
+            return Files.exists(f) ? TimelineHistory.parse(t, Files.readString(f)) : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private int portFromPid() {
