@@ -176,4 +176,29 @@ class RecoveryStopsIT {
         assertThat(dir).as("the removed directory came back").doesNotExist();
         assertThat(processesOf(dir)).isEmpty();
     }
+
+    @Test
+    void anInterruptedRestoreStopsItsServerAndPrefetchers() throws Exception {
+        // bin/lifeboat restore as its own process (the JVM is the launcher's pid: it execs), interrupted as Ctrl-C or
+        // a service manager would, once recovery runs.
+        Path dir = work.resolve("interrupted");
+        restored.add(dir);
+        Process p = new ProcessBuilder(LauncherProperty.LAUNCHER.toString(), "restore", "--config", config.toString(),
+                "--cluster", "rs", "--type", "physical", "--data-directory", dir.toString(), "--start", "--port",
+                Integer.toString(ScratchCluster.freePort())).redirectErrorStream(true)
+                .redirectOutput(work.resolve("interrupted.log").toFile()).start();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!Files.exists(dir.resolve("postmaster.pid")) && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(dir.resolve("postmaster.pid")).as(Files.readString(work.resolve("interrupted.log"))).exists();
+        p.destroy(); // SIGTERM
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        for (int i = 0; i < 50 && !processesOf(dir).isEmpty(); i++) {
+            Thread.sleep(100); // pg_ctl start -w notices the server is gone within a moment
+        }
+        assertThat(processesOf(dir)).as(Files.readString(work.resolve("interrupted.log"))).isEmpty();
+        assertThat(dir.resolve("postmaster.pid")).doesNotExist();
+        assertThat(Files.readString(work.resolve("interrupted.log"))).contains("restore interrupted: stopped the restored server");
+    }
 }
