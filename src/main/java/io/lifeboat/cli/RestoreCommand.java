@@ -63,7 +63,7 @@ final class RestoreCommand implements Callable<Integer> {
     boolean noOwner;
 
     @Option(names = "--target-time", paramLabel = "TIME", description = "Physical: recover to this moment (with a time "
-            + "zone, e.g. 2026-11-24T22:05:12Z).")
+            + "zone, e.g. 2026-11-24T22:05:12Z, '2026-11-24 23:05:12.5+01:00' or '2026-11-24 23:05:12 Europe/Berlin').")
     String targetTime;
 
     @Option(names = "--target-lsn", paramLabel = "LSN", description = "Physical: recover to this WAL location.")
@@ -83,7 +83,8 @@ final class RestoreCommand implements Callable<Integer> {
             + "at the target.")
     String targetAction;
 
-    @Option(names = "--target-timeline", paramLabel = "TLI", description = "Physical: latest (default), current or a number.")
+    @Option(names = "--target-timeline", paramLabel = "TLI", description = "Physical: latest, current or a number "
+            + "(default: the newest timeline in the archive whose history holds the backup).")
     String targetTimeline;
 
     @Option(names = "--skip-space-check", description = "Start even if the spool (logical) or target (physical) "
