@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -20,11 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ForeignWalIT {
     @Test
     void walOfASecondClusterIsRefusedAndNothingOfItStored() throws Exception {
-        Path work = Files.createTempDirectory("lifeboat-foreign-");
-        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path repo = Files.createDirectories(work.resolve("repo"));
-        Files.createDirectories(repo.resolve("a/wal"));
-        ScratchCluster.giveToServerUser(repo);
+        RestoreScratch scratch = RestoreScratch.create("foreign", "a");
+        Path work = scratch.work;
+        Path repo = scratch.repo;
         ScratchCluster a = ScratchCluster.create(work, ScratchCluster.Options.defaults());
         ScratchCluster b = ScratchCluster.create(work, ScratchCluster.Options.defaults());
         List<String> intoA = List.of("--repo", "file://" + repo, "--cluster", "a", "--allow-same-server");
@@ -77,7 +74,7 @@ class ForeignWalIT {
         } finally {
             b.close();
             a.close();
-            ScratchCluster.deleteTree(work);
+            scratch.close();
         }
     }
 

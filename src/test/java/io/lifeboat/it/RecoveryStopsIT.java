@@ -29,24 +29,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RecoveryStopsIT {
     static final int SEGMENTS_AFTER = 40;
+    RestoreScratch scratch;
     Path work;
-    Path repo;
     Path config;
     ScratchCluster pg;
     WalSegmentName start;
-    final List<Path> restored = new ArrayList<>();
 
     @BeforeAll
     void setUp() throws Exception {
-        work = Files.createTempDirectory("lifeboat-stops-");
-        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
-        repo = Files.createDirectories(work.resolve("repo"));
-        Files.createDirectories(repo.resolve("rs/wal"));
-        ScratchCluster.giveToServerUser(repo);
+        scratch = RestoreScratch.create("stops", "rs");
+        work = scratch.work;
         pg = ScratchCluster.create(work, ScratchCluster.Options.defaults());
         config = work.resolve("lifeboat.yml");
         Files.writeString(config, "clusters:\n  rs:\n    postgres:\n      host: 127.0.0.1\n      port: " + pg.port()
-                + "\n      user: postgres\n    repositories:\n      - uri: file://" + repo
+                + "\n      user: postgres\n    repositories:\n      - uri: file://" + scratch.repo
                 + "\n        allow-same-server: true\n");
         pg.appendConf("archive_mode = on", "archive_command = '" + LauncherProperty.LAUNCHER + " wal-push --config "
                 + config + " --cluster rs %p'");
@@ -71,11 +67,7 @@ class RecoveryStopsIT {
 
     @AfterEach
     void stopRestored() {
-        for (Path d : restored) {
-            if (Files.exists(d.resolve("postmaster.pid"))) {
-                new ServerControl(pg.binDir(), d, ScratchCluster.OS_USER).stop("immediate");
-            }
-        }
+        scratch.stopAll();
     }
 
     @AfterAll
@@ -83,12 +75,11 @@ class RecoveryStopsIT {
         if (pg != null) {
             pg.close();
         }
-        ScratchCluster.deleteTree(work);
+        scratch.close();
     }
 
     Cli.Result restore(Path cfg, String name, String... more) throws Exception {
-        Path dir = work.resolve(name);
-        restored.add(dir);
+        Path dir = scratch.dataDirectory(name);
         List<String> args = new ArrayList<>(List.of("restore", "--config", cfg.toString(), "--cluster", "rs", "--type",
                 "physical", "--data-directory", dir.toString(), "--start", "--port",
                 Integer.toString(ScratchCluster.freePort())));
@@ -181,8 +172,7 @@ class RecoveryStopsIT {
     void anInterruptedRestoreStopsItsServerAndPrefetchers() throws Exception {
         // bin/lifeboat restore as its own process (the JVM is the launcher's pid: it execs), interrupted as Ctrl-C or
         // a service manager would, once recovery runs.
-        Path dir = work.resolve("interrupted");
-        restored.add(dir);
+        Path dir = scratch.dataDirectory("interrupted");
         Process p = new ProcessBuilder(LauncherProperty.LAUNCHER.toString(), "restore", "--config", config.toString(),
                 "--cluster", "rs", "--type", "physical", "--data-directory", dir.toString(), "--start", "--port",
                 Integer.toString(ScratchCluster.freePort())).redirectErrorStream(true)

@@ -4,7 +4,6 @@ import io.lifeboat.postgres.ExternalProcess;
 import io.lifeboat.postgres.PgConnectionSettings;
 import io.lifeboat.postgres.PgSession;
 import io.lifeboat.postgres.ScratchCluster;
-import io.lifeboat.postgres.ServerControl;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -12,7 +11,6 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,20 +24,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RestoredCopyIsolationIT {
+    RestoreScratch scratch;
     Path work;
     Path repo;
     ScratchCluster primary;
-    final List<Path> restored = new ArrayList<>();
     LauncherProperty launcher;
     Cli.Result last;
 
     @BeforeAll
     void setUp() throws Exception {
-        work = Files.createTempDirectory("lifeboat-isolation-");
-        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
-        repo = Files.createDirectories(work.resolve("repo"));
-        Files.createDirectories(repo.resolve("prod/wal"));
-        ScratchCluster.giveToServerUser(repo);
+        scratch = RestoreScratch.create("isolation", "prod");
+        work = scratch.work;
+        repo = scratch.repo;
         launcher = LauncherProperty.set();
         primary = ScratchCluster.create(work, ScratchCluster.Options.defaults());
         primary.appendConf("archive_mode = on", "archive_command = '" + LauncherProperty.LAUNCHER + " wal-push "
@@ -52,14 +48,12 @@ class RestoredCopyIsolationIT {
 
     @AfterAll
     void tearDown() {
-        for (Path d : restored) {
-            stopIfRunning(d);
-        }
+        scratch.stopAll();
         if (primary != null) {
             primary.close();
         }
         launcher.close();
-        ScratchCluster.deleteTree(work);
+        scratch.close();
     }
 
     List<String> where(String cluster, int port) {
@@ -67,16 +61,9 @@ class RestoredCopyIsolationIT {
                 "--pg-port", Integer.toString(port), "--pg-user", "postgres");
     }
 
-    static void stopIfRunning(Path dataDir) {
-        if (Files.exists(dataDir.resolve("postmaster.pid"))) {
-            new ServerControl(Path.of("/usr/lib/postgresql/15/bin"), dataDir, ScratchCluster.OS_USER).stop("immediate");
-        }
-    }
-
     /** restore --start of the newest physical backup of {@code cluster} into a new directory; returns its port. */
     int restore(String cluster, String name, String... more) throws Exception {
-        Path dir = work.resolve(name);
-        restored.add(dir);
+        Path dir = scratch.dataDirectory(name);
         int port = ScratchCluster.freePort();
         List<String> args = new ArrayList<>(List.of("--type", "physical", "--data-directory", dir.toString(),
                 "--start", "--port", Integer.toString(port), "--start-timeout", "60"));
@@ -125,14 +112,14 @@ class RestoredCopyIsolationIT {
             }
             assertThat(files(repo.resolve("prod/wal"))).isEqualTo(before);
             assertThat(Files.readString(work.resolve("copy/postgresql.auto.conf"))).contains("archive_mode = 'off'");
-            stopIfRunning(work.resolve("copy"));
+            RestoreScratch.stop(work.resolve("copy"));
 
             // Asked for (this copy becomes the new primary): archiving as the backup had it.
             int kept = restore("prod", "new-primary", "--archive-mode", "preserve");
             try (PgSession s = session(kept)) {
                 assertThat(s.queryValue("SHOW archive_mode")).contains("on");
             }
-            stopIfRunning(work.resolve("new-primary"));
+            RestoreScratch.stop(work.resolve("new-primary"));
         } finally {
             primary.start();
         }
@@ -155,8 +142,8 @@ class RestoredCopyIsolationIT {
         List<String> start = new ArrayList<>(asPostgres);
         start.addAll(List.of(bin.resolve("pg_ctl").toString(), "-D", standby.toString(), "-l",
                 home.resolve("standby.log").toString(), "-w", "start"));
+        scratch.dataDirectory("sb/data");
         new ExternalProcess(start, Map.of()).runChecked("start the standby");
-        restored.add(standby);
         try (PgSession s = session(standbyPort)) {
             assertThat(s.queryValue("SELECT pg_is_in_recovery()")).contains("t");
         }
@@ -176,7 +163,7 @@ class RestoredCopyIsolationIT {
         try (PgSession s = primary.session("postgres")) {
             assertThat(s.queryValue("SELECT count(*) FROM pg_stat_replication")).contains("1"); // the real standby only
         }
-        stopIfRunning(copy);
+        RestoreScratch.stop(copy);
 
         // --standby: a standby of production again, as the backup was (primary_conninfo from the backup).
         int follower = restore("sb", "new-standby", "--standby");

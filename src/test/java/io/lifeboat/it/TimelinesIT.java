@@ -4,7 +4,6 @@ import io.lifeboat.catalog.Json;
 import io.lifeboat.postgres.PgConnectionSettings;
 import io.lifeboat.postgres.PgSession;
 import io.lifeboat.postgres.ScratchCluster;
-import io.lifeboat.postgres.ServerControl;
 import io.lifeboat.postgres.TimelineHistory;
 import io.lifeboat.postgres.TimelineId;
 import org.junit.jupiter.api.AfterAll;
@@ -17,7 +16,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,6 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TimelinesIT {
     ScratchCluster pg;
+    RestoreScratch scratch;
     Path work;
     Path repo;
     List<String> common;
@@ -50,16 +49,13 @@ class TimelinesIT {
     String lsnX;
     String lsnP;
     LauncherProperty launcher;
-    final List<Path> restored = new ArrayList<>();
 
     @BeforeAll
     void setUp() throws Exception {
         launcher = LauncherProperty.set();
-        work = Files.createTempDirectory("lifeboat-timelines-");
-        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
-        repo = Files.createDirectories(work.resolve("repo"));
-        Files.createDirectories(repo.resolve("tl/wal"));
-        ScratchCluster.giveToServerUser(repo);
+        scratch = RestoreScratch.create("timelines", "tl");
+        work = scratch.work;
+        repo = scratch.repo;
         pg = ScratchCluster.create(work, ScratchCluster.Options.defaults());
         common = List.of("--repo", "file://" + repo, "--cluster", "tl", "--allow-same-server", "--pg-host", "127.0.0.1",
                 "--pg-port", Integer.toString(pg.port()), "--pg-user", "postgres");
@@ -98,20 +94,16 @@ class TimelinesIT {
 
     @AfterAll
     void tearDown() {
-        for (Path d : restored) {
-            stop(d);
-        }
+        scratch.stopAll();
         if (pg != null) {
             pg.close();
         }
         launcher.close();
-        ScratchCluster.deleteTree(work);
+        scratch.close();
     }
 
-    void stop(Path dir) {
-        if (Files.exists(dir.resolve("postmaster.pid"))) {
-            new ServerControl(pg.binDir(), dir, ScratchCluster.OS_USER).stop("fast");
-        }
+    static void stop(Path dir) {
+        RestoreScratch.stop(dir);
     }
 
     record Restored(Path dir, int port, Cli.Result result, Map<?, ?> json) {
@@ -131,8 +123,7 @@ class TimelinesIT {
     }
 
     Restored restore(String name, String... more) throws Exception {
-        Path dir = work.resolve(name);
-        restored.add(dir);
+        Path dir = scratch.dataDirectory(name);
         int port = ScratchCluster.freePort();
         List<String> args = new ArrayList<>(List.of("--json", "--type", "physical", "--data-directory", dir.toString(),
                 "--start", "--port", Integer.toString(port)));
