@@ -96,10 +96,13 @@ public final class ServerControl {
         long deadline = System.nanoTime() + timeout.toNanos();
         long nextNote = System.nanoTime() + 10_000_000_000L;
         Map<String, String> control = controlData();
-        while (!"in production".equals(control.get("Database cluster state"))) {
+        while (true) {
             startupLog = tail(log, logStart);
-            if (control.isEmpty() && startupLog.contains("database system is ready to accept connections")) {
-                break; // no pg_controldata here (server-only binaries): the log says recovery is over
+            // pg_control says "in production" a moment before the postmaster takes connections: wait for both
+            // (its status in postmaster.pid is what pg_ctl -w reads, in any lc_messages)
+            if ("ready".equals(postmasterStatus())
+                    && (control.isEmpty() || "in production".equals(control.get("Database cluster state")))) {
+                break; // (no pg_controldata with server-only binaries: postmaster.pid alone says recovery is over)
             }
             if (startupLog.contains("recovery has paused") || startupLog.contains("pausing at the end of recovery")) {
                 return started(port, control, startupLog, true, log);
@@ -146,6 +149,16 @@ public final class ServerControl {
         try {
             Path f = dataDir.resolve("pg_wal").resolve(t.hex() + ".history");
             return Files.exists(f) ? TimelineHistory.parse(t, Files.readString(f)) : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The postmaster's status line in postmaster.pid: starting, stopping, ready or standby; null if none. */
+    private String postmasterStatus() {
+        try {
+            List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"));
+            return lines.size() > 7 ? lines.get(7).trim() : null;
         } catch (IOException e) {
             return null;
         }

@@ -127,12 +127,7 @@ class WalArchiveTest {
     /** A segment whose first page carries a long header (PostgreSQL 15, 16 MiB segments) from system {@code sysid}. */
     Path segmentOf(String name, long sysid, long seed) throws IOException {
         Path p = wal(name, seed);
-        byte[] b = Files.readAllBytes(p);
-        java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        long start = io.lifeboat.postgres.WalSegmentName.parse(name).startLsn().value();
-        h.putShort(0, (short) 0xD110).putShort(2, (short) 0x0002).putInt(4, 1).putLong(8, start).putInt(16, 0)
-                .putLong(24, sysid).putInt(32, 16 << 20).putInt(36, 8192);
-        Files.write(p, b);
+        Files.write(p, io.lifeboat.postgres.TestWal.withHeader(Files.readAllBytes(p), name, Long.toUnsignedString(sysid)));
         return p;
     }
 
