@@ -67,18 +67,30 @@ public record BackupManifest(
      * @param walSegments      object paths of the WAL segments (walIncluded), each restoring to pg_wal/
      * @param pgManifest       object path of PostgreSQL's own backup_manifest (for pg_verifybackup)
      * @param pgManifestVersion PostgreSQL-Backup-Manifest-Version of that file
+     * @param stopSnapshot     pg_current_snapshot() just after the backup ended ("xmin:xmax:xip,..."): which
+     *                         transactions had finished by then, so which --target-xid it can recover to;
+     *                         null in older manifests or when the server allowed no SQL session
      */
     public record PhysicalDetails(String startLsn, String stopLsn, int timeline, String startWalSegment,
                                   String stopWalSegment, String backupLabel, boolean walIncluded,
                                   Map<String, String> tablespaces, String checkpointLsn, int stopTimeline,
                                   long walSegmentSize, List<TarArchive> archives, List<String> walSegments,
-                                  String pgManifest, int pgManifestVersion) {
+                                  String pgManifest, int pgManifestVersion, String stopSnapshot) {
 
         public PhysicalDetails(String startLsn, String stopLsn, int timeline, String startWalSegment,
                                String stopWalSegment, String backupLabel, boolean walIncluded,
                                Map<String, String> tablespaces) {
             this(startLsn, stopLsn, timeline, startWalSegment, stopWalSegment, backupLabel, walIncluded, tablespaces,
-                    null, timeline, 0, null, null, null, 0);
+                    null, timeline, 0, null, null, null, 0, null);
+        }
+
+        public PhysicalDetails(String startLsn, String stopLsn, int timeline, String startWalSegment,
+                               String stopWalSegment, String backupLabel, boolean walIncluded,
+                               Map<String, String> tablespaces, String checkpointLsn, int stopTimeline,
+                               long walSegmentSize, List<TarArchive> archives, List<String> walSegments,
+                               String pgManifest, int pgManifestVersion) {
+            this(startLsn, stopLsn, timeline, startWalSegment, stopWalSegment, backupLabel, walIncluded, tablespaces,
+                    checkpointLsn, stopTimeline, walSegmentSize, archives, walSegments, pgManifest, pgManifestVersion, null);
         }
 
         /** The WAL segment size; manifests written before it was recorded mean PostgreSQL's default. */

@@ -14,7 +14,14 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        int code = run(args, System.out, System.err);
+        int code;
+        try {
+            code = run(args, System.out, System.err);
+        } catch (Throwable t) {
+            // An Error (out of memory, a missing class) would end the JVM with 1, PostgreSQL's "not in the archive".
+            code = WalFetchCommand.invoked(args) ? WalFetchCommand.ABORT_RECOVERY : ErrorKind.GENERAL.exitCode();
+            System.err.println("error: " + t);
+        }
         System.exit(code);
     }
 
@@ -41,7 +48,8 @@ public final class Main {
             root.document.print(out, code);
         }
         io.lifeboat.Trace.mark("command done");
-        return code;
+        // restore_command's contract: a usage or configuration error must stop recovery like any other failure.
+        return WalFetchCommand.invoked(args) ? WalFetchCommand.exitCode(code) : code;
     }
 
     private static boolean helpShown(CommandLine.ParseResult pr) {

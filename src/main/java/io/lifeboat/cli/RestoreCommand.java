@@ -14,6 +14,7 @@ import io.lifeboat.engine.physical.PhysicalRestoreRequest;
 import io.lifeboat.engine.physical.TablespaceMapping;
 import io.lifeboat.postgres.RecoverySettings;
 import io.lifeboat.postgres.RecoveryTarget;
+import io.lifeboat.postgres.RestoredServerSettings;
 import io.lifeboat.postgres.ServerControl;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -76,7 +77,7 @@ final class RestoreCommand implements Callable<Integer> {
     boolean noOwner;
 
     @Option(names = "--target-time", paramLabel = "TIME", description = "Physical: recover to this moment (with a time "
-            + "zone, e.g. 2026-11-24T22:05:12Z).")
+            + "zone, e.g. 2026-11-24T22:05:12Z, '2026-11-24 23:05:12.5+01:00' or '2026-11-24 23:05:12 Europe/Berlin').")
     String targetTime;
 
     @Option(names = "--target-lsn", paramLabel = "LSN", description = "Physical: recover to this WAL location.")
@@ -96,7 +97,8 @@ final class RestoreCommand implements Callable<Integer> {
             + "at the target.")
     String targetAction;
 
-    @Option(names = "--target-timeline", paramLabel = "TLI", description = "Physical: latest (default), current or a number.")
+    @Option(names = "--target-timeline", paramLabel = "TLI", description = "Physical: latest, current or a number "
+            + "(default: the newest timeline in the archive whose history holds the backup).")
     String targetTimeline;
 
     @Option(names = "--skip-space-check", description = "Start even if the spool (logical) or target (physical) "
@@ -135,6 +137,16 @@ final class RestoreCommand implements Callable<Integer> {
             + "every object is checked regardless).")
     boolean noVerify;
 
+    @Option(names = "--archive-mode", paramLabel = "MODE", description = "Physical: off (default) writes archive_mode = "
+            + "off, so the restored copy never archives into the repository; preserve keeps the backup's archiving, for "
+            + "a copy that becomes the new primary.")
+    String archiveMode;
+
+    @Option(names = "--standby", description = "Physical: make the restored server a standby (standby.signal; a "
+            + "backup taken from a standby keeps its primary_conninfo). Default: a standalone server, whatever the "
+            + "backup was taken from.")
+    boolean standby;
+
     @Override
     public Integer call() {
         Output out = root.output();
@@ -150,6 +162,10 @@ final class RestoreCommand implements Callable<Integer> {
                 || targetImmediate != null || targetAction != null || targetTimeline != null;
         if (pitr && t != BackupType.PHYSICAL) {
             throw new LifeboatException(ErrorKind.USAGE, "recovery targets apply to physical restores",
+                    "add --type physical (and --data-directory)");
+        }
+        if ((archiveMode != null || standby) && t != BackupType.PHYSICAL) {
+            throw new LifeboatException(ErrorKind.USAGE, "--archive-mode and --standby apply to physical restores",
                     "add --type physical (and --data-directory)");
         }
         if (t == BackupType.PHYSICAL) {
@@ -205,6 +221,12 @@ final class RestoreCommand implements Callable<Integer> {
             throw new LifeboatException(ErrorKind.USAGE, "--target-action needs a recovery target",
                     "add --target-time, --target-lsn, --target-xid, --target-name or --target immediate");
         }
+        RestoredServerSettings server = new RestoredServerSettings(RestoredServerSettings.ArchiveMode.parse(archiveMode),
+                standby);
+        if (standby && target != null) {
+            throw new LifeboatException(ErrorKind.USAGE, "--standby does not take a recovery target",
+                    "a standby follows its primary; restore without --standby to stop at a target");
+        }
         String fetch = WalFetchCommandLine.of(cfg, cluster);
         if (cfg.encryption() != null && cfg.encryption().passphrase() != null
                 && cfg.encryption().passphrase().file() == null) {
@@ -216,13 +238,17 @@ final class RestoreCommand implements Callable<Integer> {
                 : new RecoverySettings(fetch, target == null ? Map.of() : target.setting(), action, timeline);
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             if (id == null && target != null) {
-                id = BackupChoice.forTarget(repo.catalog(), target).id();
+                BackupChoice.Choice choice = BackupChoice.forTarget(repo.catalog(), target);
+                id = choice.backup().id();
+                if (choice.note() != null) {
+                    out.info(choice.note());
+                }
                 out.info("recovering to " + target.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + target.value()
                         + " from backup " + id);
             }
             PhysicalRestoreRequest req = new PhysicalRestoreRequest(id, dir, mappings, recovery, fetch, owner,
                     !noVerify, start, port, Duration.ofSeconds(Math.max(1, startTimeout)), cfg.jobs(), !skipSpaceCheck,
-                    !noSync);
+                    !noSync, server);
             PhysicalRestore.Result r = new PhysicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log)
                     .run(req);
             out.text("restored " + r.backup().id() + " into " + r.dataDirectory()
@@ -237,6 +263,8 @@ final class RestoreCommand implements Callable<Integer> {
             j.put("bytes", r.bytes());
             j.put("verification", r.verification());
             j.put("recovery", r.recovery() == null ? Map.of() : r.recovery().settings());
+            j.put("archiveMode", server.archiveMode().id());
+            j.put("standby", server.standby());
             j.put("seconds", r.duration().toMillis() / 1000.0);
             if (r.started() != null) {
                 ServerControl.Started s = r.started();

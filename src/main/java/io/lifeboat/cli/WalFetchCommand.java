@@ -1,7 +1,5 @@
 package io.lifeboat.cli;
 
-import io.lifeboat.ErrorKind;
-import io.lifeboat.LifeboatException;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.RepositoryAccess;
 import io.lifeboat.engine.archive.WalArchive;
@@ -20,13 +18,37 @@ import java.util.concurrent.Callable;
 
 @Command(name = "wal-fetch", mixinStandardHelpOptions = true,
         description = "restore_command: fetch a WAL file from the repository, verified, and prefetch the next ones. "
-                + "Exits 1 quietly when the archive does not have it (the end of the archive); exits 200 on a storage "
-                + "or integrity failure, which stops recovery instead of ending it early. "
-                + "Use: restore_command = 'lifeboat wal-fetch %%f %%p'")
+                + "Through bin/lifeboat: exits 1 quietly only when the repository answered that it does not have the "
+                + "file (the end of the archive); every other failure (storage, integrity, configuration, usage, the "
+                + "launcher or the JVM itself) exits 200, which stops recovery instead of ending it early. "
+                + "Use: restore_command = '/path/to/bin/lifeboat wal-fetch %%f %%p'")
 final class WalFetchCommand implements Callable<Integer> {
-    static final int NOT_IN_ARCHIVE = 1;
+    /**
+     * The JVM's "not in the archive", proven by the repository's answer. Not 1, which a JVM that
+     * cannot start, or dies of an uncaught error, exits with: bin/lifeboat turns exactly this code
+     * into PostgreSQL's 1 and every other failure into {@link #ABORT_RECOVERY}.
+     */
+    static final int NOT_IN_ARCHIVE = 44;
     /** Above 125: PostgreSQL aborts recovery instead of treating the file as missing. */
     static final int ABORT_RECOVERY = 200;
+
+    /** Whether {@code args} run wal-fetch (the first argument that is not an option names the command). */
+    static boolean invoked(String[] args) {
+        for (String a : args) {
+            if (!a.startsWith("-")) {
+                return a.equals("wal-fetch");
+            }
+        }
+        return false;
+    }
+
+    /**
+     * What a wal-fetch run exits with, whatever failed (a bad command line included): success,
+     * the proven "not in the archive", or {@link #ABORT_RECOVERY}.
+     */
+    static int exitCode(int code) {
+        return code == 0 || code == NOT_IN_ARCHIVE ? code : ABORT_RECOVERY;
+    }
 
     @ParentCommand
     LifeboatCommand root;
@@ -46,8 +68,8 @@ final class WalFetchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Output out = root.output();
-        WalFileName wal = WalFileName.parse(name);
         try {
+            WalFileName wal = WalFileName.parse(name);
             ClusterConfig cfg = cluster.load();
             try (RepositoryAccess repo = RepositoryAccess.open(cfg, w -> { })) {
                 WalFetch fetch = new WalFetch(new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline()));
@@ -57,13 +79,9 @@ final class WalFetchCommand implements Callable<Integer> {
             }
             startPrefetcher(wal);
             return 0;
-        } catch (LifeboatException e) {
-            if (e.kind() == ErrorKind.USAGE || e.kind() == ErrorKind.CONFIG) {
-                throw e;
-            }
-            root.report(e);
-            return ABORT_RECOVERY;
         } catch (Exception e) {
+            // A configuration the server's user cannot read, a bad argument, an unreachable repository:
+            // none of them proves the file absent, so each stops recovery (PostgreSQL ends it below 126).
             root.report(e);
             return ABORT_RECOVERY;
         }

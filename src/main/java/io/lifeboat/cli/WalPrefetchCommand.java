@@ -33,6 +33,9 @@ final class WalPrefetchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!WalFetch.recoveryGoesOn(pgWal)) {
+            return 0; // recovery is over, or its restore failed and stopped the server: nothing will read what we fetch
+        }
         ClusterConfig cfg = cluster.load();
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, w -> { })) {
             new WalFetch(new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline()))

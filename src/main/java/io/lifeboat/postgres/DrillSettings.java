@@ -47,7 +47,6 @@ public final class DrillSettings {
         s.put("logging_collector", "off");
         s.put("archive_cleanup_command", "");
         s.put("recovery_end_command", "");
-        s.put("recovery_target_timeline", "latest");
         return s;
     }
 

@@ -74,7 +74,11 @@ public final class ExternalProcess {
             Process p = pb.start();
             // If we are stopped (Ctrl-C, SIGTERM), our children must not live on writing half a dump.
             Thread killer = new Thread(p::destroy, "stop-" + command.get(0));
-            Runtime.getRuntime().addShutdownHook(killer);
+            try {
+                Runtime.getRuntime().addShutdownHook(killer);
+            } catch (IllegalStateException shuttingDown) {
+                return p; // started by a shutdown hook (a restore stopping its server), which waits for it
+            }
             p.onExit().thenRun(() -> {
                 try {
                     Runtime.getRuntime().removeShutdownHook(killer);

@@ -24,6 +24,10 @@ public record RecoverySettings(String restoreCommand, Map<String, String> target
         return new RecoverySettings(restoreCommand, Map.of(), null, null);
     }
 
+    public RecoverySettings withTargetTimeline(String tli) {
+        return new RecoverySettings(restoreCommand, target, targetAction, tli);
+    }
+
     public Map<String, String> settings() {
         Map<String, String> s = new LinkedHashMap<>();
         if (restoreCommand != null) {

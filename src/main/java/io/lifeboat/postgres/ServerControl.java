@@ -46,13 +46,24 @@ public final class ServerControl {
      * @param lastTransaction time of the last replayed transaction, or null
      * @param paused         recovery paused at its target (recovery_target_action = pause)
      * @param log            the pg_ctl log file
+     * @param history        the history file of the timeline the server is on (pg_wal/N.history), whose last
+     *                       line says where the timeline recovery followed ended; null when it has none
      */
     public record Started(int port, String state, long timeline, String redoDoneAt, String consistentAt,
-                          String recoveryTarget, String lastTransaction, boolean paused, Path log) {
+                          String recoveryTarget, String lastTransaction, boolean paused, Path log,
+                          TimelineHistory history) {
     }
 
     /** Starts the server and waits up to {@code timeout} for its recovery to finish. */
     public Started start(Integer port, Duration timeout, Consumer<String> progress) {
+        return start(port, timeout, false, progress);
+    }
+
+    /**
+     * Starts the server and waits up to {@code timeout} for its recovery to finish, or, for a
+     * {@code standby}, until it accepts (read-only) connections: a standby's recovery never ends.
+     */
+    public Started start(Integer port, Duration timeout, boolean standby, Consumer<String> progress) {
         Path logDir = dataDir.resolve("log");
         Path log = logDir.resolve("lifeboat-start.log");
         try {
@@ -79,13 +90,19 @@ public final class ServerControl {
                     + ExternalProcess.lastLines(r.stdout() + r.stderr() + "\n" + startupLog, 12),
                     "see " + log + "; the files are restored, fix the cause and run pg_ctl start yourself");
         }
+        if (standby) {
+            return started(port, controlData(), tail(log, logStart), false, log);
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         long nextNote = System.nanoTime() + 10_000_000_000L;
         Map<String, String> control = controlData();
-        while (!"in production".equals(control.get("Database cluster state"))) {
+        while (true) {
             startupLog = tail(log, logStart);
-            if (control.isEmpty() && startupLog.contains("database system is ready to accept connections")) {
-                break; // no pg_controldata here (server-only binaries): the log says recovery is over
+            // pg_control says "in production" a moment before the postmaster takes connections: wait for both
+            // (its status in postmaster.pid is what pg_ctl -w reads, in any lc_messages)
+            if ("ready".equals(postmasterStatus())
+                    && (control.isEmpty() || "in production".equals(control.get("Database cluster state")))) {
+                break; // (no pg_controldata with server-only binaries: postmaster.pid alone says recovery is over)
             }
             if (startupLog.contains("recovery has paused") || startupLog.contains("pausing at the end of recovery")) {
                 return started(port, control, startupLog, true, log);
@@ -100,7 +117,8 @@ public final class ServerControl {
             if (System.nanoTime() > deadline) {
                 throw new LifeboatException(ErrorKind.DATABASE, "the restored server is still recovering after "
                         + timeout.toSeconds() + " s (state: " + control.get("Database cluster state") + ")",
-                        "it keeps running; follow " + log + " and check the WAL archive (wal-fetch)");
+                        "follow " + log + " and check the WAL archive (wal-fetch); pg_ctl start resumes recovery where it "
+                                + "was, or restore with a longer --start-timeout");
             }
             if (System.nanoTime() > nextNote) {
                 progress.accept("server still in recovery (" + control.get("Database cluster state") + ", redo at "
@@ -118,7 +136,32 @@ public final class ServerControl {
         String newTli = find(NEW_TLI, startupLog);
         long tli = Long.parseLong(control.getOrDefault("Latest checkpoint's TimeLineID", newTli != null ? newTli : "0").trim());
         return new Started(p, control.getOrDefault("Database cluster state", paused ? "in archive recovery" : "in production"), tli, find(REDO_DONE, startupLog),
-                find(CONSISTENT, startupLog), find(STOPPED_AT, startupLog), find(LAST_TX, startupLog), paused, log);
+                find(CONSISTENT, startupLog), find(STOPPED_AT, startupLog), find(LAST_TX, startupLog), paused, log,
+                history(tli));
+    }
+
+    /** The history file of timeline {@code tli} in pg_wal, which PostgreSQL wrote when it was promoted to it. */
+    private TimelineHistory history(long tli) {
+        if (tli < 2) {
+            return null;
+        }
+        TimelineId t = TimelineId.of(tli);
+        try {
+            Path f = dataDir.resolve("pg_wal").resolve(t.hex() + ".history");
+            return Files.exists(f) ? TimelineHistory.parse(t, Files.readString(f)) : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The postmaster's status line in postmaster.pid: starting, stopping, ready or standby; null if none. */
+    private String postmasterStatus() {
+        try {
+            List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"));
+            return lines.size() > 7 ? lines.get(7).trim() : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private int portFromPid() {

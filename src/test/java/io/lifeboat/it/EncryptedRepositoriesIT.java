@@ -216,7 +216,13 @@ class EncryptedRepositoriesIT {
         Files.createDirectories(pgWal.resolve("archive_status"));
         byte[] segment = new byte[16 * 1024 * 1024];
         new Random(5).nextBytes(segment);
-        Path seg1 = Files.write(pgWal.resolve("000000010000000000000001"), segment);
+        // WAL of this cluster, as its page header says (cluster.json names its system since the first backup)
+        String system;
+        try (io.lifeboat.postgres.PgSession s = pg.session("postgres")) {
+            system = s.systemIdentifier().orElseThrow();
+        }
+        Path seg1 = Files.write(pgWal.resolve("000000010000000000000001"),
+                io.lifeboat.postgres.TestWal.withHeader(segment, "000000010000000000000001", system));
 
         Cli.Result push = Cli.run(cmd(config(false, 2), "wal-push", seg1.toString()));
         assertThat(push.exit()).as(push.toString()).isZero();
@@ -237,8 +243,9 @@ class EncryptedRepositoriesIT {
         assertThat(Files.readAllBytes(target)).isEqualTo(segment);
 
         // S3 down: with two copies required the archiver is told to retry; with one it goes on.
-        segment[0] ^= 1;
-        Path seg2 = Files.write(pgWal.resolve("000000010000000000000002"), segment);
+        segment[100] ^= 1;
+        Path seg2 = Files.write(pgWal.resolve("000000010000000000000002"),
+                io.lifeboat.postgres.TestWal.withHeader(segment, "000000010000000000000002", system));
         Cli.Result strict = Cli.run(cmd(config(true, 2), "wal-push", seg2.toString()));
         assertThat(strict.exit()).as(strict.toString()).isEqualTo(ErrorKind.STORAGE.exitCode());
         assertThat(strict.err()).contains("'s3'");

@@ -125,6 +125,14 @@ class PhysicalDrillIT {
         try (Stream<Path> left = Files.list(pg.baseDir().getParent().resolve("scratch"))) {
             assertThat(left).as("the scratch copy is deleted").isEmpty();
         }
+        // ... and nothing of it runs on: neither its server nor a WAL prefetcher its recovery started
+        String scratchDir = pg.baseDir().getParent().resolve("scratch").toString();
+        Thread.sleep(1000);
+        assertThat(ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
+                .filter(c -> c.contains(scratchDir))).as("processes of the drill").isEmpty();
+        try (Stream<Path> left = Files.list(pg.baseDir().getParent().resolve("scratch"))) {
+            assertThat(left).as("nothing wrote into the removed scratch copy").isEmpty();
+        }
         // The drill's promoted copy did not archive its timeline 2 into the repository.
         try (Stream<Path> wal = Files.walk(dir.resolve("drill/wal"))) {
             assertThat(wal.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("00000002"));

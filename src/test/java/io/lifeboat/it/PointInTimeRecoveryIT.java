@@ -159,7 +159,8 @@ class PointInTimeRecoveryIT {
         Path dir = restores.resolve("tl2");
         int port = freePort();
         Cli.Result r = Cli.run(KilledBackupIT.concat("restore", common, "--type", "physical", "--data-directory", dir.toString(),
-                "--start", "--port", Integer.toString(port), "--target-name", "rp4"));
+                "--start", "--port", Integer.toString(port), "--target-name", "rp4",
+                "--archive-mode", "preserve")); // this copy becomes the new primary: its timeline is archived
         assertThat(r.exit()).as(r.toString()).isZero();
         PgConnectionSettings tl2 = new PgConnectionSettings("127.0.0.1", port, "postgres", "postgres", null, null);
         try (PgSession s = PgSession.open(tl2)) {

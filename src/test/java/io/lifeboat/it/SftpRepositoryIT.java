@@ -74,6 +74,10 @@ class SftpRepositoryIT {
             Path pgWal = Files.createDirectories(work.resolve("data/pg_wal/archive_status"));
             byte[] seg = new byte[16 * 1024 * 1024];
             new Random(1).nextBytes(seg);
+            // this cluster's WAL, as its page header says (cluster.json names its system since the backup)
+            try (PgSession s = pg.session("postgres")) {
+                io.lifeboat.postgres.TestWal.withHeader(seg, "000000010000000000000003", s.systemIdentifier().orElseThrow());
+            }
             Path f = Files.write(pgWal.getParent().resolve("000000010000000000000003"), seg);
             assertThat(Cli.run("wal-push", "--config", cfg.toString(), f.toString()).exit()).isZero();
             assertThat(Cli.run("wal-push", "--config", cfg.toString(), f.toString()).exit()).isZero();
@@ -82,7 +86,7 @@ class SftpRepositoryIT {
             assertThat(fetch.exit()).as(fetch.toString()).isZero();
             assertThat(Files.readAllBytes(back)).isEqualTo(seg);
             assertThat(Cli.run("wal-fetch", "--config", cfg.toString(), "000000010000000000000004",
-                    work.resolve("data/none").toString()).exit()).isEqualTo(1); // end of the archive
+                    work.resolve("data/none").toString()).exit()).isEqualTo(44); // end of the archive (bin/lifeboat: 1)
         } finally {
             ScratchCluster.deleteTree(work);
         }

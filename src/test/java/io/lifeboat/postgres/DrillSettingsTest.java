@@ -36,6 +36,8 @@ class DrillSettingsTest {
         assertThat(auto.indexOf("archive_mode = 'off'")).isGreaterThan(auto.indexOf("archive_mode = 'on'"));
         assertThat(auto).contains("restore_command = 'x %f %p'", "port = '54321'", "listen_addresses = '127.0.0.1'",
                 "hba_file = '" + base.resolve("drill_hba.conf") + "'", "synchronous_standby_names = ''");
+        // the timeline is the one the restore chose for the backup, not 'latest' (which may not hold it)
+        assertThat(auto).doesNotContain("recovery_target_timeline");
         assertThat(Files.readString(base.resolve("drill_hba.conf"))).contains("host all all 127.0.0.1/32 trust")
                 .doesNotContain("0.0.0.0");
     }

@@ -2,13 +2,20 @@ package io.lifeboat.engine.archive;
 
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
+import io.lifeboat.catalog.Catalog;
+import io.lifeboat.catalog.ClusterInfo;
 import io.lifeboat.catalog.RepositoryLayout;
 import io.lifeboat.codec.Compression;
 import io.lifeboat.codec.Digest;
 import io.lifeboat.codec.HashingOutputStream;
 import io.lifeboat.engine.LocalWrite;
 import io.lifeboat.engine.ObjectPipeline;
+import io.lifeboat.postgres.Lsn;
+import io.lifeboat.postgres.TimelineHistory;
+import io.lifeboat.postgres.TimelineId;
 import io.lifeboat.postgres.WalFileName;
+import io.lifeboat.postgres.WalPageHeader;
+import io.lifeboat.postgres.WalSegmentName;
 import io.lifeboat.storage.Keys;
 import io.lifeboat.storage.MirroredStorage;
 import io.lifeboat.storage.ObjectInfo;
@@ -23,7 +30,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -122,6 +131,31 @@ public final class WalArchive {
         hashed.flush();
         if (!hashed.sha256().equals(a.rawSha256())) {
             throw corrupt(a, "decodes to content with sha256 " + hashed.sha256(), null);
+        }
+    }
+
+    /**
+     * The names of one timeline's files in the archive (as {@link #names()}): its segments, partial
+     * segments and backup history files, and its history file. One listing of that timeline only.
+     */
+    public List<String> names(TimelineId timeline) throws IOException {
+        return storage.list(layout.walPrefix() + timeline.hex()).stream().map(o -> fileName(o.key())).filter(n -> n != null)
+                .toList();
+    }
+
+    /**
+     * The history files of the timelines after {@code from}, probed one by one up to the first the
+     * archive lacks, as PostgreSQL finds the newest timeline (findNewestTimeLine): a timeline beyond
+     * a missing one is invisible to recovery too. Each is checked and parsed.
+     */
+    public Map<TimelineId, TimelineHistory> historiesAfter(TimelineId from) throws IOException {
+        Map<TimelineId, TimelineHistory> out = new LinkedHashMap<>();
+        for (TimelineId t = from.next(); ; t = t.next()) {
+            Optional<byte[]> text = read(WalFileName.parse(t.hex() + ".history"));
+            if (text.isEmpty()) {
+                return out;
+            }
+            out.put(t, TimelineHistory.parse(t, new String(text.get(), java.nio.charset.StandardCharsets.UTF_8)));
         }
     }
 
@@ -240,6 +274,7 @@ public final class WalArchive {
                     + hash + ")", "two clusters may be archiving into the same repository prefix: give each cluster its "
                     + "own name in lifeboat.yml; never remove archived WAL by hand to get past this");
         }
+        checkOrigin(file, name, hash);
         String key = pipeline.storedName(prefixFor(name) + hash);
         long stored;
         try (InputStream in = Files.newInputStream(file)) {
@@ -253,6 +288,57 @@ public final class WalArchive {
                     "the storage lost or truncated a write; PostgreSQL will retry the archive command");
         }
         return PushOutcome.ARCHIVED;
+    }
+
+    /** The system identifier this archive accepts WAL of, once cluster.json was read (or claimed). */
+    private String acceptedSystem;
+    /** The content last found to be this cluster's (a push to several repositories checks once). */
+    private String checkedSha256;
+
+    /**
+     * Refuses WAL of another cluster before anything is stored: a segment's (or partial segment's)
+     * long page header names the system that wrote it, which must be the one in cluster.json, and
+     * must say the segment starts where its name says. An archive whose cluster.json names no system
+     * yet is claimed by the first segment with a header (a file without one is stored as before:
+     * there is no cluster to tell it from). History and backup history files are text without a
+     * header: nothing to check beyond their name, and a different file under an archived name is
+     * refused as for any file.
+     */
+    private synchronized void checkOrigin(Path file, WalFileName name, String sha256) throws IOException {
+        if (name.kind() == WalFileName.Kind.TIMELINE_HISTORY || name.kind() == WalFileName.Kind.BACKUP_HISTORY
+                || sha256.equals(checkedSha256)) {
+            return;
+        }
+        Catalog catalog = new Catalog(storage, layout);
+        if (acceptedSystem == null) {
+            acceptedSystem = catalog.clusterInfo().map(ClusterInfo::systemIdentifier).orElse(null);
+        }
+        WalPageHeader h;
+        try {
+            h = WalPageHeader.read(file);
+        } catch (LifeboatException e) {
+            if (acceptedSystem == null) {
+                return; // no cluster known to tell it from
+            }
+            throw e;
+        }
+        Lsn start = WalSegmentName.parse(name.name().substring(0, 24), h.segmentSize()).startLsn();
+        if (!start.equals(h.pageAddress())) {
+            throw new LifeboatException(ErrorKind.CORRUPT, "WAL file " + file + " is named for " + start + " but its page "
+                    + "header says it holds WAL from " + h.pageAddress() + "; nothing was stored",
+                    "the file in pg_wal is not what its name says: look at it before anything else");
+        }
+        if (acceptedSystem == null) {
+            acceptedSystem = catalog.ensureClusterInfo(h.systemIdentifier(), h.pgMajor()).systemIdentifier();
+        }
+        if (!acceptedSystem.equals(h.systemIdentifier())) {
+            throw new LifeboatException(ErrorKind.CONFLICT, "WAL file " + name + " was written by the cluster with "
+                    + "system identifier " + h.systemIdentifier() + ", but repository prefix '" + layout.cluster() + "' in "
+                    + storage.describe() + " belongs to system " + acceptedSystem + "; nothing was stored",
+                    "each cluster needs its own prefix: give this one its own name in lifeboat.yml (archive_command "
+                            + "--cluster NAME)");
+        }
+        checkedSha256 = sha256;
     }
 
     /**

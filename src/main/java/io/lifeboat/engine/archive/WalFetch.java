@@ -2,6 +2,7 @@ package io.lifeboat.engine.archive;
 
 import io.lifeboat.LifeboatException;
 import io.lifeboat.engine.Parallel;
+import io.lifeboat.postgres.ScratchCluster;
 import io.lifeboat.postgres.WalFileName;
 import io.lifeboat.postgres.WalSegmentName;
 
@@ -13,7 +14,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -64,7 +67,9 @@ public final class WalFetch {
      */
     public int prefetchFrom(WalSegmentName first, Path pgWal, int count, int jobs) throws IOException {
         Path cache = cacheDir(pgWal);
-        Files.createDirectories(cache);
+        if (!openCache(cache)) {
+            return 0; // the data directory is gone (a failed restore was removed): never bring it back
+        }
         try (FileChannel lockFile = FileChannel.open(cache.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = lockFile.tryLock()) {
             if (lock == null) {
@@ -95,6 +100,9 @@ public final class WalFetch {
             List<Parallel.Task<Boolean>> tasks = new ArrayList<>();
             for (WalSegmentName s : wanted) {
                 tasks.add(() -> {
+                    if (!Files.isDirectory(cache)) {
+                        return null; // removed meanwhile: stop
+                    }
                     try {
                         return archive.fetch(WalFileName.parse(s.toString()), cache.resolve(s.toString()));
                     } catch (LifeboatException e) {
@@ -144,6 +152,106 @@ public final class WalFetch {
                 // only a shortcut
             }
         }
+    }
+
+    /**
+     * Creates the cache below an existing pg_wal, one level at a time, so that a pg_wal (or data
+     * directory) removed meanwhile is never created again; false when it is gone.
+     */
+    private static boolean openCache(Path cache) throws IOException {
+        for (Path p : List.of(cache.getParent(), cache)) {
+            try {
+                Files.createDirectory(p);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // there already
+            } catch (java.nio.file.NoSuchFileException e) {
+                return false;
+            }
+        }
+        return Files.isDirectory(cache);
+    }
+
+    /**
+     * Whether a prefetcher started for this pg_wal still has work: its server runs (postmaster.pid)
+     * and is in recovery (recovery.signal or standby.signal, which PostgreSQL removes when it
+     * promotes). A prefetcher started near the end of recovery, or after its restore failed, exits.
+     */
+    public static boolean recoveryGoesOn(Path pgWal) {
+        Path dataDir = pgWal.toAbsolutePath().getParent();
+        return dataDir != null && Files.isDirectory(pgWal) && Files.exists(dataDir.resolve("postmaster.pid"))
+                && (Files.exists(dataDir.resolve("recovery.signal")) || Files.exists(dataDir.resolve("standby.signal")));
+    }
+
+    /**
+     * Ends every prefetcher of this pg_wal (they run detached, as the server's user, started by
+     * restore_command calls): what a restore or drill does when it ends, however it ends, so that
+     * none of its processes stays behind or writes into a directory that was removed. Looks until
+     * none has turned up for a moment, since one may be starting.
+     *
+     * @return how many processes were ended
+     */
+    public static int stopPrefetchers(Path pgWal) {
+        Set<String> where = new HashSet<>();
+        Path abs = pgWal.toAbsolutePath().normalize();
+        where.add(abs.toString());
+        try {
+            where.add(abs.toRealPath().toString());
+        } catch (IOException e) {
+            // gone already: its name as given is all there is to match
+        }
+        Set<Long> ended = new HashSet<>();
+        long quietSince = System.nanoTime();
+        long deadline = quietSince + 10_000_000_000L;
+        while (System.nanoTime() - quietSince < 300_000_000L && System.nanoTime() < deadline) {
+            List<ProcessHandle> found = ProcessHandle.allProcesses().filter(p -> prefetcherOf(p, where)).toList();
+            if (!found.isEmpty()) {
+                quietSince = System.nanoTime();
+                found.forEach(ProcessHandle::destroy);
+                for (ProcessHandle p : found) {
+                    try {
+                        p.onExit().get(2, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.TimeoutException e) {
+                        p.destroyForcibly();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        // gone
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        p.destroyForcibly();
+                    }
+                    ended.add(p.pid());
+                }
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return ended.size();
+    }
+
+    /** Removes the prefetch cache once recovery is over: what is left in it is never asked for. */
+    public static void dropCache(Path pgWal) {
+        ScratchCluster.deleteTree(cacheDir(pgWal.toAbsolutePath()));
+    }
+
+    /** A `lifeboat wal-prefetch ... PG_WAL` process (or the launcher or setsid about to become one) for this pg_wal. */
+    private static boolean prefetcherOf(ProcessHandle p, Set<String> pgWal) {
+        if (p.pid() == ProcessHandle.current().pid()) {
+            return false;
+        }
+        String[] args = p.info().arguments().orElse(null);
+        if (args == null) {
+            return false;
+        }
+        boolean prefetch = false;
+        boolean here = false;
+        for (String a : args) {
+            prefetch |= a.equals("wal-prefetch");
+            here |= pgWal.contains(a);
+        }
+        return prefetch && here;
     }
 
     /** Cached segments before the first wanted (up to the one just served) are not asked for again. */

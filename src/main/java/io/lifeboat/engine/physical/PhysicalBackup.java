@@ -123,6 +123,7 @@ public final class PhysicalBackup {
                             + "WAL: it can only be restored if the WAL from its start to its end is archived some other "
                             + "way. Use --include-wal for a self-contained backup, or set up archiving (lifeboat wal-push).");
                 }
+                r.stopSnapshot = stopSnapshot(conn);
                 byte[] pgManifest = r.manifest.toByteArray();
                 if (pgManifest.length == 0) {
                     throw new LifeboatException(ErrorKind.DATABASE, "the server sent no backup_manifest",
@@ -147,6 +148,22 @@ public final class PhysicalBackup {
                     discard(r.id);
                 }
             }
+        }
+    }
+
+    /**
+     * Which transactions had finished once the backup ended (taken after it ended, so it errs on the
+     * safe side): restore uses it to pick a backup for --target-xid. Needs a SQL session besides the
+     * replication one; without one the manifest says nothing and such a restore starts from the
+     * oldest backup.
+     */
+    private String stopSnapshot(PgConnectionSettings conn) {
+        try (io.lifeboat.postgres.PgSession s = io.lifeboat.postgres.PgSession.open(conn)) {
+            return s.queryValue("SELECT pg_current_snapshot()::text").orElse(null);
+        } catch (LifeboatException e) {
+            log.accept("note: could not record which transactions had finished at the end of the backup ("
+                    + e.getMessage() + "); a restore to a transaction id will start from the oldest backup");
+            return null;
         }
     }
 
@@ -271,7 +288,7 @@ public final class PhysicalBackup {
         BackupManifest.PhysicalDetails details = new BackupManifest.PhysicalDetails(r.startLsn.toString(),
                 r.stopLsn.toString(), (int) r.startTimeline, label.startWalFile(), stopSegment.toString(), label.text(),
                 req.includeWal(), tablespaces, label.checkpointLsn().toString(), (int) r.stopTimeline, segmentSize,
-                archives, walSegments, pipeline.storedName(BACKUP_MANIFEST), pgm.version());
+                archives, walSegments, pipeline.storedName(BACKUP_MANIFEST), pgm.version(), r.stopSnapshot);
         Map<String, String> extra = new LinkedHashMap<>();
         extra.put("server", cluster.postgres().host() + ":" + cluster.postgres().port());
         extra.put("backupHost", hostName());
@@ -344,6 +361,7 @@ public final class PhysicalBackup {
         final List<ArchiveInfo> archives = new ArrayList<>();
         final List<String> walPaths = Collections.synchronizedList(new ArrayList<>());
         final ByteArrayOutputStream manifest = new ByteArrayOutputStream();
+        String stopSnapshot;
         ParallelUploader uploader;
         ChunkedArchive current;
         ArchiveInfo currentInfo;

@@ -15,11 +15,16 @@ import io.lifeboat.engine.Spool;
 import io.lifeboat.engine.archive.WalArchive;
 import io.lifeboat.engine.archive.WalFetch;
 import io.lifeboat.postgres.ExternalProcess;
+import io.lifeboat.postgres.Lsn;
 import io.lifeboat.postgres.PgBinaries;
 import io.lifeboat.postgres.PgVersion;
 import io.lifeboat.postgres.RecoverySettings;
+import io.lifeboat.postgres.RecoveryTimeline;
+import io.lifeboat.postgres.RestoredServerSettings;
 import io.lifeboat.postgres.ScratchCluster;
 import io.lifeboat.postgres.ServerControl;
+import io.lifeboat.postgres.TimelineHistory;
+import io.lifeboat.postgres.TimelineId;
 import io.lifeboat.postgres.WalSegmentName;
 
 import java.io.IOException;
@@ -122,7 +127,10 @@ public final class PhysicalRestore {
 
         pipeline.checkReadable(catalog, m);
         List<Path> created = new ArrayList<>();
-        boolean success = false;
+        Ending ending = new Ending(targets, created, dataDir.resolve("pg_wal"));
+        // Ctrl-C or a kill ends the JVM without finally blocks: the hook stops what this restore started.
+        Thread hook = new Thread(() -> ending.end(true), "lifeboat-restore-interrupted");
+        Runtime.getRuntime().addShutdownHook(hook);
         ExecutorService fetchPool = Executors.newFixedThreadPool(Math.max(1, req.jobs()), r -> {
             Thread t = new Thread(r, "lifeboat-download");
             t.setDaemon(true);
@@ -175,7 +183,9 @@ public final class PhysicalRestore {
             String verification = !req.verify() ? "skipped (--no-verify)"
                     : pgManifest == null ? "skipped: the backup has no backup_manifest (the SHA-256 of every object was checked)"
                     : verify(m, dataDir, d.walIncluded());
-            RecoverySettings recovery = recoverySettings(req, d);
+            RecoverySettings chosen = recoverySettings(req, d);
+            RecoverySettings recovery = chosen != null && chosen.restoreCommand() != null && chosen.targetTimeline() == null
+                    ? chosen.withTargetTimeline(chooseTimeline(m, d)) : chosen;
             if (recovery != null) {
                 LocalWrite.run(dataDir, () -> recovery.writeTo(dataDir));
                 for (String f : List.of("recovery.signal", "postgresql.auto.conf")) {
@@ -187,17 +197,24 @@ public final class PhysicalRestore {
                     prefetchFirstSegments(m, d, dataDir, owner, req.jobs());
                 }
             }
+            applyServerSettings(m, req.server(), dataDir, owner, syncer);
             syncer.finish(targets);
-            success = true;
+            ending.success = true;
             ServerControl.Started started = null;
             if (req.start()) {
                 log.accept("starting the restored server (pg_ctl from " + serverBin + ", as " + owner.userName() + ")");
-                started = new ServerControl(serverBin, dataDir, owner.userName()).start(req.port(), req.startTimeout(), log);
+                ending.server = new ServerControl(serverBin, dataDir, owner.userName());
+                started = ending.server.start(req.port(), req.startTimeout(), req.server().standby(), log);
                 log.accept("server started on port " + started.port() + ": " + started.state() + ", timeline "
                         + started.timeline() + (started.redoDoneAt() != null ? ", recovery ended at " + started.redoDoneAt()
                         : started.consistentAt() != null ? ", consistent at " + started.consistentAt() : "")
                         + (started.paused() ? " (paused at the recovery target)" : ""));
+                if (recovery != null && recovery.restoreCommand() != null && recovery.target().isEmpty()
+                        && !req.server().standby() && !started.paused()) {
+                    checkRecoveryEnd(m, d, started);
+                }
             }
+            ending.handedOver = true;
             return new Result(m, dataDir, spaceTargets, counts[0], counts[1], verification, recovery, started,
                     Duration.between(start, Instant.now()));
         } catch (IOException e) {
@@ -206,9 +223,137 @@ public final class PhysicalRestore {
             progress.finish();
             fetchPool.shutdownNow();
             syncer.close();
+            ending.end(false);
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs (or ran) anyway
+            }
+        }
+    }
+
+    /**
+     * How a restore ends, however it ends (returned, failed, or interrupted: then from a shutdown
+     * hook): a server it started and did not hand over is stopped, the prefetchers its recovery
+     * started are ended (they run detached and would otherwise keep writing into the directory,
+     * even after it was removed), and an unfinished restore's files are removed.
+     */
+    private final class Ending {
+        private final List<Path> targets;
+        private final List<Path> created;
+        private final Path pgWal;
+        volatile boolean success;
+        volatile ServerControl server;
+        volatile boolean handedOver;
+        private boolean ended;
+
+        Ending(List<Path> targets, List<Path> created, Path pgWal) {
+            this.targets = targets;
+            this.created = created;
+            this.pgWal = pgWal;
+        }
+
+        synchronized void end(boolean interrupted) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            ServerControl s = server;
+            if (s != null && !handedOver && Files.exists(pgWal.getParent().resolve("postmaster.pid"))) {
+                s.stop("fast");
+                log.accept("restore " + (interrupted ? "interrupted" : "failed") + ": stopped the restored server (its "
+                        + "files stay in " + pgWal.getParent() + ")");
+            }
+            if (s != null) {
+                int n = WalFetch.stopPrefetchers(pgWal);
+                if (n > 0) {
+                    log.accept("ended " + n + " WAL prefetch process" + (n == 1 ? "" : "es") + " of the restored server");
+                }
+                if (handedOver) {
+                    WalFetch.dropCache(pgWal); // recovery is over (a failed one keeps it for pg_ctl start)
+                }
+            }
             if (!success) {
                 cleanUp(targets, created);
             }
+        }
+    }
+
+    /**
+     * The timeline recovery follows, written explicitly (recovery_target_timeline): the newest in
+     * the archive whose history holds this backup, not PostgreSQL's 'latest', which would take a
+     * timeline that branched off before the backup and refuse to start.
+     */
+    private String chooseTimeline(BackupManifest m, BackupManifest.PhysicalDetails d) {
+        if (d.startLsn() == null || d.stopLsn() == null) {
+            return null; // a manifest too old to say: PostgreSQL's default
+        }
+        TimelineId startTli = TimelineId.of(Math.max(1, d.timeline()));
+        TimelineId stopTli = d.stopTimeline() > 0 ? TimelineId.of(d.stopTimeline()) : startTli;
+        Map<TimelineId, TimelineHistory> histories;
+        try {
+            histories = archive().historiesAfter(stopTli);
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.STORAGE, "cannot read the timeline history files in "
+                    + catalog.storage().describe() + ": " + e.getMessage(), "check that the repository is reachable", e);
+        }
+        RecoveryTimeline c = RecoveryTimeline.choose(m.id().toString(), startTli, Lsn.parse(d.startLsn()), stopTli,
+                Lsn.parse(d.stopLsn()), histories);
+        log.accept("restore " + m.id() + ": recovery follows timeline " + c.timeline()
+                + (histories.isEmpty() ? " (the archive has no later timeline)" : "")
+                + (c.notes().isEmpty() ? "" : "; " + String.join("; ", c.notes())));
+        return Long.toString(c.timeline().value());
+    }
+
+    /** A promoted server must have replayed what the archive holds of its lineage (see RecoveryEndCheck). */
+    private void checkRecoveryEnd(BackupManifest m, BackupManifest.PhysicalDetails d, ServerControl.Started started) {
+        Optional<RecoveryEndCheck.Shortfall> shortfall;
+        try {
+            shortfall = RecoveryEndCheck.check(started.history(), archive(), d.segmentSize());
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.STORAGE, "cannot compare where recovery ended with the archive in "
+                    + catalog.storage().describe() + ": " + e.getMessage(), "check that the repository is reachable; "
+                    + "the restored server was stopped", e);
+        }
+        if (shortfall.isPresent()) {
+            throw new LifeboatException(ErrorKind.CONFLICT, "the restore of " + m.id() + " is incomplete: "
+                    + shortfall.get().describe(), "the restored server was stopped (it has been promoted, so starting "
+                    + "it again does not replay the rest): fix what made restore_command miss the WAL (see "
+                    + started.log() + "), remove " + started.log().getParent().getParent() + " and restore again; "
+                    + "`lifeboat verify` checks the archive");
+        }
+        log.accept("restore " + m.id() + ": recovery replayed the archive to its end");
+    }
+
+    private WalArchive archive() {
+        return new WalArchive(catalog.storage(), catalog.layout(), pipeline);
+    }
+
+    /** Archiving off and no primary followed, unless asked for (see RestoredServerSettings); says what it did. */
+    private void applyServerSettings(BackupManifest m, RestoredServerSettings settings, Path dataDir, Ownership owner,
+                                     FileSyncer syncer) throws IOException {
+        boolean fromStandby = RestoredServerSettings.fromStandby(dataDir);
+        for (String f : settings.writeTo(dataDir)) {
+            Path p = dataDir.resolve(f.replace(" (removed)", ""));
+            if (Files.exists(p)) {
+                owner.apply(p);
+                syncer.file(p);
+            }
+        }
+        log.accept("restore " + m.id() + ": " + (settings.archiveMode() == RestoredServerSettings.ArchiveMode.OFF
+                ? "archiving is off in the restored server (archive_mode = off in postgresql.auto.conf), so it cannot "
+                + "write into the repository; --archive-mode preserve keeps the backup's archiving for a copy that "
+                + "becomes the new primary"
+                : "archiving kept as the backup has it (--archive-mode preserve): if archive_command points at this "
+                + "repository, the restored server's new timeline is archived there"));
+        if (settings.standby()) {
+            log.accept("restore " + m.id() + ": the restored server is a standby (standby.signal"
+                    + (fromStandby ? " and primary_conninfo kept from the backup" : "; set primary_conninfo to follow a primary")
+                    + ")");
+        } else if (fromStandby) {
+            log.accept("restore " + m.id() + ": the backup was taken from a standby; the restored server is a standalone "
+                    + "server (standby.signal removed, primary_conninfo and primary_slot_name cleared); --standby keeps it "
+                    + "a standby");
         }
     }
 
@@ -226,8 +371,7 @@ public final class PhysicalRestore {
         Path pgWal = dataDir.resolve("pg_wal");
         try {
             WalSegmentName first = WalSegmentName.parse(d.startWalSegment(), d.segmentSize());
-            int n = new WalFetch(new WalArchive(catalog.storage(), catalog.layout(), pipeline))
-                    .prefetchFrom(first, pgWal, PREFETCH_AT_START, Math.max(2, jobs * 2));
+            int n = new WalFetch(archive()).prefetchFrom(first, pgWal, PREFETCH_AT_START, Math.max(2, jobs * 2));
             log.accept("restore " + m.id() + ": " + n + " WAL segments from " + first + " on fetched ahead of recovery");
         } catch (IOException | RuntimeException e) {
             log.accept("warning: could not fetch WAL ahead of recovery (" + e.getMessage() + "); recovery fetches it itself");

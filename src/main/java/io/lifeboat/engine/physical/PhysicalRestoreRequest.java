@@ -2,6 +2,7 @@ package io.lifeboat.engine.physical;
 
 import io.lifeboat.catalog.BackupId;
 import io.lifeboat.postgres.RecoverySettings;
+import io.lifeboat.postgres.RestoredServerSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,11 +28,21 @@ import java.util.List;
  * @param checkSpace     refuse to start when a target filesystem is too small
  * @param sync           flush every restored file and directory to disk before reporting success (off only
  *                       for scratch restores such as drills)
+ * @param server         whether the restored server archives and whether it is a standby (default: neither)
  */
 public record PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<TablespaceMapping> tablespaceMap,
                                      RecoverySettings recovery, String restoreCommand, String owner, boolean verify,
                                      boolean start, Integer port, Duration startTimeout, int jobs, boolean checkSpace,
-                                     boolean sync) {
+                                     boolean sync, RestoredServerSettings server) {
+
+    /** A restore whose server neither archives nor follows a primary. */
+    public PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<TablespaceMapping> tablespaceMap,
+                                  RecoverySettings recovery, String restoreCommand, String owner, boolean verify,
+                                  boolean start, Integer port, Duration startTimeout, int jobs, boolean checkSpace,
+                                  boolean sync) {
+        this(backup, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, start, port, startTimeout, jobs,
+                checkSpace, sync, RestoredServerSettings.DEFAULT);
+    }
 
     /** A restore into {@code dataDirectory} with defaults: verify, no start. */
     public static PhysicalRestoreRequest into(Path dataDirectory, int jobs) {
@@ -41,21 +52,21 @@ public record PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<T
 
     public PhysicalRestoreRequest withBackup(BackupId id) {
         return new PhysicalRestoreRequest(id, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, start,
-                port, startTimeout, jobs, checkSpace, sync);
+                port, startTimeout, jobs, checkSpace, sync, server);
     }
 
     public PhysicalRestoreRequest withRecovery(RecoverySettings r) {
         return new PhysicalRestoreRequest(backup, dataDirectory, tablespaceMap, r, restoreCommand, owner, verify, start,
-                port, startTimeout, jobs, checkSpace, sync);
+                port, startTimeout, jobs, checkSpace, sync, server);
     }
 
     public PhysicalRestoreRequest withStart(boolean s, Integer p) {
         return new PhysicalRestoreRequest(backup, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, s,
-                p, startTimeout, jobs, checkSpace, sync);
+                p, startTimeout, jobs, checkSpace, sync, server);
     }
 
     public PhysicalRestoreRequest withTablespaceMap(List<TablespaceMapping> map) {
         return new PhysicalRestoreRequest(backup, dataDirectory, map, recovery, restoreCommand, owner, verify, start, port,
-                startTimeout, jobs, checkSpace, sync);
+                startTimeout, jobs, checkSpace, sync, server);
     }
 }

@@ -13,6 +13,9 @@ import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.logical.LogicalRestore;
 import io.lifeboat.engine.logical.LogicalRestoreRequest;
 import io.lifeboat.engine.Spool;
+import io.lifeboat.engine.archive.WalArchive;
+import io.lifeboat.engine.archive.WalFetch;
+import io.lifeboat.engine.physical.RecoveryEndCheck;
 import io.lifeboat.engine.physical.PhysicalRestore;
 import io.lifeboat.engine.physical.PhysicalRestoreRequest;
 import io.lifeboat.engine.physical.TablespaceMapping;
@@ -193,6 +196,8 @@ public final class RestoreDrill {
             if (!"in production".equals(started.state())) {
                 problems.add("recovery of " + m.id() + " ended in state '" + started.state() + "', not in production");
             }
+            RecoveryEndCheck.check(started.history(), new WalArchive(catalog.storage(), catalog.layout(), pipeline),
+                    m.physical().segmentSize()).ifPresent(s -> problems.add("recovery of " + m.id() + ": " + s.describe()));
             Function<String, PgSession> open = sessions(port);
             List<String> databases;
             try (PgSession s = open.apply("postgres")) {
@@ -207,9 +212,14 @@ public final class RestoreDrill {
                 throw e; // not the backup's fault: nothing to record
             }
             problems.add(m.id() + ": " + e.getMessage());
+        } catch (IOException e) {
+            problems.add(m.id() + ": cannot compare where recovery ended with the archive: " + e.getMessage());
         } finally {
             if (server != null && Files.exists(dataDir.resolve("postmaster.pid"))) {
                 server.stop("immediate");
+            }
+            if (server != null) {
+                WalFetch.stopPrefetchers(dataDir.resolve("pg_wal")); // else they write into the removed directory
             }
             ScratchCluster.deleteTree(base);
         }

@@ -4,6 +4,7 @@ import io.lifeboat.LifeboatException;
 import io.lifeboat.catalog.BackupId;
 import io.lifeboat.catalog.BackupManifest;
 import io.lifeboat.postgres.Lsn;
+import io.lifeboat.postgres.RecoveryTimeline;
 import io.lifeboat.postgres.TimelineHistory;
 import io.lifeboat.postgres.TimelineId;
 import io.lifeboat.postgres.WalFileName;
@@ -24,9 +25,8 @@ import java.util.TreeSet;
  * of archived file names and the text of the timeline history files, so it is unit-tested on
  * generated listings.
  *
- * <p>The timeline followed is the highest-numbered one that descends from the backup's timeline
- * after the backup ended (recovery_target_timeline = 'latest' among those that can be reached from
- * the backup). Along its lineage, a segment is read from the newest timeline that had begun by
+ * <p>The timeline followed is the one a restore follows ({@link RecoveryTimeline}): the newest whose
+ * history holds the backup's WAL. Along its lineage, a segment is read from the newest timeline that had begun by
  * then, as PostgreSQL does: when timeline N+1 branches off at LSN X, segments before the one
  * holding X are read from timeline N, that segment and later ones from N+1. Partial segments
  * (.partial) and backup history files (.backup) are never read by recovery and are ignored.
@@ -194,22 +194,11 @@ public final class WalContinuity {
         Map<TimelineId, TimelineHistory> parsed = new HashMap<>();
         histories.forEach((t, text) -> parsed.put(t, TimelineHistory.parse(t, text)));
 
-        // The timelines recovery from this backup can follow: its own, and those branching off it after the backup ended.
-        TimelineId target = base;
-        for (TimelineHistory h : parsed.values()) {
-            if (h.timeline().compareTo(base) <= 0) {
-                continue;
-            }
-            Lsn off = h.switchPoint(base);
-            if (off == null) {
-                notes.add("timeline " + h.timeline() + " does not descend from timeline " + base + ": ignored");
-            } else if (off.isBefore(b.stopLsn())) {
-                notes.add("timeline " + h.timeline() + " branched off timeline " + base + " at " + off + ", before backup "
-                        + b.id() + " ended (" + b.stopLsn() + "): ignored");
-            } else if (h.timeline().compareTo(target) > 0) {
-                target = h.timeline();
-            }
-        }
+        // The timeline recovery from this backup follows: the newest that holds the backup's WAL (as a restore chooses it).
+        RecoveryTimeline choice = RecoveryTimeline.choose(b.id().toString(), base, b.start().startLsn(), b.stop().timeline(),
+                b.stopLsn(), parsed);
+        TimelineId target = choice.timeline();
+        notes.addAll(choice.notes());
         for (TimelineId t : segments.keySet()) {
             if (t.compareTo(base) > 0 && !parsed.containsKey(t)) {
                 notes.add("timeline " + t + " has archived segments but no history file (" + t.hex() + ".history): "
@@ -219,27 +208,20 @@ public final class WalContinuity {
         TimelineId newestTimeline = parsed.keySet().stream().max(TimelineId::compareTo).orElse(base);
         if (newestTimeline.compareTo(target) > 0) {
             notes.add("the newest timeline in the archive, " + newestTimeline + ", is not reachable from backup " + b.id()
-                    + ": restore it with --target-timeline " + target + " (recovery_target_timeline 'latest' would fail)");
+                    + ": `lifeboat restore` follows timeline " + target + " (by hand: recovery_target_timeline " + target
+                    + ", as --target-timeline " + target + " sets it; 'latest' would fail)");
         }
 
-        // The lineage from the backup's timeline to the target: which timeline each segment is read from.
+        // The lineage from the backup's start to the target: which timeline each segment is read from.
         List<Stretch> lineage = new ArrayList<>();
         TimelineHistory th = parsed.getOrDefault(target, TimelineHistory.root(target));
         long from = b.start().segmentNumber();
-        TimelineId current = base;
-        boolean onPath = false;
-        for (TimelineHistory.Switch s : th.ancestors()) {
-            if (s.parent().equals(base)) {
-                onPath = true;
-            }
-            if (onPath) {
-                long until = Math.max(from, s.at().segmentNumber(size));
-                lineage.add(new Stretch(s.parent(), from, until));
-                from = until;
+        for (TimelineHistory.Stretch st : th.stretches(size)) {
+            if (st.until() > from) {
+                lineage.add(new Stretch(st.timeline(), Math.max(from, st.from()), st.until()));
             }
         }
-        lineage.add(new Stretch(target, from, Long.MAX_VALUE));
-        current = target;
+        TimelineId current = target;
 
         Long newest = null;
         TimelineId newestOn = null;

@@ -146,4 +146,58 @@ class WalArchiveTest {
             assertThat(e.getMessage()).contains(dir.resolve("no/such/dir").toString());
         });
     }
+
+    /** A segment whose first page carries a long header (PostgreSQL 15, 16 MiB segments) from system {@code sysid}. */
+    Path segmentOf(String name, long sysid, long seed) throws IOException {
+        Path p = wal(name, seed);
+        Files.write(p, io.lifeboat.postgres.TestWal.withHeader(Files.readAllBytes(p), name, Long.toUnsignedString(sysid)));
+        return p;
+    }
+
+    @Test
+    void walOfAnotherClusterIsRefusedAndNothingStored() throws IOException {
+        io.lifeboat.catalog.Catalog catalog = new io.lifeboat.catalog.Catalog(storage, new RepositoryLayout("main"));
+        catalog.ensureClusterInfo("7714326627442931669", 15);
+        Path foreign = segmentOf("000000010000000000000005", 7000000000000000001L, 1);
+        assertThatThrownBy(() -> archive.push(foreign)).isInstanceOfSatisfying(LifeboatException.class, e -> {
+            assertThat(e.kind()).isEqualTo(ErrorKind.CONFLICT);
+            assertThat(e.exitCode()).isEqualTo(9);
+            assertThat(e.getMessage()).contains("000000010000000000000005", "7000000000000000001", "7714326627442931669",
+                    "nothing was stored");
+        });
+        assertThat(storage.list("main/wal/")).isEmpty();
+        // the cluster's own WAL goes in; one whose header says it starts elsewhere does not
+        assertThat(archive.push(segmentOf("000000010000000000000006", 7714326627442931669L, 2)))
+                .isEqualTo(WalArchive.PushOutcome.ARCHIVED);
+        Path renamed = dir.resolve("pg_wal/000000010000000000000009");
+        Files.copy(segmentOf("000000010000000000000007", 7714326627442931669L, 3), renamed);
+        assertThatThrownBy(() -> archive.push(renamed)).isInstanceOfSatisfying(LifeboatException.class,
+                e -> assertThat(e.getMessage()).contains("0/9000000", "0/7000000"));
+        // with a system known, a file without a page header is no WAL of it
+        assertThatThrownBy(() -> archive.push(wal("00000001000000000000000A", 4))).isInstanceOfSatisfying(
+                LifeboatException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.CORRUPT));
+        assertThat(storage.list("main/wal/")).hasSize(1);
+        // a partial segment (at promotion) is WAL too
+        Path partial = dir.resolve("pg_wal/000000010000000000000008.partial");
+        Files.copy(segmentOf("000000010000000000000008", 7000000000000000001L, 5), partial);
+        assertThatThrownBy(() -> archive.push(partial)).isInstanceOfSatisfying(LifeboatException.class,
+                e -> assertThat(e.kind()).isEqualTo(ErrorKind.CONFLICT));
+    }
+
+    @Test
+    void theFirstWalClaimsAnUnclaimedPrefix() throws IOException {
+        io.lifeboat.catalog.Catalog catalog = new io.lifeboat.catalog.Catalog(storage, new RepositoryLayout("main"));
+        assertThat(catalog.clusterInfo()).isEmpty();
+        archive.push(segmentOf("000000010000000000000001", 42L, 1));
+        assertThat(catalog.clusterInfo()).get().satisfies(c -> {
+            assertThat(c.systemIdentifier()).isEqualTo("42");
+            assertThat(c.pgMajor()).isEqualTo(15);
+        });
+        WalArchive second = new WalArchive(storage, new RepositoryLayout("main"),
+                new ObjectPipeline(storage, Compression.ZSTD, 1, Encryption.NONE));
+        assertThatThrownBy(() -> second.push(segmentOf("000000010000000000000002", 43L, 2)))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.CONFLICT));
+        // a backup of the other cluster is refused there too
+        assertThatThrownBy(() -> catalog.ensureClusterInfo("43", 15)).isInstanceOf(LifeboatException.class);
+    }
 }

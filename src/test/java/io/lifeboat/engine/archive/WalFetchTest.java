@@ -92,4 +92,45 @@ class WalFetchTest {
         assertThat(cache.resolve(".missing-000000010000000000000004")).doesNotExist();
         assertThat(cache.resolve(".missing-00000002.history")).doesNotExist();
     }
+
+    @Test
+    void aPrefetcherNeverBringsBackARemovedDirectory() throws Exception {
+        byte[][] content = {null, new byte[1000], new byte[1000]};
+        archiveSegments(content);
+        Path dataDir = dir.resolve("removed");
+        Path pgWal = dataDir.resolve("pg_wal");
+        // the restore failed and its directory was removed; a prefetcher started before that runs now
+        assertThat(new WalFetch(archive).prefetchFrom(WalSegmentName.parse("000000010000000000000001"), pgWal, 4, 2))
+                .isZero();
+        assertThat(dataDir).doesNotExist();
+        assertThat(WalFetch.recoveryGoesOn(pgWal)).isFalse();
+        // a data directory whose server is not in recovery (promoted: no signal file) has nothing to prefetch for
+        Files.createDirectories(pgWal);
+        Files.writeString(dataDir.resolve("postmaster.pid"), "1\n");
+        assertThat(WalFetch.recoveryGoesOn(pgWal)).isFalse();
+        Files.writeString(dataDir.resolve("recovery.signal"), "");
+        assertThat(WalFetch.recoveryGoesOn(pgWal)).isTrue();
+    }
+
+    @Test
+    void stopPrefetchersEndsThoseOfThisDirectoryOnly() throws Exception {
+        Path pgWal = Files.createDirectories(dir.resolve("data/pg_wal"));
+        Path other = Files.createDirectories(dir.resolve("other/pg_wal"));
+        // stand-ins with the command line of a detached `lifeboat wal-prefetch ... SEGMENT PG_WAL`
+        Process mine = new ProcessBuilder("bash", "-c", "sleep 60; true", "wal-prefetch", "--ahead", "16",
+                "000000010000000000000001", pgWal.toString()).start();
+        Process theirs = new ProcessBuilder("bash", "-c", "sleep 60; true", "wal-prefetch", "000000010000000000000001",
+                other.toString()).start();
+        Process unrelated = new ProcessBuilder("bash", "-c", "sleep 60; true", "wal-fetch", pgWal.toString()).start();
+        try {
+            assertThat(WalFetch.stopPrefetchers(pgWal)).isEqualTo(1);
+            assertThat(mine.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(theirs.isAlive()).isTrue();
+            assertThat(unrelated.isAlive()).isTrue();
+        } finally {
+            mine.destroyForcibly();
+            theirs.destroyForcibly();
+            unrelated.destroyForcibly();
+        }
+    }
 }

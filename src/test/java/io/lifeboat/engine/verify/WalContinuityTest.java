@@ -252,4 +252,21 @@ class WalContinuityTest {
                 "corrupt " + seg(1, 5), "missing " + seg(1, 6) + ".." + seg(1, 7));
         assertThat(r.problems().get(0)).startsWith("corrupt " + seg(1, 4)).contains("DAMAGED");
     }
+
+    @Test
+    void followsAHistoryWhoseSwitchPointsGoDown() {
+        // Restore to the end of timeline 1 (timeline 2 from segment 9), then a PITR that followed timeline 2 but
+        // stopped in timeline 1's WAL at segment 5: PostgreSQL wrote 00000003.history with 0/9000000, then 0/5000000.
+        List<String> names = all(segs(1, 3, 12), segs(2, 9, 10), segs(3, 5, 7));
+        Map<TimelineId, String> hist = Map.of(TimelineId.of(2), "1\t0/9000000\tno recovery target specified\n",
+                TimelineId.of(3), "1\t0/9000000\tno recovery target specified\n\n2\t0/5000000\tbefore 2026-11-24\n");
+        WalContinuity.Result r = WalContinuity.check(backup(3, 3), names, hist);
+        assertThat(r.ok()).as(r.problems().toString()).isTrue();
+        assertThat(r.timeline()).isEqualTo(TimelineId.of(3));
+        assertThat(r.lineage()).containsExactly(new WalContinuity.Stretch(TimelineId.of(1), 3, 5),
+                new WalContinuity.Stretch(TimelineId.of(3), 5, Long.MAX_VALUE));
+        assertThat(r.newest()).hasToString(seg(3, 7));
+        // A backup that began after timeline 3 left timeline 1 is recovered along timeline 2.
+        assertThat(WalContinuity.check(backup(6, 6), names, hist).timeline()).isEqualTo(TimelineId.of(2));
+    }
 }

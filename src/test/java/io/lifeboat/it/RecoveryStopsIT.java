@@ -1,0 +1,194 @@
+package io.lifeboat.it;
+
+import io.lifeboat.postgres.PgSession;
+import io.lifeboat.postgres.ScratchCluster;
+import io.lifeboat.postgres.ServerControl;
+import io.lifeboat.postgres.WalSegmentName;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Physical restores of a backup without its WAL, from an archive of some 40 segments after it,
+ * where recovery cannot finish: restore_command cannot read its configuration, restore_command
+ * misses a segment that is there, the restore gives up waiting. None may report success, none
+ * may leave a process behind, and a removed directory stays removed.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RecoveryStopsIT {
+    static final int SEGMENTS_AFTER = 40;
+    RestoreScratch scratch;
+    Path work;
+    Path config;
+    ScratchCluster pg;
+    WalSegmentName start;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        scratch = RestoreScratch.create("stops", "rs");
+        work = scratch.work;
+        pg = ScratchCluster.create(work, ScratchCluster.Options.defaults());
+        config = work.resolve("lifeboat.yml");
+        Files.writeString(config, "clusters:\n  rs:\n    postgres:\n      host: 127.0.0.1\n      port: " + pg.port()
+                + "\n      user: postgres\n    repositories:\n      - uri: file://" + scratch.repo
+                + "\n        allow-same-server: true\n");
+        pg.appendConf("archive_mode = on", "archive_command = '" + LauncherProperty.LAUNCHER + " wal-push --config "
+                + config + " --cluster rs %p'");
+        pg.start();
+        try (PgSession s = pg.session("postgres")) {
+            s.execute("CREATE TABLE t (i int, at timestamptz DEFAULT now())");
+        }
+        Cli.Result b = Cli.run("backup", "--config", config.toString(), "--cluster", "rs", "--type", "physical", "--json");
+        assertThat(b.exit()).as(b.toString()).isZero();
+        String startLsn = (String) io.lifeboat.catalog.Json.MAPPER.readValue(b.out(), Map.class).get("startLsn");
+        start = WalSegmentName.containing(io.lifeboat.postgres.TimelineId.of(1), io.lifeboat.postgres.Lsn.parse(startLsn),
+                WalSegmentName.DEFAULT_SEGMENT_SIZE);
+        try (PgSession s = pg.session("postgres")) {
+            for (int i = 0; i < SEGMENTS_AFTER; i++) {
+                s.execute("INSERT INTO t (i) VALUES (" + i + ")");
+                s.queryValue("SELECT pg_switch_wal()");
+            }
+            Archiving.switchAndAwait(s);
+        }
+        pg.stop(); // the archive is complete and stays as it is
+    }
+
+    @AfterEach
+    void stopRestored() {
+        scratch.stopAll();
+    }
+
+    @AfterAll
+    void tearDown() {
+        if (pg != null) {
+            pg.close();
+        }
+        scratch.close();
+    }
+
+    Cli.Result restore(Path cfg, String name, String... more) throws Exception {
+        Path dir = scratch.dataDirectory(name);
+        List<String> args = new ArrayList<>(List.of("restore", "--config", cfg.toString(), "--cluster", "rs", "--type",
+                "physical", "--data-directory", dir.toString(), "--start", "--port",
+                Integer.toString(ScratchCluster.freePort())));
+        args.addAll(Arrays.asList(more));
+        return Cli.run(args.toArray(String[]::new));
+    }
+
+    Map<String, String> control(Path dataDir) {
+        return new ServerControl(pg.binDir(), dataDir, ScratchCluster.OS_USER).controlData();
+    }
+
+    /** Processes (other than this JVM) whose command line names {@code dir}: servers, prefetchers, launchers. */
+    static List<String> processesOf(Path dir) {
+        String d = dir.toString();
+        return ProcessHandle.allProcesses().filter(p -> p.pid() != ProcessHandle.current().pid())
+                .map(p -> p.info().commandLine().orElse(""))
+                .filter(c -> c.contains(d)).toList();
+    }
+
+    @Test
+    void aConfigurationTheServerCannotReadStopsRecoveryAndTheRestoreFails() throws Exception {
+        // As the issue found it: the configuration is root's (0600), restore_command runs as postgres.
+        Path rootOnly = work.resolve("root-only.yml");
+        Files.copy(config, rootOnly);
+        Files.setPosixFilePermissions(rootOnly, PosixFilePermissions.fromString("rw-------"));
+        try (LauncherProperty l = LauncherProperty.set()) {
+            Cli.Result r = restore(rootOnly, "unreadable");
+            assertThat(r.exit()).as(r.toString()).isNotZero();
+        }
+        Path dir = work.resolve("unreadable");
+        // recovery stopped instead of ending: never promoted, still on timeline 1, in recovery
+        Map<String, String> c = control(dir);
+        assertThat(c.get("Latest checkpoint's TimeLineID")).isEqualTo("1");
+        assertThat(c.get("Database cluster state")).contains("recovery");
+        assertThat(dir.resolve("recovery.signal")).exists();
+        assertThat(dir.resolve("postmaster.pid")).doesNotExist();
+        String log = Files.readString(dir.resolve("log/lifeboat-start.log"));
+        assertThat(log).contains("root-only.yml").contains("FATAL");
+        assertThat(processesOf(dir)).isEmpty();
+    }
+
+    @Test
+    void aRecoveryThatEndsBeforeTheArchiveDoesNotReportSuccess() throws Exception {
+        // restore_command says "not in the archive" for a segment that is there (what an empty S3 listing did):
+        // PostgreSQL ends recovery there and promotes; the restore must see that the archive holds more.
+        WalSegmentName missed = new WalSegmentName(start.timeline(), start.segmentNumber() + 20, start.segmentSize());
+        Path lying = work.resolve("lying-lifeboat");
+        Files.writeString(lying, "#!/bin/bash\nfor a in \"$@\"; do [[ \"$a\" == " + missed + " ]] && exit 1; done\n"
+                + "exec " + LauncherProperty.LAUNCHER + " \"$@\"\n");
+        Files.setPosixFilePermissions(lying, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String old = System.getProperty("lifeboat.launcher");
+        System.setProperty("lifeboat.launcher", lying.toString());
+        Cli.Result r;
+        try {
+            r = restore(config, "short");
+        } finally {
+            System.setProperty("lifeboat.launcher", old == null ? LauncherProperty.LAUNCHER.toString() : old);
+            if (old == null) {
+                System.clearProperty("lifeboat.launcher");
+            }
+        }
+        assertThat(r.exit()).as(r.toString()).isEqualTo(9);
+        assertThat(r.err()).contains("is incomplete", "recovery ended at", missed + " is archived and was not replayed");
+        Path dir = work.resolve("short");
+        assertThat(dir.resolve("postmaster.pid")).doesNotExist(); // stopped, not left running as if all were well
+        assertThat(control(dir).get("Latest checkpoint's TimeLineID")).isEqualTo("2"); // it had been promoted
+        assertThat(processesOf(dir)).isEmpty();
+    }
+
+    @Test
+    void aRestoreThatFailsDuringRecoveryLeavesNoProcessAndItsDirectoryStaysRemoved() throws Exception {
+        // The restore gives up while recovery (and WAL prefetching) is under way.
+        Cli.Result r;
+        try (LauncherProperty l = LauncherProperty.set()) {
+            r = restore(config, "given-up", "--start-timeout", "2");
+        }
+        assertThat(r.exit()).as(r.toString()).isNotZero();
+        Path dir = work.resolve("given-up");
+        assertThat(processesOf(dir)).as("processes left behind").isEmpty();
+        // The first segments were fetched before the server started, into the cache the server's user serves
+        // from and refills: it must own it, or every call would fall back to a JVM. A failed restore keeps it.
+        assertThat(Files.getOwner(dir.resolve("pg_wal/.lifeboat/prefetch")).getName()).isEqualTo(ScratchCluster.OS_USER);
+        ScratchCluster.deleteTree(dir);
+        Thread.sleep(3000);
+        assertThat(dir).as("the removed directory came back").doesNotExist();
+        assertThat(processesOf(dir)).isEmpty();
+    }
+
+    @Test
+    void anInterruptedRestoreStopsItsServerAndPrefetchers() throws Exception {
+        // bin/lifeboat restore as its own process (the JVM is the launcher's pid: it execs), interrupted as Ctrl-C or
+        // a service manager would, once recovery runs.
+        Path dir = scratch.dataDirectory("interrupted");
+        Process p = new ProcessBuilder(LauncherProperty.LAUNCHER.toString(), "restore", "--config", config.toString(),
+                "--cluster", "rs", "--type", "physical", "--data-directory", dir.toString(), "--start", "--port",
+                Integer.toString(ScratchCluster.freePort())).redirectErrorStream(true)
+                .redirectOutput(work.resolve("interrupted.log").toFile()).start();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!Files.exists(dir.resolve("postmaster.pid")) && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(dir.resolve("postmaster.pid")).as(Files.readString(work.resolve("interrupted.log"))).exists();
+        p.destroy(); // SIGTERM
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        for (int i = 0; i < 50 && !processesOf(dir).isEmpty(); i++) {
+            Thread.sleep(100); // pg_ctl start -w notices the server is gone within a moment
+        }
+        assertThat(processesOf(dir)).as(Files.readString(work.resolve("interrupted.log"))).isEmpty();
+        assertThat(dir.resolve("postmaster.pid")).doesNotExist();
+        assertThat(Files.readString(work.resolve("interrupted.log"))).contains("restore interrupted: stopped the restored server");
+    }
+}
