@@ -141,7 +141,7 @@ rss_sampler() {
           hwm=0
           while read -r k v _; do [[ $k == VmHWM: ]] && { hwm=$v; break; }; done 2>/dev/null < "/proc/$pid/status"
           line="rss $pid $kind $hwm"
-        elif [[ $grp == pg && ${args[0]} == "postgres: walsender"* ]]; then
+        elif [[ $grp == pg && ${args[0]:-} == "postgres: walsender"* ]]; then
           read -r line 2>/dev/null < "/proc/$pid/stat" || continue
           line=${line##*) }; read -r _ _ _ _ _ _ _ _ _ _ _ u s _ <<<"$line"
           line="walsender $pid $((u + s))"

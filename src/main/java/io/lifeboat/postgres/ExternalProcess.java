@@ -62,6 +62,14 @@ public final class ExternalProcess {
         return c;
     }
 
+    /** Whether {@code osUser} can read {@code file} (asked as that user: modes, groups and ACLs all count). */
+    public static boolean readableBy(String osUser, Path file) {
+        if (!runningAsRoot() || osUser == null || osUser.equals("root")) {
+            return java.nio.file.Files.isReadable(file);
+        }
+        return new ExternalProcess(asUser(osUser, List.of("test", "-r", file.toString())), Map.of()).run().ok();
+    }
+
     public Process start() {
         ProcessBuilder pb = new ProcessBuilder(command);
         // pg_dump, pg_restore, pg_ctl and the servers they start have no use for the backup passphrase

@@ -100,25 +100,42 @@ class RecoveryStopsIT {
     }
 
     @Test
-    void aConfigurationTheServerCannotReadStopsRecoveryAndTheRestoreFails() throws Exception {
+    void aConfigurationTheServerCannotReadIsReportedAndStopsARecoveryWithoutTheRestore() throws Exception {
         // As the issue found it: the configuration is root's (0600), restore_command runs as postgres.
         Path rootOnly = work.resolve("root-only.yml");
         Files.copy(config, rootOnly);
         Files.setPosixFilePermissions(rootOnly, PosixFilePermissions.fromString("rw-------"));
         try (LauncherProperty l = LauncherProperty.set()) {
-            Cli.Result r = restore(rootOnly, "unreadable");
-            assertThat(r.exit()).as(r.toString()).isNotZero();
+            // With --start, the restore's own prefetcher (root, which can read it) serves the whole recovery.
+            Cli.Result started = restore(rootOnly, "unreadable-started");
+            assertThat(started.exit()).as(started.toString()).isZero();
+            assertThat(started.err()).contains("restore_command runs as " + ScratchCluster.OS_USER + ", who cannot read "
+                    + rootOnly);
+            scratch.stopAll();
+            // Without it, the server started later asks restore_command itself.
+            Path dir = scratch.dataDirectory("unreadable");
+            Cli.Result r = Cli.run("restore", "--config", rootOnly.toString(), "--cluster", "rs", "--type", "physical",
+                    "--data-directory", dir.toString());
+            assertThat(r.exit()).as(r.toString()).isZero();
+            assertThat(r.err()).contains("who cannot read " + rootOnly);
+            Path log = dir.resolve("started-later.log");
+            io.lifeboat.postgres.ExternalProcess.Result start = new io.lifeboat.postgres.ExternalProcess(
+                    io.lifeboat.postgres.ExternalProcess.asUser(ScratchCluster.OS_USER, List.of(
+                            pg.binDir().resolve("pg_ctl").toString(), "-D", dir.toString(), "-l", log.toString(), "-o",
+                            "-p " + ScratchCluster.freePort(), "-w", "-t", "120", "start")), Map.of()).run();
+            assertThat(start.exitCode()).as(start.toString()).isNotZero();
+            // recovery stopped instead of ending: never promoted, still on timeline 1, in recovery
+            Map<String, String> c = control(dir);
+            assertThat(c.get("Latest checkpoint's TimeLineID")).isEqualTo("1");
+            assertThat(c.get("Database cluster state")).contains("recovery");
+            assertThat(dir.resolve("recovery.signal")).exists();
+            assertThat(dir.resolve("postmaster.pid")).doesNotExist();
+            assertThat(Files.readString(log)).contains("root-only.yml").contains("FATAL");
+            for (int i = 0; i < 50 && !processesOf(dir).isEmpty(); i++) {
+                Thread.sleep(100);
+            }
+            assertThat(processesOf(dir)).isEmpty();
         }
-        Path dir = work.resolve("unreadable");
-        // recovery stopped instead of ending: never promoted, still on timeline 1, in recovery
-        Map<String, String> c = control(dir);
-        assertThat(c.get("Latest checkpoint's TimeLineID")).isEqualTo("1");
-        assertThat(c.get("Database cluster state")).contains("recovery");
-        assertThat(dir.resolve("recovery.signal")).exists();
-        assertThat(dir.resolve("postmaster.pid")).doesNotExist();
-        String log = Files.readString(dir.resolve("log/lifeboat-start.log"));
-        assertThat(log).contains("root-only.yml").contains("FATAL");
-        assertThat(processesOf(dir)).isEmpty();
     }
 
     @Test
