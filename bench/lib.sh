@@ -157,15 +157,16 @@ rss_sampler() {
   done
 }
 
-# Timed steps. step NAME PREPARE COMMAND registers one (PREPARE and COMMAND are functions; COMMAND
-# runs in group tool, and may set STEP_SEGS to the segments it handled). run_steps runs RUNS
+# Timed steps. step NAME PREPARE COMMAND [AFTER] registers one (functions; COMMAND runs in group tool
+# and may write the number of segments it handled to $W/step.segs; AFTER, untimed, checks and
+# cleans up, its output kept in $W/after.log). run_steps runs RUNS
 # rounds of all steps in order, interleaved, so that a slow minute of the shared machine hits every
 # tool alike; before each, PREPARE (untimed), a checkpoint of $C's server if set, and the page cache
 # dropped. Per step and run: wall seconds, CPU seconds of groups tool, pg and s3, segments; per step
 # the peak RSS of each kind of Lifeboat process over all runs.
-NAMES=(); PREPS=(); CMDS=()
+NAMES=(); PREPS=(); CMDS=(); POSTS=()
 declare -A RUNS_WALL RUNS_TOOL RUNS_PG RUNS_S3 RUNS_SEGS RUNS_WS PEAK
-step() { NAMES+=("$1"); PREPS+=("$2"); CMDS+=("$3"); }
+step() { NAMES+=("$1"); PREPS+=("$2"); CMDS+=("$3"); POSTS+=("${4:-:}"); }
 settle() { sync; echo 3 > /proc/sys/vm/drop_caches; sleep 1; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 secs_ns() { echo "scale=3; $1 / 1000000000" | bc; }
@@ -190,6 +191,7 @@ run_steps() {
       RUNS_SEGS[$name]+="$STEP_SEGS "
       read -rt 0.5 <> <(:) || true   # one more sample of processes that just ended
       note_sample "$name" "$W/sample.$gen"
+      ${POSTS[$i]} >>"$W/after.log" 2>&1 || { echo "$name: the check after it failed:" >&2; tail -5 "$W/after.log" >&2; exit 1; }
     done
   done
 }
