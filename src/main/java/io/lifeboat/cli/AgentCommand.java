@@ -1,0 +1,91 @@
+package io.lifeboat.cli;
+
+import io.lifeboat.ErrorKind;
+import io.lifeboat.LifeboatException;
+import io.lifeboat.agent.ProblemBoard;
+import io.lifeboat.agent.runtime.Agent;
+import io.lifeboat.agent.runtime.ClusterAgent;
+import io.lifeboat.agent.runtime.StandardServices;
+import io.lifeboat.config.AgentConfig;
+import io.lifeboat.config.AgentConfigLoader;
+import io.lifeboat.config.ClusterConfig;
+import io.lifeboat.config.ConfigLoader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+
+@Command(name = "agent", mixinStandardHelpOptions = true,
+        description = {"Run continuously on the backup host for every cluster whose lifeboat.yml entry has an 'agent:' "
+                + "section: stream WAL over a replication slot into the repository, run scheduled backups, expire, "
+                + "verify and restore drills, serve /metrics and /healthz, and send alerts (docs/agent.md).",
+                "Runs in the foreground; SIGTERM stops it cleanly (the stream stores what it received)."})
+final class AgentCommand implements Callable<Integer> {
+    @ParentCommand
+    LifeboatCommand root;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "Configuration file (default: $LIFEBOAT_CONFIG, ./lifeboat.yml, /etc/lifeboat/lifeboat.yml).")
+    Path config;
+
+    @Option(names = "--cluster", paramLabel = "NAME", description = "Serve only this cluster (repeatable; default: every "
+            + "cluster with an 'agent:' section).")
+    List<String> clusters = new ArrayList<>();
+
+    @Option(names = "--stop-timeout", paramLabel = "SECONDS", defaultValue = "30", description = "How long a stop may "
+            + "take to store the stream and finish or abandon the current job (default: ${DEFAULT-VALUE}).")
+    int stopTimeout;
+
+    @Override
+    public Integer call() throws Exception {
+        Output out = root.output();
+        Path file = ConfigLoader.locate(config, System.getenv());
+        if (file == null) {
+            throw new LifeboatException(ErrorKind.CONFIG, "the agent needs a configuration file and none was found",
+                    "pass --config FILE or set LIFEBOAT_CONFIG (docs/agent.md shows an example)");
+        }
+        AgentConfig cfg = AgentConfigLoader.load(file);
+        List<AgentConfig.ClusterAgent> selected = AgentConfigLoader.select(cfg, clusters, file,
+                ConfigLoader.clusterNames(file));
+        Consumer<String> log = line -> out.log(line.startsWith("warning:") ? "warning: " + stamp() + " "
+                + line.substring("warning:".length()).trim() : stamp() + " " + line);
+        ProblemBoard problems = new ProblemBoard();
+        problems.listen(new ProblemBoard.Listener() {
+            @Override
+            public void opened(ProblemBoard.Problem p) {
+                log.accept("warning: PROBLEM " + p.cluster() + "/" + p.key() + ": " + p.message());
+            }
+
+            @Override
+            public void resolved(ProblemBoard.Problem p, String how) {
+                log.accept("resolved " + p.cluster() + "/" + p.key() + ": " + how);
+            }
+        });
+        StandardServices services = new StandardServices(List.of());
+        Duration settle = Duration.ofMillis(Long.getLong("lifeboat.agent.lease-settle-ms", 2000));
+        List<ClusterAgent> agents = new ArrayList<>();
+        for (AgentConfig.ClusterAgent a : selected) {
+            ClusterConfig cc = ConfigLoader.load(file, a.cluster(), System.getenv(), Map.of());
+            agents.add(new ClusterAgent(cc, a, problems, log, services, settle));
+        }
+        Agent agent = new Agent(agents, List.of(), problems, log, Duration.ofSeconds(Math.max(1, stopTimeout)));
+        agent.stopOnShutdown();
+        agent.start();
+        log.accept("agent: serving " + String.join(", ", agents.stream().map(ClusterAgent::name).toList()));
+        agent.await();
+        return 0;
+    }
+
+    private static String stamp() {
+        return Instant.now().truncatedTo(ChronoUnit.MILLIS).toString();
+    }
+}
