@@ -82,7 +82,7 @@ public final class AgentLease {
     public void acquire() {
         Instant now = Instant.now();
         Optional<Record> held = read(storage, layout);
-        if (held.isPresent() && !held.get().expired(now) && !held.get().token().equals(token)) {
+        if (held.isPresent() && !held.get().expired(now) && !held.get().token().equals(token) && !deadHere(held.get())) {
             throw taken(held.get());
         }
         acquired = now;
@@ -98,6 +98,11 @@ public final class AgentLease {
             throw after.map(this::taken).orElseGet(() -> new LifeboatException(ErrorKind.CONFLICT, "the agent lease "
                     + layout.agentLease() + " vanished while it was being taken", "is another agent starting? try again"));
         }
+    }
+
+    /** The lease of a process on this host that is gone (killed, crashed): restarting need not wait for it to expire. */
+    private boolean deadHere(Record r) {
+        return host.equals(r.host()) && r.pid() != pid && ProcessHandle.of(r.pid()).map(p -> !p.isAlive()).orElse(true);
     }
 
     private LifeboatException taken(Record r) {

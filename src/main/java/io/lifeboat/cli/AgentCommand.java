@@ -78,8 +78,8 @@ final class AgentCommand implements Callable<Integer> {
             agents.add(new ClusterAgent(cc, a, problems, log, services, settle));
         }
         Agent agent = new Agent(agents, List.of(), problems, log, Duration.ofSeconds(Math.max(1, stopTimeout)));
-        agent.stopOnShutdown();
         agent.start();
+        agent.stopOnShutdown();
         log.accept("agent: serving " + String.join(", ", agents.stream().map(ClusterAgent::name).toList()));
         agent.await();
         return 0;

@@ -70,6 +70,8 @@ public final class Agent {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.accept("agent: stopping (signal)");
             stop();
+            // A clean stop on SIGTERM is success (exit 0), not 143: systemd and scripts read it so.
+            Runtime.getRuntime().halt(0);
         }, "lifeboat-agent-shutdown"));
     }
 

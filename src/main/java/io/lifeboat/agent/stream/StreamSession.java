@@ -48,6 +48,7 @@ final class StreamSession {
     private volatile Lsn stored;
     private volatile long serverEnd;
     private volatile Throwable failure;
+    private volatile Throwable readFailure;
     private volatile ReplicationConnection.TimelineEnd ended;
     private volatile boolean replyNow;
     private volatile boolean uploading;
@@ -84,6 +85,12 @@ final class StreamSession {
             while (true) {
                 synchronized (signal) {
                     signal.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(tick)));
+                }
+                if (readFailure != null && failure == null) {
+                    // The connection is gone (server stopped, network lost): store what arrived before saying so.
+                    queuePartial(true, grace);
+                    drain(grace);
+                    failure = readFailure;
                 }
                 rethrow();
                 boolean stop = stopping.getAsBoolean();
@@ -189,7 +196,7 @@ final class StreamSession {
             }
         } catch (Throwable t) {
             if (!closing) {
-                failure = t;
+                readFailure = t;
                 wake();
             }
         }

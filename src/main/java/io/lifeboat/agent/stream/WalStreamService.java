@@ -238,6 +238,9 @@ public final class WalStreamService implements AgentService {
                             (p.partial() ? partials : segments).incrementAndGet();
                             bytes.addAndGet(p.data().length);
                             lastStoredAt = Instant.now();
+                            if (System.getenv("LIFEBOAT_AGENT_DEBUG") != null) {
+                                log.accept("stored " + (p.partial() ? "partial " : "") + p.name() + " up to " + p.end());
+                            }
                         }
                     });
             next = null;

@@ -204,7 +204,10 @@ public final class WalArchive {
                 return PushOutcome.ALREADY_ARCHIVED;
             }
         }
-        if (!existing.isEmpty()) {
+        // Partial copies of a segment differ by nature (each one the agent stores extends the one before; the
+        // server's own .partial at a promotion may hold more or less): they are kept side by side, and
+        // wal-fetch serves the fullest of them at the end of the archive.
+        if (!existing.isEmpty() && name.kind() != WalFileName.Kind.PARTIAL) {
             throw new LifeboatException(ErrorKind.CONFLICT, "WAL file " + name + " is already archived in "
                     + storage.describe() + " with different content (sha256 " + existing.get(0).rawSha256() + ", this one "
                     + hash + ")", "two clusters may be archiving into the same repository prefix: give each cluster its "
@@ -252,7 +255,7 @@ public final class WalArchive {
                 return Fetched.MISSING;
             }
             WalFileName partialName = WalFileName.parse(name.name() + PARTIAL_SUFFIX);
-            List<Archived> partials = newestFirst(find(partialName));
+            List<Archived> partials = fullestFirst(find(partialName));
             if (partials.isEmpty()) {
                 return Fetched.MISSING;
             }
@@ -300,8 +303,8 @@ public final class WalArchive {
         }
     }
 
-    /** Partial copies, newest first (the one stored last holds the most WAL: each extends the one before). */
-    private List<Archived> newestFirst(List<Archived> partials) throws IOException {
+    /** Partial copies, fullest first (each one the agent stores extends the one before). */
+    private List<Archived> fullestFirst(List<Archived> partials) throws IOException {
         if (partials.size() < 2) {
             return partials;
         }
@@ -309,12 +312,13 @@ public final class WalArchive {
         for (ObjectInfo o : storage.list(prefixFor(WalFileName.parse(fileName(partials.get(0).key()))))) {
             info.put(o.key(), o);
         }
-        java.util.Comparator<Archived> byTime = java.util.Comparator.comparing(
-                a -> info.containsKey(a.key()) && info.get(a.key()).lastModified() != null
+        // The larger stored object holds more WAL (the rest of a partial is zeros, compressed to almost nothing);
+        // of two the same size, the newer.
+        java.util.Comparator<Archived> fullest = java.util.Comparator.<Archived>comparingLong(
+                a -> info.containsKey(a.key()) ? info.get(a.key()).size() : 0)
+                .thenComparing(a -> info.containsKey(a.key()) && info.get(a.key()).lastModified() != null
                         ? info.get(a.key()).lastModified() : java.time.Instant.EPOCH);
-        // same second: the larger stored object holds more WAL (the rest is zeros, compressed to nothing)
-        byTime = byTime.thenComparingLong(a -> info.containsKey(a.key()) ? info.get(a.key()).size() : 0);
-        return partials.stream().sorted(byTime.reversed()).toList();
+        return partials.stream().sorted(fullest.reversed()).toList();
     }
 
     /** A segment of the same timeline after {@code seg} that is archived whole, or null when there is none. */
