@@ -62,6 +62,17 @@ final class StreamFixture implements AutoCloseable {
         }
     }
 
+    /** The marker numbers present in the database. */
+    static java.util.Set<Integer> markersIn(io.lifeboat.postgres.PgConnectionSettings conn) {
+        java.util.Set<Integer> present = new java.util.HashSet<>();
+        try (PgSession s = PgSession.open(conn)) {
+            for (List<String> row : s.query("SELECT n FROM markers")) {
+                present.add(Integer.parseInt(row.get(0)));
+            }
+        }
+        return present;
+    }
+
     static void pgbenchInit(ScratchCluster pg, int scale) {
         PgBinaries.Tool pgbench = new PgBinaries(pg.binDir()).newest("pgbench");
         new ExternalProcess(List.of(pgbench.path().toString(), "-i", "-q", "-s", Integer.toString(scale)),
@@ -80,16 +91,25 @@ final class StreamFixture implements AutoCloseable {
      */
     static final class Markers implements AutoCloseable {
         final Map<Integer, Long> acked = new ConcurrentHashMap<>();
+        final long started = System.nanoTime();
         final AtomicBoolean stop = new AtomicBoolean();
         final Thread thread;
 
         Markers(ScratchCluster pg, long pauseMillis) {
-            try (PgSession s = pg.session("postgres")) {
+            this(pg.connection("postgres"), pauseMillis, 1, null);
+        }
+
+        /** @param first the first marker number; @param setting a SET statement for the session, or null */
+        Markers(io.lifeboat.postgres.PgConnectionSettings conn, long pauseMillis, int first, String setting) {
+            try (PgSession s = PgSession.open(conn)) {
                 s.execute("CREATE TABLE IF NOT EXISTS markers (n int PRIMARY KEY, at timestamptz DEFAULT now())");
             }
             thread = new Thread(() -> {
-                try (PgSession s = pg.session("postgres")) {
-                    for (int n = 1; !stop.get(); n++) {
+                try (PgSession s = PgSession.open(conn)) {
+                    if (setting != null) {
+                        s.execute(setting);
+                    }
+                    for (int n = first; !stop.get(); n++) {
                         s.execute("INSERT INTO markers (n) VALUES (" + n + ")");
                         acked.put(n, System.nanoTime());
                         if (pauseMillis > 0) {
@@ -107,6 +127,12 @@ final class StreamFixture implements AutoCloseable {
         public void close() throws InterruptedException {
             stop.set(true);
             thread.join(30_000);
+        }
+
+        /** Mean time per acknowledged commit, in milliseconds (with no pause between commits). */
+        double meanCommitMillis() {
+            long last = acked.values().stream().mapToLong(Long::longValue).max().orElse(started);
+            return acked.isEmpty() ? 0 : (last - started) / 1e6 / acked.size();
         }
     }
 

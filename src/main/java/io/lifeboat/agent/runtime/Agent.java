@@ -17,7 +17,7 @@ import java.util.function.Consumer;
 public final class Agent {
     /** A process-wide part, started after the clusters and stopped before them. */
     public interface Part {
-        void start(List<ClusterAgent> clusters);
+        void start(List<io.lifeboat.agent.ClusterState> clusters);
 
         void stop();
     }
@@ -56,7 +56,7 @@ public final class Agent {
                 running.add(c);
             }
             for (Part p : parts) {
-                p.start(clusters);
+                p.start(clusters.stream().map(ClusterAgent::state).toList());
                 runningParts.add(p);
             }
         } catch (RuntimeException e) {

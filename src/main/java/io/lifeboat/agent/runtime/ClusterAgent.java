@@ -5,6 +5,7 @@ import io.lifeboat.agent.AgentLease;
 import io.lifeboat.agent.AgentService;
 import io.lifeboat.agent.ClusterState;
 import io.lifeboat.agent.ProblemBoard;
+import io.lifeboat.agent.ServiceFactory;
 import io.lifeboat.config.AgentConfig;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.RepositoryAccess;
@@ -20,12 +21,6 @@ import java.util.function.Consumer;
  * seconds; when another agent took it, this one stops serving the cluster.
  */
 public final class ClusterAgent {
-    /** Builds a cluster's services once its repository is open and its lease taken. */
-    public interface ServiceFactory {
-        List<AgentService> services(ClusterConfig cluster, AgentConfig.ClusterAgent agent, RepositoryAccess repo,
-                                    ClusterState state, ProblemBoard problems, Consumer<String> log);
-    }
-
     static final Duration RENEW_EVERY = Duration.ofSeconds(10);
 
     private final ClusterConfig config;

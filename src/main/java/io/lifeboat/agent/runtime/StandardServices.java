@@ -3,6 +3,7 @@ package io.lifeboat.agent.runtime;
 import io.lifeboat.agent.AgentService;
 import io.lifeboat.agent.ClusterState;
 import io.lifeboat.agent.ProblemBoard;
+import io.lifeboat.agent.ServiceFactory;
 import io.lifeboat.agent.stream.WalStreamService;
 import io.lifeboat.config.AgentConfig;
 import io.lifeboat.config.ClusterConfig;
@@ -14,11 +15,11 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /** The services of a cluster, in start order: the WAL stream first (it protects data), then the rest. */
-public final class StandardServices implements ClusterAgent.ServiceFactory {
-    private final List<ClusterAgent.ServiceFactory> more;
+public final class StandardServices implements ServiceFactory {
+    private final List<ServiceFactory> more;
 
     /** @param more further services (scheduler, catalog watcher), started after the stream */
-    public StandardServices(List<ClusterAgent.ServiceFactory> more) {
+    public StandardServices(List<ServiceFactory> more) {
         this.more = List.copyOf(more);
     }
 
@@ -30,7 +31,7 @@ public final class StandardServices implements ClusterAgent.ServiceFactory {
             out.add(new WalStreamService(cluster.name(), cluster.postgres(), agent.stream(), repo.catalog(),
                     new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline()), state, problems, log));
         }
-        for (ClusterAgent.ServiceFactory f : more) {
+        for (ServiceFactory f : more) {
             out.addAll(f.services(cluster, agent, repo, state, problems, log));
         }
         return out;

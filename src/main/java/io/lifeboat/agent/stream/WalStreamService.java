@@ -114,8 +114,14 @@ public final class WalStreamService implements AgentService {
                         + conn.host() + ":" + conn.port(), "create it (SELECT pg_create_physical_replication_slot('"
                         + cfg.slot() + "', true);) or set agent.stream.create-slot: true");
             }
-            rc.createPhysicalSlot(cfg.slot());
-            log.accept("cluster '" + cluster + "': created the physical replication slot '" + cfg.slot() + "'");
+            try {
+                rc.createPhysicalSlot(cfg.slot());
+                log.accept("cluster '" + cluster + "': created the physical replication slot '" + cfg.slot() + "'");
+            } catch (LifeboatException e) {
+                if (!String.valueOf(e.getMessage()).contains("already exists")) {
+                    throw e; // else another client created it a moment ago: use it (or be refused as it streams)
+                }
+            }
             slot = rc.readReplicationSlot(cfg.slot());
         }
         ReplicationConnection.SlotInfo s = slot.orElseThrow();

@@ -198,7 +198,9 @@ public final class WalArchive {
     }
 
     private PushOutcome pushTo(Storage storage, Content file, WalFileName name, String hash) throws IOException {
-        List<Archived> existing = find(storage, name);
+        // A partial never conflicts, and storing one again under its own key rewrites the same bytes: no listing
+        // first (the synchronous stream stores one per commit).
+        List<Archived> existing = name.kind() == WalFileName.Kind.PARTIAL ? List.of() : find(storage, name);
         for (Archived a : existing) {
             if (a.rawSha256().equals(hash)) {
                 return PushOutcome.ALREADY_ARCHIVED;
@@ -339,11 +341,7 @@ public final class WalArchive {
 
     /** Deletes the stored copy of {@code name} with this content (e.g. a partial copy that a newer one replaced). */
     public void remove(WalFileName name, String rawSha256) throws IOException {
-        for (Archived a : find(name)) {
-            if (a.rawSha256().equals(rawSha256)) {
-                storage.delete(a.key());
-            }
-        }
+        storage.delete(pipeline.storedName(prefixFor(name) + rawSha256));
     }
 
     /**
