@@ -2,7 +2,10 @@ package io.lifeboat.cli;
 
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
+import io.lifeboat.agent.ClusterState;
 import io.lifeboat.agent.ProblemBoard;
+import io.lifeboat.agent.http.AgentHttp;
+import io.lifeboat.agent.schedule.Schedules;
 import io.lifeboat.agent.runtime.Agent;
 import io.lifeboat.agent.runtime.ClusterAgent;
 import io.lifeboat.agent.runtime.StandardServices;
@@ -70,19 +73,57 @@ final class AgentCommand implements Callable<Integer> {
                 log.accept("resolved " + p.cluster() + "/" + p.key() + ": " + how);
             }
         });
-        StandardServices services = new StandardServices(List.of());
+        io.lifeboat.agent.notify.Notifier notifier = new io.lifeboat.agent.notify.Notifier(
+                io.lifeboat.agent.notify.Notifier.channels(cfg.notifications()), log);
+        problems.listen(notifier);
+        StandardServices services = new StandardServices(List.of(
+                Schedules.factory(cc -> WalFetchCommandLine.of(cc, optionsFor(file, cc.name()))),
+                Schedules.watcher(Duration.ofSeconds(Long.getLong("lifeboat.agent.watch-seconds", 60)))));
         Duration settle = Duration.ofMillis(Long.getLong("lifeboat.agent.lease-settle-ms", 2000));
         List<ClusterAgent> agents = new ArrayList<>();
         for (AgentConfig.ClusterAgent a : selected) {
             ClusterConfig cc = ConfigLoader.load(file, a.cluster(), System.getenv(), Map.of());
             agents.add(new ClusterAgent(cc, a, problems, log, services, settle));
         }
-        Agent agent = new Agent(agents, List.of(), problems, log, Duration.ofSeconds(Math.max(1, stopTimeout)));
+        List<Agent.Part> parts = new ArrayList<>();
+        if (cfg.http().enabled()) {
+            AgentHttp http = new AgentHttp(cfg.http(), problems, log);
+            parts.add(new Agent.Part() {
+                @Override
+                public void start(List<ClusterState> states) {
+                    http.start(states);
+                }
+
+                @Override
+                public void stop() {
+                    http.stop();
+                }
+            });
+        }
+        parts.add(new Agent.Part() {
+            @Override
+            public void start(List<ClusterState> states) {
+            }
+
+            @Override
+            public void stop() {
+                notifier.stop();
+            }
+        });
+        Agent agent = new Agent(agents, parts, problems, log, Duration.ofSeconds(Math.max(1, stopTimeout)));
         agent.start();
         agent.stopOnShutdown();
         log.accept("agent: serving " + String.join(", ", agents.stream().map(ClusterAgent::name).toList()));
         agent.await();
         return 0;
+    }
+
+    /** The options a one-shot command for this cluster would have (for the drills' restore_command). */
+    private static ClusterOptions optionsFor(Path file, String cluster) {
+        ClusterOptions o = new ClusterOptions();
+        o.config = file.toAbsolutePath();
+        o.cluster = cluster;
+        return o;
     }
 
     private static String stamp() {

@@ -13,6 +13,13 @@ public final class Schedules {
     private Schedules() {
     }
 
+    /** The repository watcher of every served cluster (metrics, status, WAL gaps). */
+    public static ServiceFactory watcher(java.time.Duration every) {
+        return (cluster, agent, repo, state, problems, log) -> List.of(new CatalogWatcher(cluster.name(), repo.catalog(),
+                new io.lifeboat.engine.archive.WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline()), state,
+                problems, log, every));
+    }
+
     /** @param restoreCommand the restore_command for a cluster's physical drills */
     public static ServiceFactory factory(Function<ClusterConfig, String> restoreCommand) {
         return (cluster, agent, repo, state, problems, log) -> {
