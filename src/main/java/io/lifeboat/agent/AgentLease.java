@@ -141,17 +141,11 @@ public final class AgentLease {
             if (now.isPresent() && now.get().token().equals(token)) {
                 Instant t = Instant.now();
                 Record r = new Record(host, pid, token, acquired, t, t, stream == null ? null
-                        : withState(stream, "stopped"), List.of(), Map.of());
+                        : stream.withState("stopped"), List.of(), Map.of());
                 storage.put(layout.agentLease(), Json.MAPPER.writeValueAsBytes(r));
             }
         } catch (IOException | RuntimeException e) {
             // it expires by itself
         }
-    }
-
-    private static StreamStatus withState(StreamStatus s, String state) {
-        return new StreamStatus(state, s.slot(), s.timeline(), s.received(), s.stored(), s.serverEnd(), s.lagBytes(),
-                s.lagSeconds(), s.retainedBytes(), s.segmentsStored(), s.partialsStored(), s.bytesStored(), s.reconnects(),
-                s.lastStoredAt(), s.lastError(), s.synchronous());
     }
 }

@@ -19,6 +19,12 @@ import java.time.Instant;
 public record StreamStatus(String state, String slot, long timeline, String received, String stored, String serverEnd,
                            long lagBytes, double lagSeconds, long retainedBytes, long segmentsStored, long partialsStored,
                            long bytesStored, long reconnects, Instant lastStoredAt, String lastError, boolean synchronous) {
+    /** The same, in another state. */
+    public StreamStatus withState(String newState) {
+        return new StreamStatus(newState, slot, timeline, received, stored, serverEnd, lagBytes, lagSeconds, retainedBytes,
+                segmentsStored, partialsStored, bytesStored, reconnects, lastStoredAt, lastError, synchronous);
+    }
+
     public static StreamStatus initial(String slot, boolean synchronous) {
         return new StreamStatus("connecting", slot, 0, null, null, null, 0, 0, 0, 0, 0, 0, 0, null, null, synchronous);
     }

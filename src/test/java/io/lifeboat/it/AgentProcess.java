@@ -24,7 +24,7 @@ final class AgentProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         // A short lease settle time keeps the tests quick; two agents at once still race through it.
-        pb.environment().put("LIFEBOAT_JAVA_OPTS", "-Dlifeboat.agent.lease-settle-ms=500");
+        pb.environment().put("LIFEBOAT_JAVA_OPTS", "-Dlifeboat.agent.lease-settle-ms=500 -Dlifeboat.agent.watch-seconds=2");
         pb.environment().put("LIFEBOAT_AGENT_DEBUG", "1");
         return new AgentProcess(pb.start(), log);
     }

@@ -27,10 +27,43 @@ public final class ArchiveCheck {
     private final Catalog catalog;
     private final WalArchive archive;
 
+    private final String streamSlot;
+
     public ArchiveCheck(PgConnectionSettings conn, Catalog catalog, WalArchive archive) {
+        this(conn, catalog, archive, null);
+    }
+
+    /**
+     * @param streamSlot the replication slot the agent streams WAL over, or null when archive_command
+     *                   archives it: then archive_mode may be off, the slot must exist and be active,
+     *                   and the end-to-end test waits for the segment to arrive through the stream
+     */
+    public ArchiveCheck(PgConnectionSettings conn, Catalog catalog, WalArchive archive, String streamSlot) {
         this.conn = conn;
         this.catalog = catalog;
         this.archive = archive;
+        this.streamSlot = streamSlot;
+    }
+
+    /** The agent's slot: it exists, is physical, and a client (the agent) streams from it; how much WAL it holds. */
+    private Finding streamSlotFinding(PgSession s) {
+        List<List<String>> rows = s.query("SELECT slot_type, active, coalesce(wal_status, ''), coalesce(pg_wal_lsn_diff(CASE "
+                + "WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END, restart_lsn)::bigint, 0) "
+                + "FROM pg_replication_slots WHERE slot_name = " + PgSession.quoteLiteral(streamSlot));
+        if (rows.isEmpty()) {
+            return new Finding("replication slot", false, streamSlot + " does not exist",
+                    "start `lifeboat agent` (it creates the slot), or create it: SELECT pg_create_physical_replication_slot('"
+                            + streamSlot + "', true);");
+        }
+        List<String> r = rows.get(0);
+        boolean physical = r.get(0).equals("physical");
+        boolean active = r.get(1).equals("t");
+        String detail = streamSlot + ": " + r.get(0) + (active ? ", active" : ", not active") + ", holds " + r.get(3)
+                + " bytes of WAL (wal_status " + r.get(2) + ")";
+        return new Finding("replication slot", physical && active && !r.get(2).equals("lost"), detail, !physical
+                ? "name a physical slot in agent.stream.slot" : r.get(2).equals("lost")
+                ? "the slot lost WAL the agent had not stored: take a new physical backup, and raise max_slot_wal_keep_size"
+                : "start `lifeboat agent` for this cluster (nothing streams from the slot, so WAL piles up on the server)");
     }
 
     public List<Finding> run(Duration archiveTimeout) {
@@ -43,12 +76,19 @@ public final class ArchiveCheck {
                     "set wal_level = replica in postgresql.conf and restart"));
             String mode = s.queryValue("SHOW archive_mode").orElse("off");
             archiving = !mode.equals("off");
-            out.add(new Finding("archive_mode", archiving, mode, "set archive_mode = on and restart"));
             String command = s.queryValue("SHOW archive_command").orElse("");
             boolean ours = command.contains("wal-push") && command.contains("%p");
-            out.add(new Finding("archive_command", ours, command.isEmpty() ? "(empty)" : command,
-                    "set archive_command = '/path/to/lifeboat wal-push %p' (with --config/--cluster if needed) and reload"));
-            archiving &= ours;
+            if (streamSlot != null) {
+                out.add(streamSlotFinding(s));
+                out.add(new Finding("archive_command", true, (archiving && ours ? command : "not used")
+                        + " (WAL is streamed by the agent over slot " + streamSlot + ")", null));
+                archiving = out.get(out.size() - 2).ok();
+            } else {
+                out.add(new Finding("archive_mode", archiving, mode, "set archive_mode = on and restart"));
+                out.add(new Finding("archive_command", ours, command.isEmpty() ? "(empty)" : command,
+                        "set archive_command = '/path/to/lifeboat wal-push %p' (with --config/--cluster if needed) and reload"));
+                archiving &= ours;
+            }
             int senders = Integer.parseInt(s.queryValue("SHOW max_wal_senders").orElse("0"));
             out.add(new Finding("max_wal_senders", senders > 0, Integer.toString(senders),
                     "set max_wal_senders = 10 and restart (physical backups need a replication connection)"));
@@ -99,8 +139,8 @@ public final class ArchiveCheck {
             out.add(new Finding("archiving end to end", arrived, arrived ? "segment " + segment + " reached the repository"
                     : "segment " + segment + " did not reach the repository within " + archiveTimeout.toSeconds() + " s"
                     + (failed.isEmpty() ? "" : " (last failed: " + failed + ")"),
-                    "look for archive_command errors in the PostgreSQL log; run the archive_command by hand as the "
-                            + "server's OS user"));
+                    streamSlot != null ? "see the agent's log and `lifeboat status`" : "look for archive_command errors in "
+                            + "the PostgreSQL log; run the archive_command by hand as the server's OS user"));
         } catch (IOException e) {
             out.add(new Finding("archiving end to end", false, e.toString(), null));
         } catch (InterruptedException e) {
