@@ -625,13 +625,13 @@ public final class ReplicationConnection implements AutoCloseable {
         if (lower.contains("replication role") || lower.contains("start wal sender")
                 || lower.contains("replication attribute")) {
             return new LifeboatException(ErrorKind.DATABASE, "role '" + s.user() + "' may not open a replication connection to "
-                    + where + ": " + msg, "physical backups need a role with the REPLICATION attribute: run `ALTER ROLE "
+                    + where + ": " + msg, "physical backups and WAL streaming need a role with the REPLICATION attribute: run `ALTER ROLE "
                     + PgSession.quoteIdent(s.user()) + " REPLICATION;` as a superuser, or use another role", cause);
         }
-        if (lower.contains("max_replication_slots")) {
-            return new LifeboatException(ErrorKind.DATABASE, "the server at " + where + " has no replication slots: " + msg,
-                    "set max_replication_slots to at least 1 more than the slots in use (e.g. 10) in postgresql.conf and "
-                    + "restart PostgreSQL", cause);
+        if (lower.contains("max_replication_slots") || lower.contains("all replication slots are in use")) {
+            return new LifeboatException(ErrorKind.DATABASE, "the server at " + where + " has no free replication slot: "
+                    + msg, "set max_replication_slots to at least 1 more than the slots in use (e.g. 10) in postgresql.conf "
+                    + "and restart PostgreSQL, or drop a slot nothing uses (SELECT * FROM pg_replication_slots)", cause);
         }
         if (state.equals("55006") || lower.contains("is active for pid")) {
             return new LifeboatException(ErrorKind.CONFLICT, "the replication slot on " + where + " is in use by another "

@@ -60,7 +60,7 @@ class AgentFailuresIT {
         Path cfg = fx.config("nr", pg.port(), "norepl", "stream: {}\n", "agent:\n  http:\n    listen: off\n");
         Cli.Result r = Cli.run("agent", "--config", cfg.toString());
         assertThat(r.exit()).as(r.toString()).isEqualTo(5);
-        assertThat(r.err()).contains("ALTER ROLE norepl REPLICATION");
+        assertThat(r.err()).contains("ALTER ROLE \"norepl\" REPLICATION");
     }
 
     @Test
