@@ -89,3 +89,18 @@ run_load() {
 }
 
 timed() { echo "/usr/bin/time -a -o $1 -f %%e,%%U,%%S"; }  # %% is PostgreSQL's escape for %
+
+# walpush_config FILE: a lifeboat.yml with cluster "bench" in the embedded S3 server (start_s3 first),
+# readable by the server's user only, for archive_command = lifeboat wal-push.
+walpush_config() {
+  cat > "$1" <<EOC
+clusters:
+  bench:
+    repositories:
+      - uri: s3://bench/wal?endpoint=$LIFEBOAT_S3_ENDPOINT&path-style=true
+        access-key-id: $LIFEBOAT_S3_ACCESS_KEY_ID
+        secret-access-key: $LIFEBOAT_S3_SECRET_ACCESS_KEY
+        allow-same-server: true
+EOC
+  chown postgres "$1"; chmod 600 "$1"
+}

@@ -25,16 +25,7 @@ trap cleanup EXIT
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 start_s3
-cat > "$W/lifeboat.yml" <<EOC
-clusters:
-  bench:
-    repositories:
-      - uri: s3://bench/wal?endpoint=$LIFEBOAT_S3_ENDPOINT&path-style=true
-        access-key-id: $LIFEBOAT_S3_ACCESS_KEY_ID
-        secret-access-key: $LIFEBOAT_S3_SECRET_ACCESS_KEY
-        allow-same-server: true
-EOC
-chown postgres "$W/lifeboat.yml"; chmod 600 "$W/lifeboat.yml"
+walpush_config "$W/lifeboat.yml"
 
 pgbackrest_conf bench "$W/br/data" 55472 "$W/br" archive-async=n
 

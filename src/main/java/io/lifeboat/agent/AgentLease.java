@@ -52,7 +52,8 @@ public final class AgentLease {
         this.settle = settle;
     }
 
-    static String hostName() {
+    /** This host's name, as leases, job records and alerts name it. */
+    public static String hostName() {
         try {
             return InetAddress.getLocalHost().getHostName();
         } catch (IOException e) {

@@ -1,7 +1,5 @@
 package io.lifeboat.cli;
 
-import io.lifeboat.ErrorKind;
-import io.lifeboat.LifeboatException;
 import io.lifeboat.agent.ClusterState;
 import io.lifeboat.agent.ProblemBoard;
 import io.lifeboat.agent.http.AgentHttp;
@@ -14,6 +12,7 @@ import io.lifeboat.config.AgentConfigLoader;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.config.ConfigLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -36,13 +35,8 @@ final class AgentCommand implements Callable<Integer> {
     @ParentCommand
     LifeboatCommand root;
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "Configuration file (default: $LIFEBOAT_CONFIG, ./lifeboat.yml, /etc/lifeboat/lifeboat.yml).")
-    Path config;
-
-    @Option(names = "--cluster", paramLabel = "NAME", description = "Serve only this cluster (repeatable; default: every "
-            + "cluster with an 'agent:' section).")
-    List<String> clusters = new ArrayList<>();
+    @Mixin
+    ConfigFileOptions options;
 
     @Option(names = "--stop-timeout", paramLabel = "SECONDS", defaultValue = "30", description = "How long a stop may "
             + "take to store the stream and finish or abandon the current job (default: ${DEFAULT-VALUE}).")
@@ -51,13 +45,9 @@ final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Output out = root.output();
-        Path file = ConfigLoader.locate(config, System.getenv());
-        if (file == null) {
-            throw new LifeboatException(ErrorKind.CONFIG, "the agent needs a configuration file and none was found",
-                    "pass --config FILE or set LIFEBOAT_CONFIG (docs/agent.md shows an example)");
-        }
+        Path file = options.file("the agent");
         AgentConfig cfg = AgentConfigLoader.load(file);
-        List<AgentConfig.ClusterAgent> selected = AgentConfigLoader.select(cfg, clusters, file,
+        List<AgentConfig.ClusterAgent> selected = AgentConfigLoader.select(cfg, options.clusters, file,
                 ConfigLoader.clusterNames(file));
         Consumer<String> log = line -> out.log(line.startsWith("warning:") ? "warning: " + stamp() + " "
                 + line.substring("warning:".length()).trim() : stamp() + " " + line);

@@ -14,7 +14,7 @@ import io.lifeboat.config.ConfigLoader;
 import io.lifeboat.engine.RepositoryAccess;
 import io.lifeboat.engine.Spool;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParentCommand;
 
 import java.nio.file.Path;
@@ -33,21 +33,14 @@ final class StatusCommand implements Callable<Integer> {
     @ParentCommand
     LifeboatCommand root;
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "Configuration file (default: $LIFEBOAT_CONFIG, ./lifeboat.yml, /etc/lifeboat/lifeboat.yml).")
-    Path config;
-
-    @Option(names = "--cluster", paramLabel = "NAME", description = "Only this cluster (repeatable; default: every cluster).")
-    List<String> clusters = new ArrayList<>();
+    @Mixin
+    ConfigFileOptions options;
 
     @Override
     public Integer call() {
         Output out = root.output();
-        Path file = ConfigLoader.locate(config, System.getenv());
-        if (file == null) {
-            throw new LifeboatException(ErrorKind.CONFIG, "status needs a configuration file and none was found",
-                    "pass --config FILE or set LIFEBOAT_CONFIG");
-        }
+        Path file = options.file("status");
+        List<String> clusters = options.clusters;
         AgentConfig agentCfg = AgentConfigLoader.load(file);
         List<String> defined = ConfigLoader.clusterNames(file);
         for (String n : clusters) {

@@ -224,23 +224,7 @@ public final class Demo {
 
     /** The demo's lifeboat.yml, which the server's archive_command reads (readable by postgres, nobody else). */
     private static void writeConfig(Path file, ScratchCluster pg, EmbeddedS3Server s3, String recipient) throws IOException {
-        Files.writeString(file, """
-                clusters:
-                  demo:
-                    postgres:
-                      host: 127.0.0.1
-                      port: %d
-                      user: postgres
-                    repositories:
-                      - name: demo-s3
-                        uri: s3://lifeboat-demo/backups?endpoint=%s&region=us-east-1&path-style=true
-                        access-key-id: %s
-                        secret-access-key: %s
-                        allow-same-server: true
-                    encryption:
-                      recipients:
-                        - %s
-                """.formatted(pg.port(), s3.endpoint(), s3.accessKey(), s3.secretKey(), recipient));
+        Files.writeString(file, clusterYaml(pg, s3, recipient, null, ""));
         Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         ScratchCluster.giveToServerUser(file);
     }
@@ -253,28 +237,14 @@ public final class Demo {
     private void agent(ScratchCluster pg, EmbeddedS3Server s3, Path work, String launcher) throws Exception {
         Path cfg = work.resolve("agent.yml");
         int port = ScratchCluster.freePort();
-        Files.writeString(cfg, """
-                agent:
-                  http:
-                    listen: 127.0.0.1:%d
-                clusters:
-                  demo:
-                    postgres: {host: 127.0.0.1, port: %d, user: postgres}
-                    repositories:
-                      - name: demo-s3
-                        uri: s3://lifeboat-demo/backups?endpoint=%s&region=us-east-1&path-style=true
-                        access-key-id: %s
-                        secret-access-key: %s
-                        allow-same-server: true
-                    encryption:
-                      recipients: [%s]
-                      identity-file: %s
+        Files.writeString(cfg, "agent:\n  http:\n    listen: 127.0.0.1:" + port + "\n" + clusterYaml(pg, s3, key.recipient(),
+                key.identity(), """
                     agent:
                       stream:
                         flush-interval: 2s
                       schedules:
                         drill: '* * * * *'
-                """.formatted(port, pg.port(), s3.endpoint(), s3.accessKey(), s3.secretKey(), key.recipient(), key.identity()));
+                """));
         Files.setPosixFilePermissions(cfg, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Path log = work.resolve("agent.log");
         ProcessBuilder pb = new ProcessBuilder(launcher, "agent", "--config", cfg.toString()).redirectErrorStream(true)
@@ -330,6 +300,28 @@ public final class Demo {
             Thread.sleep(200);
         }
         return null;
+    }
+
+    /** The demo cluster in lifeboat.yml: the server, the S3 repository, encryption, and {@code more} (indented). */
+    private static String clusterYaml(ScratchCluster pg, EmbeddedS3Server s3, String recipient, Path identity, String more) {
+        return """
+                clusters:
+                  demo:
+                    postgres:
+                      host: 127.0.0.1
+                      port: %d
+                      user: postgres
+                    repositories:
+                      - name: demo-s3
+                        uri: s3://lifeboat-demo/backups?endpoint=%s&region=us-east-1&path-style=true
+                        access-key-id: %s
+                        secret-access-key: %s
+                        allow-same-server: true
+                    encryption:
+                      recipients:
+                        - %s
+                """.formatted(pg.port(), s3.endpoint(), s3.accessKey(), s3.secretKey(), recipient)
+                + (identity == null ? "" : "      identity-file: " + identity + "\n") + more;
     }
 
     private void physicalAndPointInTime(ScratchCluster pg, ClusterConfig config, Path configFile, String launcher,

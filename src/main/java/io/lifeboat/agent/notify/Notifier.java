@@ -38,13 +38,7 @@ public final class Notifier implements ProblemBoard.Listener {
     public Notifier(List<Channel> channels, Consumer<String> log) {
         this.channels = List.copyOf(channels);
         this.log = log;
-        String h;
-        try {
-            h = java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
-            h = "unknown-host";
-        }
-        this.host = h;
+        this.host = io.lifeboat.agent.AgentLease.hostName();
     }
 
     /** The channels configured in agent.notify. */

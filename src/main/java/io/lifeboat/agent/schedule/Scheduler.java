@@ -50,15 +50,7 @@ public final class Scheduler implements AgentService {
         this.problems = problems;
         this.log = log;
         this.clock = clock;
-        this.host = hostName();
-    }
-
-    private static String hostName() {
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
-            return "unknown-host";
-        }
+        this.host = io.lifeboat.agent.AgentLease.hostName();
     }
 
     @Override
