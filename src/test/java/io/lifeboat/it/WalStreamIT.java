@@ -61,7 +61,7 @@ class WalStreamIT {
             Set<Integer> lost = new HashSet<>();
             StreamFixture.Markers markers = new StreamFixture.Markers(pg, 20);
             try {
-                for (int kill = 0; kill < Integer.getInteger("kills", 5); kill++) {
+                for (int kill = 0; kill < Integer.getInteger("lifeboat.it.kills", 5); kill++) {
                     Thread.sleep(1500 + random.nextInt(2500));
                     agent.kill9();
                     Thread.sleep(random.nextInt(1000));

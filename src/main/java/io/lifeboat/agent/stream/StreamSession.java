@@ -30,7 +30,7 @@ final class StreamSession {
 
     /** Progress, for the stream's status. */
     interface Observer {
-        void progress(Lsn received, Lsn stored, long serverEnd, double lagSeconds, long flushed);
+        void progress(Lsn received, Lsn stored, long serverEnd, double lagSeconds);
 
         void stored(SegmentAssembler.Piece p);
     }
@@ -117,7 +117,7 @@ final class StreamSession {
                 synchronized (assembler) {
                     received = assembler.received();
                 }
-                observer.progress(received, stored, serverEnd, lagSeconds(), Math.max(stored.value(), 0));
+                observer.progress(received, stored, serverEnd, lagSeconds());
             }
         } finally {
             closing = true;

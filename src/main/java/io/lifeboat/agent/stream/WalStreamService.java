@@ -235,7 +235,7 @@ public final class WalStreamService implements AgentService {
             StreamSession s = new StreamSession(rc, store, cfg, TimelineId.of(tli), segmentSize, start, flushed,
                     new StreamSession.Observer() {
                         @Override
-                        public void progress(Lsn received, Lsn stored, long serverEnd, double lag, long flushedLsn) {
+                        public void progress(Lsn received, Lsn stored, long serverEnd, double lag) {
                             publish("streaming", received, stored, serverEnd, lag);
                         }
 
