@@ -113,6 +113,10 @@ class AgentMonitoringIT {
                 assertThat(check.exitCode()).as(check.stdout() + check.stderr()).isZero();
 
                 Cli.Result status = Cli.run("status", "--config", cfg.toString());
+                for (int i = 0; i < 60 && !status.out().contains("streaming"); i++) {
+                    Thread.sleep(500); // the lease carries the state as of its last renewal
+                    status = Cli.run("status", "--config", cfg.toString());
+                }
                 assertThat(status.exit()).as(status.toString()).isZero();
                 assertThat(status.out()).contains("mon", "streaming", "physical");
                 Cli.Result json = Cli.run("status", "--config", cfg.toString(), "--json");

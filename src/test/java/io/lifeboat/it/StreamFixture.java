@@ -30,6 +30,12 @@ final class StreamFixture implements AutoCloseable {
 
     /** A lifeboat.yml for one cluster streaming from {@code pg}, readable by the server's user (restore_command reads it). */
     Path config(String cluster, int pgPort, String pgUser, String agentSection, String topSection) throws IOException {
+        return config(cluster, pgPort, pgUser, agentSection, topSection, s3.endpoint().toString());
+    }
+
+    /** As above, with the repository reached through {@code endpoint} (e.g. a relay the test can take down). */
+    Path config(String cluster, int pgPort, String pgUser, String agentSection, String topSection, String endpoint)
+            throws IOException {
         Path f = work.resolve(cluster + "-" + System.nanoTime() + ".yml");
         Files.writeString(f, topSection + """
                 clusters:
@@ -46,7 +52,7 @@ final class StreamFixture implements AutoCloseable {
                     jobs: 2
                     agent:
                 %s""".formatted(cluster, pgPort, pgUser, s3.endpoint(), s3.accessKey(), s3.secretKey(),
-                agentSection.indent(6)));
+                agentSection.indent(6)).replace("endpoint=" + s3.endpoint(), "endpoint=" + endpoint));
         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
         return f;
     }

@@ -274,4 +274,43 @@ class WalStreamIT {
             }
         }
     }
+    @Test
+    void aRepositoryDownForAWhilePausesTheStreamTheSlotHoldsTheWalAndItCatchesUp() throws Exception {
+        try (ScratchCluster pg = ScratchCluster.create(fx.work, ScratchCluster.Options.defaults()).start();
+             TcpRelay relay = new TcpRelay(fx.s3.endpoint().getPort())) {
+            Path cfg = fx.config("rd", pg.port(), "postgres", "stream:\n  flush-interval: 2s\n",
+                    "agent:\n  http:\n    listen: off\n", "http://127.0.0.1:" + relay.port());
+            AgentProcess agent = AgentProcess.start(cfg, fx.work.resolve("agent-rd.log"));
+            try {
+                assertThat(agent.awaitOutput("streaming WAL from", 60)).as(agent.output()).isTrue();
+                relay.down();
+                String last;
+                try (PgSession s = pg.session("postgres")) {
+                    s.execute("CREATE TABLE t (i int, pad text)");
+                    for (int i = 0; i < 3; i++) {
+                        s.execute("INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g");
+                        s.queryValue("SELECT pg_switch_wal()");
+                    }
+                    last = s.queryValue("SELECT pg_walfile_name(pg_current_wal_lsn() - 1)").orElseThrow();
+                    assertThat(agent.awaitOutput("PROBLEM rd/stream", 60)).as(agent.output()).isTrue();
+                    // nothing stored, nothing flushed: the slot holds the WAL on the server
+                    long held = Long.parseLong(s.queryValue("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint "
+                            + "FROM pg_replication_slots WHERE slot_name = 'lifeboat_rd'").orElseThrow());
+                    assertThat(held).isGreaterThan(2L * 16 * 1024 * 1024);
+                }
+                Thread.sleep(5000); // down for a while: the stream keeps retrying with back-off
+                relay.up();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+                String wanted = last.substring(0, 24);
+                while (System.nanoTime() < deadline && fx.walObjects("rd").stream().noneMatch(n -> n.startsWith(wanted + ".sha256-"))) {
+                    Thread.sleep(200);
+                }
+                assertThat(fx.walObjects("rd")).as(agent.output()).anyMatch(n -> n.startsWith(wanted + ".sha256-"));
+                assertThat(agent.awaitOutput("resolved rd/stream", 30)).as(agent.output()).isTrue();
+                assertThat(agent.term(60)).as(agent.output()).isZero();
+            } finally {
+                agent.close();
+            }
+        }
+    }
 }

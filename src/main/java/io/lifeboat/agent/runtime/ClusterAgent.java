@@ -84,12 +84,14 @@ public final class ClusterAgent {
     }
 
     private void renewLoop() {
+        long wait = 1000; // the first renewal soon after start: `status` shows the running services' state
         while (!stopping) {
             try {
-                Thread.sleep(RENEW_EVERY.toMillis());
+                Thread.sleep(wait);
             } catch (InterruptedException e) {
                 return;
             }
+            wait = RENEW_EVERY.toMillis();
             if (stopping) {
                 return;
             }
