@@ -91,7 +91,7 @@ crash_and_restore() {
   local newest; newest=$(psql_ "$p" "select coalesce(max(n), 0) from markers")
   runuser -u postgres -- "$B/pg_ctl" -D "$W/r-$c/data" -m fast stop >/dev/null 2>&1 || true
   awk -v m="$newest" -v crash="$crash" '$1 > m {lost++; if (first == "") first = $2}
-    END {rpo = lost ? crash - first : 0; printf "%d of %d acknowledged commits lost, RPO %.2f s", lost, NR, rpo}' "$W/acked-$p"
+    END {rpo = lost ? crash - first : 0; if (rpo < 0) rpo = 0; printf "%d of %d acknowledged commits lost, RPO %.2f s", lost, NR, rpo}' "$W/acked-$p"
 }
 
 echo "pgbench -c 4 for $SECS s (scale $SCALE) on $(nproc) cores; flush-interval $FLUSH s"
