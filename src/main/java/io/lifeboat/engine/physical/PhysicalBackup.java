@@ -185,19 +185,7 @@ public final class PhysicalBackup {
     }
 
     static long parseSize(String s) {
-        Matcher m = Pattern.compile("(\\d+)\\s*(B|kB|MB|GB|TB)?").matcher(s.trim());
-        if (!m.matches()) {
-            throw new LifeboatException(ErrorKind.DATABASE, "cannot read wal_segment_size '" + s + "'", null);
-        }
-        long v = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? "B" : m.group(2);
-        return switch (unit) {
-            case "kB" -> v << 10;
-            case "MB" -> v << 20;
-            case "GB" -> v << 30;
-            case "TB" -> v << 40;
-            default -> v;
-        };
+        return ReplicationConnection.parseSize(s);
     }
 
     /**
