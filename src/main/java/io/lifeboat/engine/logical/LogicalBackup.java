@@ -126,7 +126,7 @@ public final class LogicalBackup {
             for (String db : names) {
                 String dir = directoryName(index++, db);
                 long needed = request.checkSpace() ? sizes.get(db) : -1;
-                try (Spool spool = Spool.create(cluster.spoolDir(), "dump-" + start.toEpochMilli() + "-" + dir, needed)) {
+                try (Spool spool = Spool.create(cluster.spoolDir(), "dump-" + start.toEpochMilli() + "-" + dir, needed, log)) {
                     Path out = spool.dir().resolve("dump");
                     objects.addAll(dumpAndUpload(pgDump, dumpCompression, conn.withDatabase(db), idSupplier, dir, out,
                             request.jobs(), sizes.get(db)));

@@ -97,7 +97,7 @@ public final class LogicalRestore {
         pipeline.checkReadable(catalog, m);
         long needed = objects.stream().mapToLong(StoredObject::rawSize).sum();
         try (Spool spool = Spool.create(cluster.spoolDir(), m.id() + "-restore-" + source.directory(),
-                req.checkSpace() ? needed : -1)) {
+                req.checkSpace() ? needed : -1, log)) {
             io.lifeboat.Trace.mark("target inspected");
             download(m, objects, spool.dir(), req.jobs());
             io.lifeboat.Trace.mark("downloaded and verified");
