@@ -16,6 +16,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        Interrupts.enable(System.err);
         int code = run(args, System.out, System.err);
         System.exit(code);
     }
@@ -45,7 +46,8 @@ public final class Main {
     }
 
     static int report(Exception ex, boolean json, PrintStream out, PrintStream err) {
-        LifeboatException le = asLifeboat(ex);
+        // a signal's failure path may fail in many ways (pg_dump killed, a read cut): it is still an interruption
+        LifeboatException le = Interrupts.received() != null ? Interrupts.error(Interrupts.received()) : asLifeboat(ex);
         if (json) {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("kind", le.kind().name().toLowerCase(java.util.Locale.ROOT));

@@ -50,6 +50,7 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Interrupts.handleInThisThread();
         Output out = root.output();
         ClusterConfig cfg = cluster.load();
         BackupId only = backup == null ? null : BackupId.parse(backup);

@@ -109,7 +109,8 @@ final class DumpStreamer {
             pgDump.destroy();
             throw e;
         } finally {
-            pool.shutdownNow();
+            // on failure, uploads still running are cut and must end before the caller removes what was stored
+            io.lifeboat.engine.Cleanup.stop(pool, 30);
         }
     }
 

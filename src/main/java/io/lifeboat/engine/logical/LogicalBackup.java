@@ -182,11 +182,7 @@ public final class LogicalBackup {
 
     /** Best effort: a failed backup should not litter the repository (a killed one is listed as unfinished). */
     private void discard(BackupId id) {
-        try {
-            catalog.delete(id);
-        } catch (RuntimeException ignored) {
-            // nothing stored yet, or the repository is the thing that failed; `list` shows leftovers
-        }
+        io.lifeboat.engine.Cleanup.discardBackup(catalog, id, log);
     }
 
     static String directoryName(int index, String db) {
