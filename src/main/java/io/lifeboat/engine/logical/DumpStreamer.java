@@ -33,10 +33,17 @@ import java.util.stream.Stream;
  * Large files that are still being written are followed like `tail -f` and finish once a scan
  * that began after we reached their end shows them closed. The listing is always taken before the
  * scan, so a file created in between is never mistaken for a finished one.
+ *
+ * <p>A dump of thousands of tables makes thousands of files: listing them all 50 times a second
+ * cost more CPU than uploading them, on a host whose cores pg_dump and the server already keep
+ * busy. So each scan only reads the dump processes' descriptors: a file seen open in one scan and
+ * closed in the next is complete at once. The directory is listed every {@value #LIST_MILLIS} ms
+ * (and when pg_dump exits) for the files that were opened and closed between two scans.
  */
 final class DumpStreamer {
     private static final long FOLLOW_FROM = 8L * 1024 * 1024;
     private static final long SCAN_MILLIS = 20;
+    private static final long LIST_MILLIS = 200;
 
     private final Path dir;
     private final Process pgDump;
@@ -47,6 +54,7 @@ final class DumpStreamer {
 
     private volatile Set<Path> open = Set.of();
     private volatile boolean dumpExited;
+    private volatile boolean uploadFailed;
 
     /**
      * @param pipelines the pipeline for a file name (files pg_dump compressed are not compressed again)
@@ -76,25 +84,41 @@ final class DumpStreamer {
         Map<Path, Future<StoredObject>> submitted = new LinkedHashMap<>();
         io.lifeboat.Trace.mark("pg_dump started");
         try {
+            long listedAt = 0;
             while (true) {
                 boolean exited = !pgDump.isAlive();
-                List<Path> listed = list();
+                long now = System.nanoTime();
+                boolean listNow = exited || now - listedAt >= LIST_MILLIS * 1_000_000;
+                // listed before the descriptors are read: see the class comment
+                List<Path> listed = listNow ? list() : List.of();
+                if (listNow) {
+                    listedAt = now;
+                }
+                Set<Path> wasOpen = open;
                 Set<Path> nowOpen = exited ? Set.of() : openFiles();
                 open = nowOpen;
                 if (exited) {
                     dumpExited = true;
                     io.lifeboat.Trace.mark("pg_dump exited");
                 }
-                for (Path f : listed) {
-                    if (submitted.containsKey(f)) {
-                        continue;
-                    }
-                    boolean complete = !nowOpen.contains(f);
-                    if (complete || size(f) >= FOLLOW_FROM) {
-                        submitted.put(f, pool.submit(() -> upload(f, !complete)));
+                for (Path f : wasOpen) {
+                    if (!nowOpen.contains(f) && !submitted.containsKey(f)) {
+                        submit(pool, submitted, f, false);
                     }
                 }
-                failFast(submitted);
+                for (Path f : nowOpen) {
+                    if (!submitted.containsKey(f) && size(f) >= FOLLOW_FROM) {
+                        submit(pool, submitted, f, true);
+                    }
+                }
+                for (Path f : listed) {
+                    if (!submitted.containsKey(f) && !nowOpen.contains(f)) {
+                        submit(pool, submitted, f, false);
+                    }
+                }
+                if (uploadFailed) {
+                    failFast(submitted);
+                }
                 if (exited) {
                     break;
                 }
@@ -112,6 +136,17 @@ final class DumpStreamer {
             // on failure, uploads still running are cut and must end before the caller removes what was stored
             io.lifeboat.engine.Cleanup.stop(pool, 30);
         }
+    }
+
+    private void submit(ExecutorService pool, Map<Path, Future<StoredObject>> submitted, Path f, boolean follow) {
+        submitted.put(f, pool.submit(() -> {
+            try {
+                return upload(f, follow);
+            } catch (Throwable t) {
+                uploadFailed = true;
+                throw t;
+            }
+        }));
     }
 
     private StoredObject upload(Path f, boolean follow) throws IOException, InterruptedException {
@@ -142,13 +177,12 @@ final class DumpStreamer {
         }
     }
 
+    /** The directory's entries: pg_dump writes only plain files there, so no stat per entry (thousands, 50 times a second). */
     private List<Path> list() throws IOException {
         List<Path> out = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
-                if (Files.isRegularFile(p)) {
-                    out.add(p);
-                }
+                out.add(p);
             }
         } catch (NoSuchFileException e) {
             // pg_dump has not created the directory yet
@@ -158,13 +192,8 @@ final class DumpStreamer {
 
     private Set<Path> openFiles() {
         Set<Path> files = new HashSet<>();
-        List<ProcessHandle> procs = new ArrayList<>();
-        procs.add(pgDump.toHandle());
-        try (Stream<ProcessHandle> d = pgDump.toHandle().descendants()) {
-            d.forEach(procs::add);
-        }
-        for (ProcessHandle p : procs) {
-            Path fds = Path.of("/proc", Long.toString(p.pid()), "fd");
+        for (long pid : dumpProcesses()) {
+            Path fds = Path.of("/proc", Long.toString(pid), "fd");
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(fds)) {
                 for (Path fd : ds) {
                     try {
@@ -181,6 +210,31 @@ final class DumpStreamer {
             }
         }
         return files;
+    }
+
+    /**
+     * pg_dump and its workers (its children; they fork no further). The kernel lists a process's
+     * children in /proc/PID/task/PID/children; ProcessHandle.descendants() instead reads the stat
+     * file of every process on the machine, which cost more CPU than the uploads on a busy host.
+     */
+    private List<Long> dumpProcesses() {
+        long leader = pgDump.pid();
+        List<Long> pids = new ArrayList<>();
+        pids.add(leader);
+        try {
+            String children = Files.readString(Path.of("/proc", Long.toString(leader), "task", Long.toString(leader), "children"));
+            for (String c : children.trim().split("\\s+")) {
+                if (!c.isEmpty()) {
+                    pids.add(Long.parseLong(c));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // no such file (an older kernel): ask the slow way
+            try (Stream<ProcessHandle> d = pgDump.toHandle().descendants()) {
+                d.forEach(h -> pids.add(h.pid()));
+            }
+        }
+        return pids;
     }
 
     private void failFast(Map<Path, Future<StoredObject>> submitted) {
