@@ -21,7 +21,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.BiFunction;
 import java.util.stream.Stream;
 
 /**
@@ -39,6 +38,9 @@ import java.util.stream.Stream;
  * busy. So each scan only reads the dump processes' descriptors: a file seen open in one scan and
  * closed in the next is complete at once. The directory is listed every {@value #LIST_MILLIS} ms
  * (and when pg_dump exits) for the files that were opened and closed between two scans.
+ *
+ * <p>Complete files of up to {@link DumpBundler#SMALL_FILE} bytes go into tar bundles (one thread
+ * appends them in the order they complete) instead of one object each.
  */
 final class DumpStreamer {
     private static final long FOLLOW_FROM = 8L * 1024 * 1024;
@@ -48,9 +50,13 @@ final class DumpStreamer {
     private final Path dir;
     private final Process pgDump;
     private final java.util.function.Function<String, ObjectPipeline> pipelines;
-    private final BiFunction<String, Long, String[]> naming;
+    private final String prefix;
+    private final java.util.function.UnaryOperator<String> keyOf;
     private final int threads;
     private final Progress progress;
+    private final boolean bundle;
+    /** Used by the bundle thread only (and after it stopped, to discard). */
+    private final Map<String, DumpBundler> bundlers = new LinkedHashMap<>();
 
     private volatile Set<Path> open = Set.of();
     private volatile boolean dumpExited;
@@ -58,16 +64,20 @@ final class DumpStreamer {
 
     /**
      * @param pipelines the pipeline for a file name (files pg_dump compressed are not compressed again)
-     * @param naming maps (relative file name, size hint) to {storage key, manifest path}
+     * @param prefix    the manifest path of the dump directory, with a trailing slash ("db1-app/")
+     * @param keyOf     the storage key of a manifest path
+     * @param bundle    whether small files go into tar bundles
      */
-    DumpStreamer(Path dir, Process pgDump, java.util.function.Function<String, ObjectPipeline> pipelines, BiFunction<String, Long, String[]> naming, int threads,
-                 Progress progress) {
+    DumpStreamer(Path dir, Process pgDump, java.util.function.Function<String, ObjectPipeline> pipelines, String prefix,
+                 java.util.function.UnaryOperator<String> keyOf, int threads, Progress progress, boolean bundle) {
         this.dir = dir;
         this.pgDump = pgDump;
         this.pipelines = pipelines;
-        this.naming = naming;
+        this.prefix = prefix;
+        this.keyOf = keyOf;
         this.threads = threads;
         this.progress = progress;
+        this.bundle = bundle;
     }
 
     static boolean supported() {
@@ -81,8 +91,14 @@ final class DumpStreamer {
             t.setDaemon(true);
             return t;
         });
+        ExecutorService bundling = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "dump-bundle");
+            t.setDaemon(true);
+            return t;
+        });
         Map<Path, Future<StoredObject>> submitted = new LinkedHashMap<>();
         io.lifeboat.Trace.mark("pg_dump started");
+        boolean done = false;
         try {
             long listedAt = 0;
             while (true) {
@@ -103,17 +119,17 @@ final class DumpStreamer {
                 }
                 for (Path f : wasOpen) {
                     if (!nowOpen.contains(f) && !submitted.containsKey(f)) {
-                        submit(pool, submitted, f, false);
+                        submit(pool, bundling, submitted, f, false);
                     }
                 }
                 for (Path f : nowOpen) {
                     if (!submitted.containsKey(f) && size(f) >= FOLLOW_FROM) {
-                        submit(pool, submitted, f, true);
+                        submit(pool, bundling, submitted, f, true);
                     }
                 }
                 for (Path f : listed) {
                     if (!submitted.containsKey(f) && !nowOpen.contains(f)) {
-                        submit(pool, submitted, f, false);
+                        submit(pool, bundling, submitted, f, false);
                     }
                 }
                 if (uploadFailed) {
@@ -126,8 +142,13 @@ final class DumpStreamer {
             }
             List<StoredObject> out = new ArrayList<>();
             for (Future<StoredObject> f : submitted.values()) {
-                out.add(get(f));
+                StoredObject o = get(f);
+                if (o != null) {
+                    out.add(o);
+                }
             }
+            out.addAll(get(bundling.submit(this::finishBundles)));
+            done = true;
             return out;
         } catch (IOException | InterruptedException | RuntimeException e) {
             pgDump.destroy();
@@ -135,12 +156,41 @@ final class DumpStreamer {
         } finally {
             // on failure, uploads still running are cut and must end before the caller removes what was stored
             io.lifeboat.engine.Cleanup.stop(pool, 30);
+            io.lifeboat.engine.Cleanup.stop(bundling, 30);
+            if (!done) {
+                bundlers.values().forEach(DumpBundler::close);
+            }
         }
     }
 
-    private void submit(ExecutorService pool, Map<Path, Future<StoredObject>> submitted, Path f, boolean follow) {
-        submitted.put(f, pool.submit(() -> {
+    private List<StoredObject> finishBundles() throws IOException {
+        List<StoredObject> out = new ArrayList<>();
+        for (DumpBundler b : bundlers.values()) {
+            out.addAll(b.finish());
+        }
+        return out;
+    }
+
+    /** The bundler for files stored with this file's pipeline (gzip'd by pg_dump: as they are; else compressed). */
+    private DumpBundler bundlerFor(String rel) {
+        ObjectPipeline p = pipelines.apply(rel);
+        String codec = p.compression().suffix().replace(".", "");
+        return bundlers.computeIfAbsent(codec, c -> new DumpBundler(name -> {
+            String path = p.storedName(prefix + name);
+            return p.open(keyOf.apply(path), path, 0);
+        }, c, progress::advance));
+    }
+
+    private void submit(ExecutorService pool, ExecutorService bundling, Map<Path, Future<StoredObject>> submitted, Path f,
+                        boolean follow) {
+        // toc.dat stays an object of its own: the one file a person (or a restore) reads first
+        boolean small = bundle && !follow && size(f) <= DumpBundler.SMALL_FILE && !f.getFileName().toString().equals("toc.dat");
+        submitted.put(f, (small ? bundling : pool).submit(() -> {
             try {
+                if (small) {
+                    bundlerFor(dir.relativize(f).toString()).add(f);
+                    return null;
+                }
                 return upload(f, follow);
             } catch (Throwable t) {
                 uploadFailed = true;
@@ -151,8 +201,9 @@ final class DumpStreamer {
 
     private StoredObject upload(Path f, boolean follow) throws IOException, InterruptedException {
         String rel = dir.relativize(f).toString();
-        String[] names = naming.apply(rel, size(f));
-        try (ObjectPipeline.Upload u = pipelines.apply(rel).open(names[0], names[1], size(f) >= FOLLOW_FROM ? 1 : 0);
+        ObjectPipeline p = pipelines.apply(rel);
+        String path = p.storedName(prefix + rel);
+        try (ObjectPipeline.Upload u = p.open(keyOf.apply(path), path, size(f) >= FOLLOW_FROM ? 1 : 0);
              InputStream in = Files.newInputStream(f)) {
             byte[] buf = new byte[256 * 1024];
             while (true) {
@@ -245,7 +296,7 @@ final class DumpStreamer {
         }
     }
 
-    private static StoredObject get(Future<StoredObject> f) {
+    private static <T> T get(Future<T> f) {
         try {
             return f.get();
         } catch (InterruptedException e) {

@@ -144,7 +144,9 @@ public final class LogicalBackup {
             extra.put("server", conn.host() + ":" + conn.port());
             extra.put("backupHost", hostName());
             extra.put("pgDump", pgDump.path().toString());
-            BackupManifest m = new BackupManifest(BackupManifest.FORMAT_VERSION, id, BackupType.LOGICAL, cluster.name(),
+            boolean bundles = objects.stream().anyMatch(o -> BackupManifest.isBundle(ObjectPipeline.rawName(o)));
+            BackupManifest m = new BackupManifest(bundles ? BackupManifest.BUNDLES_FORMAT_VERSION
+                    : BackupManifest.FORMAT_VERSION, id, BackupType.LOGICAL, cluster.name(),
                     start, Instant.now(), server.number(), systemId, pipeline.compression().id(),
                     pipeline.encryption().scheme(), List.copyOf(objects),
                     new BackupManifest.LogicalDetails(List.copyOf(dumped), globalsPath, pgDump.version().toString(), request.jobs()),
@@ -232,10 +234,8 @@ public final class LogicalBackup {
         progress.start("dump+upload " + dir, estimate);
         try {
             p.getOutputStream().close();
-            List<StoredObject> stored = new DumpStreamer(out, p, this::pipelineFor, (rel, size) -> {
-                String path = pipelineFor(rel).storedName(dir + "/" + rel);
-                return new String[] {catalogKey(ids.get(), path), path};
-            }, jobs, progress).run();
+            List<StoredObject> stored = new DumpStreamer(out, p, this::pipelineFor, dir + "/",
+                    path -> catalogKey(ids.get(), path), jobs, progress, true).run();
             int code = p.waitFor();
             errReader.join();
             if (code != 0) {

@@ -8,7 +8,6 @@ import io.lifeboat.catalog.Catalog;
 import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.ObjectPipeline;
-import io.lifeboat.engine.Parallel;
 import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.Spool;
 import io.lifeboat.postgres.ExternalProcess;
@@ -18,10 +17,6 @@ import io.lifeboat.postgres.PgSession;
 import io.lifeboat.postgres.PgToolFailure;
 import io.lifeboat.postgres.PgVersion;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -99,7 +94,7 @@ public final class LogicalRestore {
         try (Spool spool = Spool.create(cluster.spoolDir(), m.id() + "-restore-" + source.directory(),
                 req.checkSpace() ? needed : -1, log)) {
             io.lifeboat.Trace.mark("target inspected");
-            download(m, objects, spool.dir(), req.jobs());
+            new DumpDownload(catalog, pipeline, progress).run(m, objects, spool.dir(), req.jobs());
             io.lifeboat.Trace.mark("downloaded and verified");
             Path dumpDir = spool.dir().resolve(source.directory());
             Path globalsFile = null;
@@ -168,32 +163,8 @@ public final class LogicalRestore {
         }
     }
 
-    private void download(BackupManifest m, List<StoredObject> objects, Path dir, int jobs) {
-        progress.start("download " + m.id(), objects.stream().mapToLong(StoredObject::size).sum());
-        try {
-            List<Parallel.Task<Void>> tasks = new ArrayList<>();
-            for (StoredObject o : objects) {
-                tasks.add(() -> {
-                    fetchTo(m, o, dir.resolve(ObjectPipeline.rawName(o)));
-                    progress.advance(o.size());
-                    return null;
-                });
-            }
-            Parallel.run(jobs, tasks);
-        } finally {
-            progress.finish();
-        }
-    }
-
     private void fetchTo(BackupManifest m, StoredObject o, Path file) {
-        try {
-            Files.createDirectories(file.getParent());
-            try (OutputStream out = Files.newOutputStream(file)) {
-                pipeline.fetch(catalog.layout().backupObject(m.id(), o.path()), o, out);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        new DumpDownload(catalog, pipeline, progress).fetchTo(m, o, file);
     }
 
     private void restoreGlobals(PgBinaries binaries, PgConnectionSettings admin, Path file, PgVersion server) {
