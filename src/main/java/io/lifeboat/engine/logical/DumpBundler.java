@@ -36,6 +36,7 @@ final class DumpBundler implements AutoCloseable {
     private final Opener opener;
     private final String prefix;
     private final Consumer<Long> progress;
+    private final long bundleBytes;
     private final List<StoredObject> stored = new ArrayList<>();
     private final byte[] buf = new byte[128 * 1024];
     private int count;
@@ -48,9 +49,14 @@ final class DumpBundler implements AutoCloseable {
      * @param progress receives the raw bytes added
      */
     DumpBundler(Opener opener, String prefix, Consumer<Long> progress) {
+        this(opener, prefix, progress, BUNDLE_BYTES);
+    }
+
+    DumpBundler(Opener opener, String prefix, Consumer<Long> progress, long bundleBytes) {
         this.opener = opener;
         this.prefix = prefix;
         this.progress = progress;
+        this.bundleBytes = bundleBytes;
     }
 
     static String bundleName(String prefix, int n) {
@@ -87,7 +93,7 @@ final class DumpBundler implements AutoCloseable {
         tar.closeArchiveEntry();
         progress.accept(size);
         currentBytes += size + 512;
-        if (currentBytes >= BUNDLE_BYTES) {
+        if (currentBytes >= bundleBytes) {
             closeBundle();
         }
     }
