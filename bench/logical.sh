@@ -26,6 +26,12 @@ cleanup() {
 trap cleanup EXIT
 [[ -f target/lifeboat.jar ]] || mvn -B -q -ntp -DskipTests package
 
+# The Lifeboat measured is the one built now, copied: a rebuild during the run must not change it
+# (nor make the launcher rebuild its class-data archive inside a timed step).
+mkdir -p "$W/jar" && cp target/lifeboat.jar "$W/jar/" && cp -r target/lib "$W/jar/"
+export LIFEBOAT_JAR="$W/jar/lifeboat.jar"
+bin/lifeboat --version >/dev/null
+
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 secs() { echo "$2 - $1" | bc; }

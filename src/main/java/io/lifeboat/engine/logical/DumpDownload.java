@@ -42,7 +42,11 @@ final class DumpDownload {
         progress.start("download " + m.id(), objects.stream().mapToLong(StoredObject::size).sum());
         try {
             List<Parallel.Task<Void>> tasks = new ArrayList<>();
-            for (StoredObject o : objects) {
+            // bundles first (they are unpacked after their download), then the largest: the shortest critical path
+            List<StoredObject> order = objects.stream().sorted(java.util.Comparator
+                    .comparing((StoredObject o) -> !BackupManifest.isBundle(ObjectPipeline.rawName(o)))
+                    .thenComparing(StoredObject::size, java.util.Comparator.reverseOrder())).toList();
+            for (StoredObject o : order) {
                 tasks.add(() -> {
                     String raw = ObjectPipeline.rawName(o);
                     Path file = dir.resolve(raw);
