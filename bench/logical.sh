@@ -8,11 +8,12 @@
 # tools' directory: the ratios the goals apply to) and Lifeboat's embedded S3 server (s3proxy on
 # this machine, filesystem backend). Before each timed step the server checkpoints and the page
 # cache is dropped, so no step pays for the previous one's dirty buffers.
-# Usage (as root): bench/logical.sh [scale=50] [tables=2000]
+# Usage (as root): bench/logical.sh [scale=50] [tables=2000] [rounds=3]
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 SCALE=${1:-50}
 TABLES=${2:-2000}
+ROUNDS=${3:-3}
 B=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 W=$(mktemp -d /tmp/lifeboat-bench-XXXX)
 # a free port: other servers may run on this machine
@@ -71,6 +72,7 @@ lb() { # lb KIND COMMAND ARGS...: Lifeboat against the repository of that kind
   bin/lifeboat "$@" --pg-host 127.0.0.1 --pg-port $PORT --pg-user postgres --repo "${REPOS[$kind]}" --cluster bench \
     --allow-same-server --jobs 2 --spool-directory "$W/spool"
 }
+lb_quiet() { lb "$@" >/dev/null 2>>"$W/lb.log"; }
 quiesce() { psql -d postgres -c checkpoint; sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 # One S3 request first, so that the first timed S3 run does not pay for the server's warm-up.
 lb s3 list >/dev/null 2>&1 || true
@@ -78,29 +80,44 @@ lb s3 list >/dev/null 2>&1 || true
 ROWS=()
 row() { ROWS+=("$(printf "%-8s %-46s %-6s %8.2f %12s %7s" "$@")"); }
 ratio() { echo "scale=2; $1 / $2" | bc; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); secs "$t0" "$t1"; }
 
+# Each round times every step once, in turn (plain tool, Lifeboat to file, Lifeboat to S3), so that
+# a slower stretch of the machine hits all of them; the table shows each step's median.
 for db in pgbench many; do
-  quiesce
-  t0=$(now); "$B/pg_dump" "${C[@]}" -d "$db" -Fd -j2 -f "$W/dump-$db"; t1=$(now)
-  dump=$(secs "$t0" "$t1"); row "$db" "pg_dump -Fd -j2 to a local directory" "dir" "$dump" "$(du -sb "$W/dump-$db" | cut -f1)" "1.00"
-  declare -A ID=()
-  for kind in file s3; do
+  declare -A T=() ID=()
+  for ((r = 1; r <= ROUNDS; r++)); do
+    quiesce; rm -rf "$W/dump-$db"
+    T[dump]+=" $(timed "$B/pg_dump" "${C[@]}" -d "$db" -Fd -j2 -f "$W/dump-$db")"
+    for kind in file s3; do
+      quiesce
+      t0=$(now); ID[$kind]=$(lb "$kind" backup --type logical --database "$db" --no-globals 2>>"$W/lb.log"); t1=$(now)
+      T[backup-$kind]+=" $(secs "$t0" "$t1")"
+    done
+    psql -d postgres -c "create database ${db}_r0"
     quiesce
-    t0=$(now); ID[$kind]=$(lb "$kind" backup --type logical --database "$db" --no-globals 2>>"$W/lb.log"); t1=$(now)
-    s=$(secs "$t0" "$t1")
+    T[restore]+=" $(timed "$B/pg_restore" "${C[@]}" -d "${db}_r0" -j2 "$W/dump-$db")"
+    for kind in file s3; do
+      quiesce
+      T[restore-$kind]+=" $(timed lb_quiet "$kind" restore --backup "${ID[$kind]}" --target-database "${db}_$kind")"
+    done
+    psql -d postgres -c "drop database ${db}_r0" -c "drop database ${db}_file" -c "drop database ${db}_s3"
+  done
+  # shellcheck disable=SC2086
+  dump=$(median ${T[dump]}); restore=$(median ${T[restore]})
+  row "$db" "pg_dump -Fd -j2 to a local directory" "dir" "$dump" "$(du -sb "$W/dump-$db" | cut -f1)" "1.00"
+  for kind in file s3; do
     stored=$(lb "$kind" show --json "${ID[$kind]}" 2>/dev/null | python3 -c 'import json,sys; print(sum(o["size"] for o in json.load(sys.stdin)["objects"]))')
-    row "$db" "lifeboat backup --type logical" "$kind" "$s" "$stored" "$(ratio "$s" "$dump")"
+    # shellcheck disable=SC2086
+    s=$(median ${T[backup-$kind]}); row "$db" "lifeboat backup --type logical" "$kind" "$s" "$stored" "$(ratio "$s" "$dump")"
   done
-  psql -d postgres -c "create database ${db}_r0"
-  quiesce
-  t0=$(now); "$B/pg_restore" "${C[@]}" -d "${db}_r0" -j2 "$W/dump-$db"; t1=$(now)
-  restore=$(secs "$t0" "$t1"); row "$db" "pg_restore -j2 from a local directory" "dir" "$restore" "" "1.00"
+  row "$db" "pg_restore -j2 from a local directory" "dir" "$restore" "" "1.00"
   for kind in file s3; do
-    quiesce
-    t0=$(now); lb "$kind" restore --backup "${ID[$kind]}" --target-database "${db}_$kind" >/dev/null 2>>"$W/lb.log"; t1=$(now)
-    s=$(secs "$t0" "$t1"); row "$db" "lifeboat restore" "$kind" "$s" "" "$(ratio "$s" "$restore")"
+    # shellcheck disable=SC2086
+    s=$(median ${T[restore-$kind]}); row "$db" "lifeboat restore" "$kind" "$s" "" "$(ratio "$s" "$restore")"
   done
-  psql -d postgres -c "drop database ${db}_r0" -c "drop database ${db}_file" -c "drop database ${db}_s3"
+  for k in "${!T[@]}"; do echo "$db $k:${T[$k]}" >> "$W/rounds"; done
   rm -rf "$W/dump-$db"
 done
 
@@ -108,5 +125,7 @@ printf "\n%-8s %-46s %-6s %8s %12s %7s\n" "data" "step" "repo" "seconds" "bytes"
 printf "%s\n" "${ROWS[@]}"
 echo
 echo "repo: dir = the plain tools' local directory; file = a Lifeboat repository in a local directory;"
-echo "s3 = Lifeboat's embedded S3 server on this machine. ratio = seconds / the plain tool's seconds"
-echo "on the same data in this run (goals on file: backup <= 1.15, restore <= 1.20)."
+echo "s3 = Lifeboat's embedded S3 server on this machine. seconds: the median of $ROUNDS rounds; ratio ="
+echo "seconds / the plain tool's seconds on the same data in this run (goals on file: backup <= 1.15,"
+echo "restore <= 1.20). Every round:"
+sort "$W/rounds"

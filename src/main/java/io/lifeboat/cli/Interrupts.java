@@ -80,7 +80,9 @@ final class Interrupts {
                 return;
             }
             if (command.isAlive()) {
-                err.println("lifeboat: the clean-up did not finish within " + GRACE_MILLIS / 1000 + " s; exiting");
+                err.println("lifeboat: the clean-up did not finish within " + GRACE_MILLIS / 1000 + " s; exiting 12 "
+                        + "(what was stored stays as an unfinished backup: `lifeboat list` shows it, `lifeboat delete "
+                        + "ID` removes it)");
                 exit();
             }
         }, "lifeboat-interrupt-watchdog");

@@ -42,7 +42,6 @@ public final class ExternalProcess {
         return t;
     });
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
-    private static volatile boolean stopping;
 
     private final List<String> command;
     private final Map<String, String> environment;
@@ -87,12 +86,24 @@ public final class ExternalProcess {
 
     /** The command as started: under setpriv, so that it dies with us, where setpriv exists. */
     List<String> launchCommand() {
-        if (!PDEATHSIG) {
-            return command;
+        if (!PDEATHSIG || !runnable(command.get(0))) {
+            return command; // a program that is not there fails to start, as without setpriv
         }
         List<String> c = new ArrayList<>(List.of(SETPRIV.toString(), "--pdeathsig", "TERM", "--"));
         c.addAll(command);
         return c;
+    }
+
+    private static boolean runnable(String program) {
+        if (program.contains("/")) {
+            return Files.isExecutable(Path.of(program));
+        }
+        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!d.isEmpty() && Files.isExecutable(Path.of(d, program))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -100,7 +111,6 @@ public final class ExternalProcess {
      * command does first, so pg_dump stops writing and the failure path can clean up after it.
      */
     public static void stopAll() {
-        stopping = true;
         for (Process p : List.copyOf(LIVE)) {
             p.destroy();
         }
@@ -116,9 +126,6 @@ public final class ExternalProcess {
         }
         Process p = launch(pb);
         LIVE.add(p);
-        if (stopping) {
-            p.destroy(); // started while stopAll ran: it must not escape
-        }
         // If we are stopped (Ctrl-C, SIGTERM), our children must not live on writing half a dump.
         Thread killer = new Thread(p::destroy, "stop-" + command.get(0));
         Runtime.getRuntime().addShutdownHook(killer);
@@ -158,6 +165,30 @@ public final class ExternalProcess {
 
     /** Runs to completion; never throws on a non-zero exit (callers decide what it means). */
     public Result run() {
+        return run(true);
+    }
+
+    /**
+     * As {@link #run()}, but an interrupt of the calling thread does not stop the child: for what
+     * must finish even when a signal stopped the command (pg_ctl stop of a scratch server). The
+     * interrupt status is kept for the caller.
+     */
+    public Result runToEnd() {
+        return run(false);
+    }
+
+    private Result run(boolean interruptible) {
+        boolean interrupted = !interruptible && Thread.interrupted();
+        try {
+            return runOnce();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private Result runOnce() {
         Process p = start();
         try {
             p.getOutputStream().close();
