@@ -7,7 +7,8 @@
 # Lifeboat writes to two kinds of repository: a local directory (file://, the same kind as the plain
 # tools' directory: the ratios the goals apply to) and Lifeboat's embedded S3 server (s3proxy on
 # this machine, filesystem backend). Before each timed step the server checkpoints and the page
-# cache is dropped, so no step pays for the previous one's dirty buffers.
+# cache is dropped, and a restored database is dropped after its step (its autovacuum would run
+# during the next), so no step pays for the previous one.
 # Usage (as root): bench/logical.sh [scale=50] [tables=2000] [rounds=3]
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
@@ -95,14 +96,16 @@ for db in pgbench many; do
       t0=$(now); ID[$kind]=$(lb "$kind" backup --type logical --database "$db" --no-globals 2>>"$W/lb.log"); t1=$(now)
       T[backup-$kind]+=" $(secs "$t0" "$t1")"
     done
+    # Each restored database is dropped right after its step: its autovacuum would slow the next one.
     psql -d postgres -c "create database ${db}_r0"
     quiesce
     T[restore]+=" $(timed "$B/pg_restore" "${C[@]}" -d "${db}_r0" -j2 "$W/dump-$db")"
+    psql -d postgres -c "drop database ${db}_r0"
     for kind in file s3; do
       quiesce
       T[restore-$kind]+=" $(timed lb_quiet "$kind" restore --backup "${ID[$kind]}" --target-database "${db}_$kind")"
+      psql -d postgres -c "drop database ${db}_$kind"
     done
-    psql -d postgres -c "drop database ${db}_r0" -c "drop database ${db}_file" -c "drop database ${db}_s3"
   done
   # shellcheck disable=SC2086
   dump=$(median ${T[dump]}); restore=$(median ${T[restore]})
