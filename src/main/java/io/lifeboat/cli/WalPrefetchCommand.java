@@ -48,13 +48,14 @@ final class WalPrefetchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // bad input is a usage error, whatever the server does
+        long size = segmentSize != null ? segmentSize
+                : WalPrefetcher.recordedSegmentSize(pgWal).orElse(WalSegmentName.DEFAULT_SEGMENT_SIZE);
+        WalSegmentName from = WalSegmentName.parse(served, size).next();
         if (!WalFetch.recoveryGoesOn(pgWal)) {
             return 0; // recovery is over, or its restore failed and stopped the server: nothing will read what we fetch
         }
         ClusterConfig cfg = cluster.load();
-        long size = segmentSize != null ? segmentSize
-                : WalPrefetcher.recordedSegmentSize(pgWal).orElse(WalSegmentName.DEFAULT_SEGMENT_SIZE);
-        WalSegmentName from = WalSegmentName.parse(served, size).next();
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, w -> { })) {
             WalArchive archive = new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline());
             Optional<WalPrefetcher> opened = WalPrefetcher.open(archive, pgWal,

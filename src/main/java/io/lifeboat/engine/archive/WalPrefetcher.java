@@ -90,7 +90,8 @@ public final class WalPrefetcher implements AutoCloseable {
     private record Done(String name, Outcome outcome, String why, long startedAt, boolean prefetch) {
     }
 
-    private enum Outcome { FOUND, MISSING, FAILED }
+    /** HELD_BACK: only a partial copy is archived (the agent's stream); restore_command itself decides on it. */
+    private enum Outcome { FOUND, MISSING, HELD_BACK, FAILED }
 
     private record Ask(String token, long seenAt) {
     }
@@ -454,7 +455,7 @@ public final class WalPrefetcher implements AutoCloseable {
             long started = System.nanoTime();
             Done d;
             try {
-                d = new Done(name, download(name) ? Outcome.FOUND : Outcome.MISSING, null, started, prefetch);
+                d = new Done(name, download(name), null, started, prefetch);
             } catch (LifeboatException | IOException | UncheckedIOException e) {
                 d = new Done(name, Outcome.FAILED, e.getMessage(), started, prefetch);
             } catch (RuntimeException e) {
@@ -464,14 +465,22 @@ public final class WalPrefetcher implements AutoCloseable {
         });
     }
 
-    /** Fetches NAME, verified, into .incoming, gives it to the server's user and renames it into the spool. */
-    private boolean download(String name) throws IOException {
+    /**
+     * Fetches NAME, verified, into .incoming, gives it to the server's user and renames it into the
+     * spool. A partial copy is never taken: whether it may stand for the segment depends on the
+     * archive's state when recovery asks, which restore_command checks then.
+     */
+    private Outcome download(String name) throws IOException {
         if (closed) {
             throw new IOException("the prefetcher is stopping");
         }
         Path part = incoming.resolve(name);
-        if (!archive.fetch(WalFileName.parse(name), part)) {
-            return false;
+        WalArchive.Fetched f = archive.fetch(WalFileName.parse(name), part, false);
+        if (f == WalArchive.Fetched.MISSING) {
+            return Outcome.MISSING;
+        } else if (f != WalArchive.Fetched.SEGMENT) {
+            Files.deleteIfExists(part);
+            return Outcome.HELD_BACK;
         }
         try {
             owner.apply(part);
@@ -483,7 +492,7 @@ public final class WalPrefetcher implements AutoCloseable {
         } finally {
             Files.deleteIfExists(part);
         }
-        return true;
+        return Outcome.FOUND;
     }
 
     private synchronized void finished(Done d) {
@@ -503,15 +512,17 @@ public final class WalPrefetcher implements AutoCloseable {
                     recheckDelay = FIRST_RECHECK_NANOS;
                 }
             }
-            case MISSING -> {
-                if (ask != null && ask.seenAt() < d.startedAt()) {
+            case MISSING, HELD_BACK -> {
+                if (ask != null && d.outcome() == Outcome.HELD_BACK) {
+                    answer(d.name(), ask.token(), "failed only a partial copy is archived: restore_command serves it");
+                } else if (ask != null && ask.seenAt() < d.startedAt()) {
                     answer(d.name(), ask.token(), "missing"); // a listing that began after the ask: proven
                 } else if (ask != null) {
                     submit(d.name(), false); // the listing began before the ask: look again for it
                 } else if (WalSegmentName.looksLikeSegment(d.name())) {
                     WalSegmentName s = segment(d.name());
                     if (end == null || s.segmentNumber() < end.segmentNumber()) {
-                        end = s;
+                        end = s; // the end of the archive for now (or its partial end): looked at again later
                     }
                     recheckAt = System.nanoTime() + recheckDelay;
                 }
