@@ -208,4 +208,40 @@ class RecoveryStopsIT {
         assertThat(dir.resolve("postmaster.pid")).doesNotExist();
         assertThat(Files.readString(work.resolve("interrupted.log"))).contains("restore interrupted: stopped the restored server");
     }
+
+    @Test
+    void aServerKilledInRecoveryTakesItsPrefetcherWithIt() throws Exception {
+        // A standby restored without --start and started by hand: restore_command's first JVM starts the detached
+        // prefetcher, which lives while the server recovers. kill -9 of the server leaves postmaster.pid behind; the
+        // prefetcher must still see that recovery is over, not wait for minutes.
+        Path dir = scratch.dataDirectory("killed");
+        try (LauncherProperty l = LauncherProperty.set()) {
+            Cli.Result r = Cli.run("restore", "--config", config.toString(), "--cluster", "rs", "--type", "physical",
+                    "--data-directory", dir.toString(), "--standby");
+            assertThat(r.exit()).as(r.toString()).isZero();
+        }
+        Path log = dir.resolve("started-by-hand.log");
+        io.lifeboat.postgres.ExternalProcess.Result started = new io.lifeboat.postgres.ExternalProcess(
+                io.lifeboat.postgres.ExternalProcess.asUser(ScratchCluster.OS_USER, List.of(
+                        pg.binDir().resolve("pg_ctl").toString(), "-D", dir.toString(), "-l", log.toString(), "-o",
+                        "-p " + ScratchCluster.freePort(), "-w", "-t", "120", "start")), Map.of()).run();
+        assertThat(started.exitCode()).as(started.toString()).isZero();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (prefetchersOf(dir).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(prefetchersOf(dir)).as(Files.readString(log)).isNotEmpty();
+        long postmaster = Long.parseLong(Files.readAllLines(dir.resolve("postmaster.pid")).get(0).trim());
+        ProcessHandle.of(postmaster).orElseThrow().destroyForcibly();
+        for (int i = 0; i < 100 && !prefetchersOf(dir).isEmpty(); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(prefetchersOf(dir)).as("prefetcher of a server killed in recovery").isEmpty();
+        assertThat(dir.resolve("postmaster.pid")).exists(); // what the prefetcher had to see through
+        Files.delete(dir.resolve("postmaster.pid"));
+    }
+
+    static List<String> prefetchersOf(Path dir) {
+        return processesOf(dir).stream().filter(c -> c.contains("wal-prefetch")).toList();
+    }
 }

@@ -46,14 +46,32 @@ public final class WalFetch {
     }
 
     /**
-     * Whether a prefetcher started for this pg_wal still has work: its server runs (postmaster.pid)
-     * and is in recovery (recovery.signal or standby.signal, which PostgreSQL removes when it
-     * promotes). A prefetcher started near the end of recovery, or after its restore failed, exits.
+     * Whether a prefetcher started for this pg_wal still has work: its server runs (postmaster.pid
+     * names a live process: a crashed server leaves the file behind) and is in recovery
+     * (recovery.signal or standby.signal, which PostgreSQL removes when it promotes). A prefetcher
+     * started near the end of recovery, or after its restore failed, exits.
      */
     public static boolean recoveryGoesOn(Path pgWal) {
         Path dataDir = pgWal.toAbsolutePath().getParent();
-        return dataDir != null && Files.isDirectory(pgWal) && Files.exists(dataDir.resolve("postmaster.pid"))
+        return dataDir != null && Files.isDirectory(pgWal) && postmasterRuns(dataDir.resolve("postmaster.pid"))
                 && (Files.exists(dataDir.resolve("recovery.signal")) || Files.exists(dataDir.resolve("standby.signal")));
+    }
+
+    /** Whether the pid file exists and its first line is not the pid of a process that is gone. */
+    static boolean postmasterRuns(Path pidFile) {
+        String first;
+        try (java.io.BufferedReader r = Files.newBufferedReader(pidFile, java.nio.charset.StandardCharsets.US_ASCII)) {
+            first = r.readLine();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            return Files.exists(pidFile); // unreadable: trust that it is there
+        }
+        try {
+            return ProcessHandle.of(Long.parseLong(first == null ? "" : first.trim())).isPresent();
+        } catch (NumberFormatException e) {
+            return true; // being written by a starting server
+        }
     }
 
     /**

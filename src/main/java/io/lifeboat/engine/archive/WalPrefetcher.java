@@ -68,6 +68,7 @@ public final class WalPrefetcher implements AutoCloseable {
     private static final long TICK_NANOS = 200_000_000L;
     private static final long FIRST_RECHECK_NANOS = 1_000_000_000L;
     private static final long MAX_RECHECK_NANOS = 10_000_000_000L;
+    private static final long POLL_MILLIS = 20;
 
     /** Gives a file in the spool to the server's user (a restore runs as root; the server reads and moves it). */
     public interface FileOwner {
@@ -107,6 +108,7 @@ public final class WalPrefetcher implements AutoCloseable {
     private final ExecutorService workers;
     private final AtomicInteger fetched = new AtomicInteger();
     private volatile boolean closed;
+    private boolean retired; // guarded by this
     private Thread thread;
 
     // The state below is guarded by this.
@@ -276,10 +278,18 @@ public final class WalPrefetcher implements AutoCloseable {
 
     private void loop(BooleanSupplier goesOn, long idleNanos) {
         long lastCheck = 0;
-        try (WatchService watcher = spool.getFileSystem().newWatchService()) {
-            // the launcher's asks and moves wake this at once; downloads go to .incoming, which is not watched
-            spool.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
-                    StandardWatchEventKinds.ENTRY_DELETE);
+        WatchService watcher = null;
+        try {
+            try {
+                // the launcher's asks and moves wake this at once; downloads go to .incoming, which is not watched
+                watcher = spool.getFileSystem().newWatchService();
+                spool.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+                        StandardWatchEventKinds.ENTRY_DELETE);
+            } catch (IOException e) {
+                // no inotify instance left for this user (a busy host): look at the spool often instead
+                closeQuietly(watcher);
+                watcher = null;
+            }
             while (!closed && Files.isDirectory(spool)) {
                 long now = System.nanoTime();
                 if (now - lastCheck >= TICK_NANOS) {
@@ -294,6 +304,10 @@ public final class WalPrefetcher implements AutoCloseable {
                     }
                 }
                 step();
+                if (watcher == null) {
+                    Thread.sleep(POLL_MILLIS);
+                    continue;
+                }
                 WatchKey key = watcher.poll(TICK_NANOS, TimeUnit.NANOSECONDS);
                 if (key != null) {
                     key.pollEvents();
@@ -309,7 +323,18 @@ public final class WalPrefetcher implements AutoCloseable {
                 log.accept("warning: WAL prefetch stopped: " + e + "; recovery fetches WAL itself");
             }
         } finally {
-            stopWorkers();
+            closeQuietly(watcher);
+            retire(); // however the loop ended, the launcher must not wait for it: asks answered, no pid, no lock
+        }
+    }
+
+    private static void closeQuietly(WatchService w) {
+        if (w != null) {
+            try {
+                w.close();
+            } catch (IOException ignored) {
+                // nothing held
+            }
         }
     }
 
@@ -587,12 +612,20 @@ public final class WalPrefetcher implements AutoCloseable {
         }
     }
 
+    /** Stops the downloads and waits for them (even when this thread was interrupted: that is how close() ends the loop). */
     private void stopWorkers() {
         closed = true;
         workers.shutdownNow();
-        try {
-            workers.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
+        boolean interrupted = Thread.interrupted();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!workers.isTerminated() && System.nanoTime() < deadline) {
+            try {
+                workers.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }
@@ -616,26 +649,45 @@ public final class WalPrefetcher implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        stopWorkers();
-        try {
-            Files.deleteIfExists(spool.resolve(PID));
-            try (Stream<Path> s = Files.list(incoming)) {
-                for (Path p : s.toList()) {
-                    Files.deleteIfExists(p);
-                }
+        retire();
+    }
+
+    /**
+     * Ends this prefetcher once (its loop's end, or close): no download writes after it, every ask
+     * it read is answered "failed" (the launcher then asks the JVM), the pid file goes and the lock
+     * is released, so that the launcher never waits for a prefetcher that does not work and another
+     * may take over.
+     */
+    private void retire() {
+        stopWorkers(); // not holding this: a finishing download takes it
+        synchronized (this) {
+            if (retired) {
+                return;
             }
-        } catch (IOException ignored) {
-            // removed with its directory
-        }
-        try {
-            lock.release();
-        } catch (IOException ignored) {
-            // closing releases it anyway
-        }
-        try {
-            lockFile.close();
-        } catch (IOException ignored) {
-            // nothing to do
+            retired = true;
+            for (String name : List.copyOf(asks.keySet())) {
+                answer(name, asks.get(name).token(), "failed the prefetcher stopped");
+            }
+            try {
+                Files.deleteIfExists(spool.resolve(PID));
+                try (Stream<Path> s = Files.list(incoming)) {
+                    for (Path p : s.toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            } catch (IOException ignored) {
+                // removed with its directory
+            }
+            try {
+                lock.release();
+            } catch (IOException ignored) {
+                // closing releases it anyway
+            }
+            try {
+                lockFile.close();
+            } catch (IOException ignored) {
+                // nothing to do
+            }
         }
     }
 

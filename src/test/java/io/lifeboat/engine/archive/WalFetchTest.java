@@ -67,6 +67,13 @@ class WalFetchTest {
         assertThat(WalFetch.recoveryGoesOn(pgWal)).isFalse();
         Files.writeString(dataDir.resolve("recovery.signal"), "");
         assertThat(WalFetch.recoveryGoesOn(pgWal)).isTrue();
+        // a server killed in recovery leaves postmaster.pid behind: its prefetcher must not wait on for it
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Files.writeString(dataDir.resolve("postmaster.pid"), gone.pid() + "\n" + dataDir + "\n1700000000\n5432\n");
+        assertThat(WalFetch.recoveryGoesOn(pgWal)).isFalse();
+        Files.writeString(dataDir.resolve("postmaster.pid"), ProcessHandle.current().pid() + "\n" + dataDir + "\n");
+        assertThat(WalFetch.recoveryGoesOn(pgWal)).isTrue();
     }
 
     @Test

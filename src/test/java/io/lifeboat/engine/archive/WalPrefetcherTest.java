@@ -348,4 +348,48 @@ class WalPrefetcherTest {
         assertThat(new String(Files.readAllBytes(WalPrefetcher.spoolOf(pgWal).resolve(".segment-size")),
                 StandardCharsets.US_ASCII)).isEqualTo(SEG + "\n");
     }
+
+    @Test
+    void aPrefetcherWhoseLoopEndsIsNoLongerAdvertisedAndItsAsksAreAnswered() throws Exception {
+        // A detached prefetcher's recovery ended (or its loop failed) while the launcher asked: the launcher must
+        // not wait minutes for it, and the next prefetcher may take over at once.
+        archive(segs(1, 1, 2));
+        java.util.concurrent.CountDownLatch listing = new java.util.concurrent.CountDownLatch(1);
+        Storage stuck = new ForwardingStorage(memory) {
+            @Override
+            public List<ObjectInfo> list(String prefix) throws IOException {
+                if (prefix.contains(seg(1, 7))) {
+                    listing.countDown();
+                    try {
+                        Thread.sleep(60_000); // a slow repository; the prefetcher's end interrupts it
+                    } catch (InterruptedException e) {
+                        throw new java.io.InterruptedIOException("interrupted");
+                    }
+                }
+                return super.list(prefix);
+            }
+        };
+        Path pgWal = pgWal();
+        Path spool = WalPrefetcher.spoolOf(pgWal);
+        WalPrefetcher p = WalPrefetcher.open(archive(stuck), pgWal, new WalPrefetcher.Settings(2, 2, SEG), f -> { },
+                m -> { }).orElseThrow();
+        opened.add(p);
+        AtomicBoolean goesOn = new AtomicBoolean(true);
+        Thread t = new Thread(() -> p.run(WalSegmentName.parse(seg(1, 1)), TimelineHistory.root(TimelineId.of(1)), null,
+                goesOn::get, Long.MAX_VALUE));
+        t.start();
+        await("two", spoolHas(pgWal, Set.of(segs(1, 1, 2))));
+        Files.writeString(spool.resolve(".ask-" + seg(1, 7)), "t-7\n");
+        assertThat(listing.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        goesOn.set(false); // the server promoted, or stopped
+        t.join(20_000);
+        assertThat(t.isAlive()).isFalse();
+        assertThat(Files.readString(spool.resolve(".answer-" + seg(1, 7)))).startsWith("t-7 failed");
+        assertThat(spool.resolve(".pid")).as("still advertised").doesNotExist();
+        assertThat(WalPrefetcher.running(pgWal)).isFalse();
+        Optional<WalPrefetcher> next = WalPrefetcher.open(archive(memory), pgWal, new WalPrefetcher.Settings(2, 2, SEG),
+                f -> { }, m -> { });
+        assertThat(next).isPresent();
+        next.get().close();
+    }
 }
