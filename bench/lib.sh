@@ -249,8 +249,9 @@ ratio() {
 # bench_cleanup: stops what bench_init and start_s3 started, reports (and ends, by pid) any process
 # still in the benchmark's cgroups: none may be left behind.
 bench_cleanup() {
-  [[ -n "${SAMPLER:-}" ]] && kill "$SAMPLER" 2>/dev/null
-  [[ -n "${S3PID:-}" ]] && kill "$S3PID" 2>/dev/null && wait "$S3PID" 2>/dev/null
+  # (each with || true: this runs from an EXIT trap under set -e, where a failed last command would skip the rest)
+  [[ -n "${SAMPLER:-}" ]] && { kill "$SAMPLER" 2>/dev/null || true; }
+  [[ -n "${S3PID:-}" ]] && { kill "$S3PID" 2>/dev/null || true; wait "$S3PID" 2>/dev/null || true; }
   [[ -n "${CG:-}" && -d "$CG" ]] || return 0
   local g pid left
   for g in tool pg s3; do
