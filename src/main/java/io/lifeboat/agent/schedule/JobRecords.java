@@ -50,6 +50,24 @@ public final class JobRecords {
         }
     }
 
+    /** The records of a kind, oldest first (the newest {@value #KEEP} are kept); damaged ones are left out. */
+    public List<JobRecord> history(String kind) {
+        try {
+            List<JobRecord> out = new java.util.ArrayList<>();
+            for (ObjectInfo o : storage.list(prefix(kind))) {
+                try {
+                    out.add(Json.MAPPER.readValue(storage.get(o.key()), JobRecord.class));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    // a damaged record: the others still count
+                }
+            }
+            return out;
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.STORAGE, "cannot read the job records of cluster '" + layout.cluster()
+                    + "': " + e.getMessage(), "check the repository", e);
+        }
+    }
+
     /** The newest record of a kind (names sort by start time). */
     public Optional<JobRecord> latest(String kind) {
         try {
