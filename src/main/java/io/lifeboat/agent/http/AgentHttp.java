@@ -21,21 +21,37 @@ import java.util.function.Consumer;
 
 /**
  * The agent's HTTP endpoint (the JDK's HTTP server): {@code /metrics} in Prometheus text format and
- * {@code /healthz} (200 "ok", or 503 with the open problems). Binds 127.0.0.1 by default; with a
- * token file, every request must carry {@code Authorization: Bearer <token>}.
+ * {@code /healthz} (200 "ok", or 503 with the open problems), and a {@link Site} (the dashboard) under
+ * "/". Binds 127.0.0.1 by default; with a token file, every request must carry
+ * {@code Authorization: Bearer <token>} (the dashboard also takes its session cookie for reading).
  */
 public final class AgentHttp {
+    /** More served on this endpoint under "/" (the dashboard), with the same token (null for none). */
+    public interface Site {
+        void start(byte[] token);
+
+        void handle(HttpExchange ex) throws IOException;
+
+        void stop();
+    }
+
     private final AgentConfig.Http cfg;
     private final ProblemBoard problems;
     private final Consumer<String> log;
+    private final Site site;
     private HttpServer server;
     private ExecutorService pool;
     private byte[] token;
 
     public AgentHttp(AgentConfig.Http cfg, ProblemBoard problems, Consumer<String> log) {
+        this(cfg, problems, log, null);
+    }
+
+    public AgentHttp(AgentConfig.Http cfg, ProblemBoard problems, Consumer<String> log, Site site) {
         this.cfg = cfg;
         this.problems = problems;
         this.log = log;
+        this.site = site;
     }
 
     public void start(List<ClusterState> clusters) {
@@ -59,7 +75,7 @@ public final class AgentHttp {
             throw new LifeboatException(ErrorKind.CONFIG, "the agent cannot listen on " + cfg.host() + ":" + cfg.port()
                     + ": " + e.getMessage(), "choose a free address in agent.http.listen (or 'off')", e);
         }
-        pool = Executors.newFixedThreadPool(2, r -> {
+        pool = Executors.newFixedThreadPool(site == null ? 2 : 4, r -> {
             Thread t = new Thread(r, "lifeboat-http");
             t.setDaemon(true);
             return t;
@@ -68,9 +84,17 @@ public final class AgentHttp {
         server.createContext("/metrics", ex -> handle(ex, () -> new Reply(200,
                 "text/plain; version=0.0.4; charset=utf-8", metrics.scrape())));
         server.createContext("/healthz", ex -> handle(ex, this::health));
+        if (site != null) {
+            site.start(token);
+            server.createContext("/", site::handle);
+        }
         server.start();
         log.accept("agent: metrics and health on http://" + cfg.host() + ":" + port() + "/metrics and /healthz"
                 + (token == null ? "" : " (bearer token required)"));
+        if (site != null) {
+            log.accept("agent: dashboard on http://" + (cfg.host().contains(":") ? "[" + cfg.host() + "]" : cfg.host())
+                    + ":" + port() + "/");
+        }
     }
 
     private record Reply(int status, String type, String body) {
@@ -128,6 +152,9 @@ public final class AgentHttp {
     }
 
     public void stop() {
+        if (site != null) {
+            site.stop();
+        }
         if (server != null) {
             server.stop(0);
         }

@@ -75,12 +75,13 @@ public final class RecoverabilityTimeline {
 
     /**
      * A complete backup. {@code parent} is null for a full backup (incremental chains will name the
-     * backup they build on); {@code recoverableUntil} is where point-in-time recovery from it ends.
+     * backup they build on); {@code recoverableUntil} is where point-in-time recovery from it ends;
+     * {@code walPending}: WAL it needs is not archived yet (the stream's or archiving's lag), not lost.
      */
     public record BackupMark(String id, String type, Instant start, Instant stop, double seconds, Long timeline,
                              String startLsn, String stopLsn, long storedBytes, long rawBytes, String compression,
                              String encryption, String parent, boolean walIncluded, boolean damaged,
-                             String recoverableToLsn, Instant recoverableUntil, List<String> problems) {
+                             boolean walPending, String recoverableToLsn, Instant recoverableUntil, List<String> problems) {
     }
 
     /** A restore drill: proof that a backup restored (to the end of the archive or to {@code target}). */
@@ -109,12 +110,17 @@ public final class RecoverabilityTimeline {
                         notes.add(n);
                     }
                 }
-                for (WalContinuity.Gap g : r.gaps()) {
+                for (WalContinuity.Gap g : holes(r)) {
                     boolean own = !need.walIncluded() && g.first().segmentNumber() <= need.stop().segmentNumber();
                     gaps.merge(g.names(), gap(archive, g, own ? "backup " + m.id() + " is DAMAGED (part of its own WAL)"
                             : "point-in-time recovery from " + m.id() + " ends at " + g.first().startLsn()), (a, b) -> a);
                 }
             }
+            // Segments not archived yet at the end (a backup's stop segment a moment after it ended) are lag, not holes:
+            // the backup becomes restorable when they arrive.
+            boolean pending = r != null && r.gaps().size() > holes(r).size();
+            boolean damaged = r != null && r.damaged() && holes(r).stream()
+                    .anyMatch(g -> g.first().segmentNumber() <= need.stop().segmentNumber());
             Instant until = null;
             if (r != null && !r.damaged()) {
                 until = r.gaps().isEmpty() ? endOfArchive(archive, r, m) : storedBefore(archive, r, m, r.gaps().get(0));
@@ -126,9 +132,9 @@ public final class RecoverabilityTimeline {
                     Duration.between(m.startTime(), m.stopTime()).toMillis() / 1000.0,
                     p == null ? null : (long) Math.max(1, p.timeline()), p == null ? null : p.startLsn(),
                     p == null ? null : p.stopLsn(), m.storedBytes(), m.rawBytes(), m.compression(), m.encryption(), null,
-                    p != null && p.walIncluded(), r != null && r.damaged(),
+                    p != null && p.walIncluded(), damaged, pending,
                     r == null || r.recoverableTo() == null ? null : r.recoverableTo().toString(), until,
-                    r == null ? List.of() : r.problems()));
+                    r == null ? List.of() : problems(r)));
         }
         List<DrillMark> drillMarks = new ArrayList<>();
         drills.values().forEach(list -> list.forEach(d -> drillMarks.add(new DrillMark(d.backup().toString(), d.time(),
@@ -159,6 +165,23 @@ public final class RecoverabilityTimeline {
             to = max(to, l.partialStored());
         }
         return new Timeline(from, to, merge(windows), lanes, marks, drillMarks, notes);
+    }
+
+    /** The gaps with archived WAL after them (what cannot arrive any more), as the agent's watcher tells them apart. */
+    static List<WalContinuity.Gap> holes(WalContinuity.Result r) {
+        return r.gaps().stream().filter(g -> r.newest() != null && g.last().segmentNumber() < r.newest().segmentNumber())
+                .toList();
+    }
+
+    private static List<String> problems(WalContinuity.Result r) {
+        List<String> out = new ArrayList<>();
+        List<WalContinuity.Gap> holes = holes(r);
+        List<String> all = r.problems();
+        for (int i = 0; i < r.gaps().size(); i++) {
+            out.add(holes.contains(r.gaps().get(i)) ? all.get(i) : "not archived yet: " + r.gaps().get(i)
+                    + " (the backup is restorable once it arrives)");
+        }
+        return out;
     }
 
     private static Gap gap(ArchiveIndex archive, WalContinuity.Gap g, String cost) {
