@@ -59,7 +59,7 @@ public final class Health {
             failing.add("the repository cannot be read: " + SecretMask.uri(readError));
         }
         for (ProblemBoard.Problem p : problems) {
-            String text = p.key() + ": " + SecretMask.uri(p.message()) + " (since " + p.since() + ")";
+            String text = p.key() + ": " + SecretMask.uri(p.message()) + " (since " + Format.time(p.since()) + ")";
             (FAILING.contains(p.key()) ? failing : warning).add(text);
         }
         if (timeline != null) {
@@ -83,13 +83,14 @@ public final class Health {
                 }
                 if (Duration.between(newest.stop(), now).compareTo(STALE) > 0) {
                     warning.add("the newest physical backup, " + newest.id() + ", ended " + Format.age(newest.stop(), now)
-                            + " ago (" + newest.stop() + ")");
+                            + " ago (" + Format.time(newest.stop()) + ")");
                 }
             }
             if (timeline.windows().isEmpty() && newest != null) {
                 failing.add("no moment can be restored to: every physical backup is damaged");
             } else if (!timeline.windows().isEmpty()) {
-                fine.add("restorable from " + timeline.oldestRestorable() + " to " + timeline.newestRestorable()
+                fine.add("restorable from " + Format.time(timeline.oldestRestorable()) + " to "
+                        + Format.time(timeline.newestRestorable())
                         + (timeline.windows().size() > 1 ? " with " + (timeline.windows().size() - 1) + " hole(s)" : ""));
             }
             RecoverabilityTimeline.DrillMark drill = timeline.drills().stream()
@@ -98,13 +99,15 @@ public final class Health {
                 warning.add("never proven by a restore drill");
             } else if (!drill.ok()) {
                 if (problems.stream().noneMatch(p -> p.key().equals("drill"))) {
-                    failing.add("the last restore drill (of " + drill.backup() + " at " + drill.time() + ") FAILED: "
+                    failing.add("the last restore drill (of " + drill.backup() + " at " + Format.time(drill.time()) + ") FAILED: "
                             + SecretMask.uri(String.join("; ", drill.problems())));
                 }
             } else if (Duration.between(drill.time(), now).compareTo(STALE) > 0) {
-                warning.add("the last restore drill is " + Format.age(drill.time(), now) + " old (" + drill.time() + ")");
+                warning.add("the last restore drill is " + Format.age(drill.time(), now) + " old (" + Format.time(drill.time())
+                        + ")");
             } else {
-                fine.add("last drill ok at " + drill.time() + " (" + Format.seconds(drill.seconds()) + ")");
+                fine.add("last drill ok at " + Format.time(drill.time()) + " (restore took " + Format.seconds(drill.seconds())
+                        + ")");
             }
         }
         if (streamConfigured && (stream == null || !"streaming".equals(stream.state()))

@@ -285,7 +285,7 @@ final class Pages {
                        boolean tokenRequired, DrillRunner.Run drill) {
         Html h = page("Restore planner — " + name, "<a class=\"crumb\" href=\"" + clusterUrl(name) + "\">"
                 + Html.esc(name) + "</a><span class=\"crumb\">restore planner</span>", 0);
-        h.el("h1", null, "Restore planner: " + name);
+        h.raw("<div class=\"top\">").el("h1", null, "Restore planner: " + name);
         h.open("form", "class", "planner", "id", "planner", "method", "get", "action", clusterUrl(name) + "/plan");
         h.raw("<label>target <select name=\"kind\" id=\"kind\">");
         for (String k : List.of("time", "lsn", "xid", "name", "immediate")) {
@@ -299,7 +299,8 @@ final class Pages {
         h.raw("<label>start on port ").open("input", "name", "port", "id", "port", "size", "6", "value", form.port(),
                 "placeholder", "leave stopped").raw("</label>");
         h.raw("<button type=\"submit\" id=\"plan-button\">Plan</button></form>");
-        h.el("p", "hint", "Times need a zone (UTC: ...Z). The plan uses what the repositories held at their last look.");
+        h.el("p", "hint", "Times need a zone (UTC: ...Z). The plan uses what the repositories held at their last look.")
+                .raw("</div>");
         h.raw("<main id=\"plan\">");
         if (error != null) {
             h.el("p", "bad error", error);
@@ -401,6 +402,11 @@ final class Pages {
         }
         h.open("p", "class", "drill-state state-" + d.state(), "id", "drill-state").text(d.state()).close("p");
         h.el("p", null, d.backup() + " to " + d.target() + ", started " + Format.time(d.started()));
+        if (d.result() != null || d.error() != null) {
+            h.el("p", d.state().equals("succeeded") ? "good" : "bad", d.error() != null ? d.error()
+                    : (d.result().ok() ? "proven: " : "DRILL FAILED: ") + d.backup() + " restored in "
+                    + Format.seconds(d.result().restoreSeconds()));
+        }
     }
 
     // ---------------------------------------------------------------- login

@@ -160,10 +160,11 @@ final class TimelineSvg {
             double xt = x(t);
             h.open("line", "class", "tick", "x1", n(xt), "x2", n(xt), "y1", Integer.toString(y), "y2",
                     Integer.toString(y + 5)).close("line");
-            h.open("text", "class", "tick", "x", n(xt), "y", Integer.toString(y + 18)).text(
+            h.open("text", "class", i == 0 ? "tick first" : i == ticks ? "tick last" : "tick", "x", n(xt), "y",
+                    Integer.toString(y + 18)).text(
                     (span < 6 * 3600_000L ? TICK_SECONDS : TICK).format(t)).close("text");
         }
-        h.open("text", "class", "zone", "x", Integer.toString(LEFT - 6), "y", Integer.toString(y + 18)).text("UTC")
+        h.open("text", "class", "zone", "x", Integer.toString(LEFT - 10), "y", Integer.toString(y + 18)).text("UTC")
                 .close("text");
     }
 }

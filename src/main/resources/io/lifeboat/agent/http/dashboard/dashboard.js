@@ -32,6 +32,11 @@
     return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
   }
 
+  function when(iso) {
+    if (!iso) { return "—"; }
+    return new Date(iso).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  }
+
   // ---- live updates: the page fetches itself and swaps #live
   function live() {
     var every = parseInt(document.body.getAttribute("data-refresh") || "0", 10);
@@ -78,7 +83,8 @@
     var state = el("p", "drill-state state-" + run.state, run.state);
     state.id = "drill-state";
     box.appendChild(state);
-    box.appendChild(el("p", null, run.backup + " to " + run.target + ", started " + run.started));
+    box.appendChild(el("p", null, run.backup + " to " + run.target + ", started " + when(run.started)
+      + (run.finished ? ", finished " + when(run.finished) : "")));
     var elapsed = ((run.finished ? Date.parse(run.finished) : Date.now()) - Date.parse(run.started)) / 1000;
     var line = "elapsed " + seconds(elapsed) + (run.expectedSeconds ? ", expected about " + seconds(run.expectedSeconds) : "");
     box.appendChild(el("p", null, line));
