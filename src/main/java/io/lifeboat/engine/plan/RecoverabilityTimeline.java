@@ -84,7 +84,10 @@ public final class RecoverabilityTimeline {
                              boolean walPending, String recoverableToLsn, Instant recoverableUntil, List<String> problems) {
     }
 
-    /** A restore drill: proof that a backup restored (to the end of the archive or to {@code target}). */
+    /**
+     * A restore drill: proof that a backup restored (to the end of the archive or to {@code target});
+     * its problems with any credentials in them masked, as everything here is fit to show.
+     */
     public record DrillMark(String backup, Instant time, boolean ok, double seconds, String target, String recoveredTo,
                             List<String> problems) {
     }
@@ -138,7 +141,8 @@ public final class RecoverabilityTimeline {
         }
         List<DrillMark> drillMarks = new ArrayList<>();
         drills.values().forEach(list -> list.forEach(d -> drillMarks.add(new DrillMark(d.backup().toString(), d.time(),
-                d.ok(), d.restoreSeconds(), d.target(), d.recoveredTo(), d.problems()))));
+                d.ok(), d.restoreSeconds(), d.target(), d.recoveredTo(),
+                d.problems().stream().map(io.lifeboat.SecretMask::uri).toList()))));
         drillMarks.sort(Comparator.comparing(DrillMark::time));
 
         List<Lane> lanes = new ArrayList<>();

@@ -63,13 +63,24 @@ public final class Dashboard implements AgentHttp.Site {
      */
     public Dashboard(List<Source> clusters, ProblemBoard problems, AgentConfig.Http http, Path configFile,
                      Function<ClusterConfig, String> restoreCommand, Consumer<String> log) {
+        this(clusters, problems, http, configFile, (DrillFactory) b -> new DrillRunner(b, restoreCommand.apply(b.config()),
+                log), log);
+    }
+
+    /** How the drills of a cluster run (tests give one that needs no server). */
+    interface DrillFactory {
+        DrillRunner apply(ClusterBoard board);
+    }
+
+    Dashboard(List<Source> clusters, ProblemBoard problems, AgentConfig.Http http, Path configFile,
+              DrillFactory drillRunner, Consumer<String> log) {
         this.http = http;
         this.configFile = configFile;
         this.log = log;
         for (Source s : clusters) {
             ClusterBoard b = new ClusterBoard(s.config(), s.agent(), s.state(), problems, s.repository());
             boards.put(s.config().name(), b);
-            drills.put(s.config().name(), new DrillRunner(b, restoreCommand.apply(s.config()), log));
+            drills.put(s.config().name(), drillRunner.apply(b));
         }
     }
 

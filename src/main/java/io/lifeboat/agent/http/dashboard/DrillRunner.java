@@ -31,16 +31,30 @@ final class DrillRunner {
                List<String> progress, Double expectedSeconds, DrillRecord result, String error) {
     }
 
+    /** What a drill does: {@link RestoreDrill} for real. */
+    @FunctionalInterface
+    interface Drill {
+        DrillRecord run(BackupManifest m, RecoveryTarget target, Consumer<String> progress);
+    }
+
     private final ClusterBoard board;
-    private final String restoreCommand;
+    private final Drill drill;
     private final Consumer<String> log;
     private Run current;
     private Thread thread;
 
     /** @param restoreCommand the restore_command of the drill's recovery (lifeboat wal-fetch ... %f %p) */
     DrillRunner(ClusterBoard board, String restoreCommand, Consumer<String> log) {
+        this(board, (m, target, progress) -> {
+            RepositoryAccess repo = board.repository();
+            return new RestoreDrill(board.config(), repo.catalog(), repo.pipeline(), progress, restoreCommand)
+                    .run(m, null, target);
+        }, log);
+    }
+
+    DrillRunner(ClusterBoard board, Drill drill, Consumer<String> log) {
         this.board = board;
-        this.restoreCommand = restoreCommand;
+        this.drill = drill;
         this.log = log;
     }
 
@@ -81,9 +95,7 @@ final class DrillRunner {
         DrillRecord result = null;
         String error = null;
         try {
-            RepositoryAccess repo = board.repository();
-            result = new RestoreDrill(board.config(), repo.catalog(), repo.pipeline(), this::progress, restoreCommand)
-                    .run(m, null, target);
+            result = drill.run(m, target, this::progress);
             state = result.ok() ? "succeeded" : "failed";
         } catch (LifeboatException e) {
             state = "error";

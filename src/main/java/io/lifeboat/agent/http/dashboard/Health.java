@@ -86,7 +86,7 @@ public final class Health {
                             + " ago (" + Format.time(newest.stop()) + ")");
                 }
             }
-            if (timeline.windows().isEmpty() && newest != null) {
+            if (timeline.windows().isEmpty() && newest != null && !newest.walPending()) {
                 failing.add("no moment can be restored to: every physical backup is damaged");
             } else if (!timeline.windows().isEmpty()) {
                 fine.add("restorable from " + Format.time(timeline.oldestRestorable()) + " to "
