@@ -120,6 +120,11 @@ class DashboardIT {
                 browser.open(base + "/clusters/alpha");
                 wait(browser, 30).until(d -> !d.findElements(By.cssSelector("#backups tr[data-id]")).isEmpty());
                 browser.screenshot("cluster-alpha");
+                // a click on the timeline opens the planner at that moment, already planned
+                browser.driver.findElement(By.cssSelector("svg.timeline rect.window")).click();
+                wait(browser, 30).until(d -> d.getCurrentUrl().contains("/clusters/alpha/plan?kind=time&value=")
+                        && !d.findElements(By.id("plan-backup")).isEmpty());
+                assertThat(browser.driver.findElement(By.id("value")).getAttribute("value")).endsWith("Z");
 
                 // Planner: the moment between the markers
                 BackupManifest backup = onlyBackup(cfg, "alpha");

@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  */
 public final class Dashboard implements AgentHttp.Site {
     /** How often the repositories are re-read (pages are served from the last look). */
-    static final Duration REFRESH = Duration.ofSeconds(Long.getLong("lifeboat.dashboard.refresh-seconds", 15));
+    static final Duration REFRESH = Duration.ofSeconds(Long.getLong("lifeboat.dashboard.refresh-seconds", 30));
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
             + "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
