@@ -18,7 +18,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -44,6 +46,8 @@ final class ClusterBoard {
     private final ProblemBoard problems;
     private final Supplier<RepositoryAccess> repo;
     private final Deque<LagSample> lag = new ArrayDeque<>();
+    /** The job records read so far, by key (a record never changes): each refresh reads only new ones. */
+    private final Map<String, JobRecord> jobRecords = new HashMap<>();
     private volatile Snapshot snapshot;
 
     ClusterBoard(ClusterConfig config, AgentConfig.ClusterAgent agent, ClusterState state, ProblemBoard problems,
@@ -119,7 +123,7 @@ final class ClusterBoard {
         JobRecords records = new JobRecords(r.storage(), r.catalog().layout());
         List<JobRecord> out = new ArrayList<>();
         for (AgentConfig.JobKind k : AgentConfig.JobKind.values()) {
-            out.addAll(records.history(k.key()));
+            out.addAll(records.history(k.key(), jobRecords));
         }
         out.sort(Comparator.comparing(JobRecord::started).reversed());
         return out;
