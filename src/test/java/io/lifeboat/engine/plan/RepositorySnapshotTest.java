@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,8 +29,10 @@ class RepositorySnapshotTest {
         Path r = Files.createDirectories(dir.resolve("repo"));
         String uri = "file://" + r;
         var pair = new com.exceptionfactory.jagged.x25519.X25519KeyPairGenerator().generateKeyPair();
-        // the identity file does not even exist: reading it would fail with "identity file ... does not exist"
-        Path identity = dir.resolve("no-such-identity.txt");
+        // a working identity file: had the snapshot used it, the history would have been decrypted and read
+        Path identity = dir.resolve("identity.txt");
+        Files.writeString(identity, pair.getPrivate() + "\n");
+        Files.setPosixFilePermissions(identity, PosixFilePermissions.fromString("rw-------"));
         ClusterConfig cfg = new ClusterConfig("c", new PgConnectionSettings("127.0.0.1", 1, "postgres", "postgres", null,
                 null), List.of(new RepositoryConfig("main", RepositoryUri.parse(uri), uri, Compression.ZSTD, 3, true, null,
                 null, 16, 4)), 2, dir.resolve("spool"), null, null, null, false,
@@ -47,7 +50,9 @@ class RepositorySnapshotTest {
                 assertThat(u.error()).isNull();
                 assertThat(u.walBytes()).isPositive();
             });
+            // the control: the repository's own pipeline (a restore's, a drill's) reads it with the identity
+            assertThat(new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline())
+                    .read(WalFileName.parse("00000002.history")).orElseThrow()).containsExactly(history);
         }
-        assertThat(identity).doesNotExist();
     }
 }
