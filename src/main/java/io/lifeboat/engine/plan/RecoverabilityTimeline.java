@@ -74,13 +74,15 @@ public final class RecoverabilityTimeline {
     }
 
     /**
-     * A complete backup. {@code parent} is null for a full backup (incremental chains will name the
-     * backup they build on); {@code recoverableUntil} is where point-in-time recovery from it ends;
+     * A complete backup. {@code parent} is null for a full backup, else the backup it is an
+     * incremental of ({@link BackupChain}), and {@code chain} how many backups a restore of it reads
+     * (1 for a full one); {@code recoverableUntil} is where point-in-time recovery from it ends;
      * {@code walPending}: WAL it needs is not archived yet (the stream's or archiving's lag), not lost.
+     * An incremental whose chain is incomplete is {@code damaged}.
      */
     public record BackupMark(String id, String type, Instant start, Instant stop, double seconds, Long timeline,
                              String startLsn, String stopLsn, long storedBytes, long rawBytes, String compression,
-                             String encryption, String parent, boolean walIncluded, boolean damaged,
+                             String encryption, String parent, int chain, boolean walIncluded, boolean damaged,
                              boolean walPending, String recoverableToLsn, Instant recoverableUntil, List<String> problems) {
     }
 
@@ -122,10 +124,20 @@ public final class RecoverabilityTimeline {
             // Segments not archived yet at the end (a backup's stop segment a moment after it ended) are lag, not holes:
             // the backup becomes restorable when they arrive.
             boolean pending = r != null && r.gaps().size() > holes(r).size();
-            boolean damaged = r != null && r.damaged() && holes(r).stream()
+            BackupChain chain = BackupChain.of(m, complete);
+            boolean damaged = !chain.complete() || r != null && r.damaged() && holes(r).stream()
                     .anyMatch(g -> g.first().segmentNumber() <= need.stop().segmentNumber());
+            List<String> problems = new ArrayList<>();
+            if (!chain.complete()) {
+                problems.add("its chain is incomplete: " + chain.missing() + ", which it is an incremental of"
+                        + (chain.parents().isEmpty() ? "" : " (through " + chain.members().get(0).id() + ")")
+                        + ", is not a complete backup in the repository");
+            }
+            if (r != null) {
+                problems.addAll(problems(r));
+            }
             Instant until = null;
-            if (r != null && !r.damaged()) {
+            if (r != null && !r.damaged() && chain.complete()) {
                 until = r.gaps().isEmpty() ? endOfArchive(archive, r, m) : storedBefore(archive, r, m, r.gaps().get(0));
                 windows.add(new Window(m.stopTime(), until, m.id().toString(), r.timeline().value(), r.gaps().isEmpty()
                         ? "the end of the archive" : r.gaps().get(0).reason() + " " + r.gaps().get(0)));
@@ -134,10 +146,10 @@ public final class RecoverabilityTimeline {
             marks.add(new BackupMark(m.id().toString(), m.type().id(), m.startTime(), m.stopTime(),
                     Duration.between(m.startTime(), m.stopTime()).toMillis() / 1000.0,
                     p == null ? null : (long) Math.max(1, p.timeline()), p == null ? null : p.startLsn(),
-                    p == null ? null : p.stopLsn(), m.storedBytes(), m.rawBytes(), m.compression(), m.encryption(), null,
+                    p == null ? null : p.stopLsn(), m.storedBytes(), m.rawBytes(), m.compression(), m.encryption(),
+                    chain.incremental() ? BackupChain.parent(m).toString() : null, chain.members().size(),
                     p != null && p.walIncluded(), damaged, pending,
-                    r == null || r.recoverableTo() == null ? null : r.recoverableTo().toString(), until,
-                    r == null ? List.of() : problems(r)));
+                    r == null || r.recoverableTo() == null ? null : r.recoverableTo().toString(), until, problems));
         }
         List<DrillMark> drillMarks = new ArrayList<>();
         drills.values().forEach(list -> list.forEach(d -> drillMarks.add(new DrillMark(d.backup().toString(), d.time(),

@@ -20,8 +20,12 @@ public record RestorePlan(String cluster, Target target, Backup backup, String c
     public record Target(String kind, String value, Instant time) {
     }
 
+    /**
+     * @param objects the objects the restore reads (manifests included), of every backup of the chain
+     * @param chain   for an incremental, the backups it is put together from, the full backup first; else empty
+     */
     public record Backup(String id, Instant start, Instant stop, String startLsn, String stopLsn, long timeline,
-                         long storedBytes, long rawBytes, boolean walIncluded, int objects) {
+                         long storedBytes, long rawBytes, boolean walIncluded, int objects, List<String> chain) {
     }
 
     /**

@@ -82,17 +82,24 @@ public final class RestorePlanner {
             problems.add("backup " + m.id() + " is DAMAGED: WAL between its start and stop segments is missing from the "
                     + "archive (" + r.gaps().get(0) + ")");
         }
+        BackupChain chain = BackupChain.of(m, complete);
+        if (!chain.complete()) {
+            problems.add("backup " + m.id() + " is an incremental whose chain is incomplete: " + chain.missing()
+                    + " is not a complete backup in the repository, and the restore needs every backup of the chain");
+        }
         RestorePlan.Wal wal = wal(target, need, r, archive, size, problems);
+        RepositoryLayout layout = new RepositoryLayout(cluster);
+        List<String> objects = objectKeys(chain, layout);
         RestorePlan.Backup backup = new RestorePlan.Backup(m.id().toString(), m.startTime(), m.stopTime(),
                 m.physical().startLsn(), m.physical().stopLsn(), need.start().timeline().value(), m.storedBytes(),
-                m.rawBytes(), need.walIncluded(), m.objects().size() + 1);
-        RepositoryLayout layout = new RepositoryLayout(cluster);
+                m.rawBytes(), need.walIncluded(), objects.size(),
+                chain.parents().stream().map(b -> b.id().toString()).toList());
         List<RestorePlan.Coverage> coverage = new ArrayList<>();
         for (Member mb : members) {
-            coverage.add(coverage(mb, m, layout, wal.segments()));
+            coverage.add(coverage(mb, m.id(), objects, layout, wal.segments()));
         }
         if (!members.isEmpty() && coverage.stream().noneMatch(RestorePlan.Coverage::complete)) {
-            boolean eachPart = covered(coverage, m, layout, members, wal.segments());
+            boolean eachPart = covered(objects, members, wal.segments());
             if (eachPart) {
                 notes.add("no single repository holds everything, but together they do: restore reads each object "
                         + "from the first repository that has it");
@@ -105,7 +112,7 @@ public final class RestorePlanner {
             problems.add(options.dataDirectory() + " is the production data directory of cluster '" + cluster + "': "
                     + "restore into a new, empty directory");
         }
-        RestorePlan.Estimate estimate = estimate(m, wal, size, complete, drills);
+        RestorePlan.Estimate estimate = estimate(chain, wal, size, complete, drills);
         String command = command(cluster, target, m.id(), options);
         if (options.dataDirectory() == null) {
             notes.add("replace " + NEW_DATA_DIRECTORY + " with a new or empty directory (restore refuses any other, and "
@@ -219,14 +226,19 @@ public final class RestorePlanner {
         return e == null ? null : e.stored();
     }
 
-    private static RestorePlan.Coverage coverage(Member mb, BackupManifest m, RepositoryLayout layout, List<String> wal) {
-        List<String> objects = objectKeys(m, layout);
+    /**
+     * @param objects the keys of every object the restore reads (each backup of the chain: its manifest and objects);
+     *                those missing are named by their path in the backup, or for a parent's, "parent id/path"
+     */
+    private static RestorePlan.Coverage coverage(Member mb, BackupId own, List<String> objects, RepositoryLayout layout,
+                                                 List<String> wal) {
         if (mb.error() != null) {
             return new RestorePlan.Coverage(mb.name(), mb.location(), objects.size(), 0, List.of(), wal.size(), 0, List.of(),
                     false, mb.error());
         }
         List<String> missingObjects = objects.stream().filter(k -> !mb.keys().contains(k))
-                .map(k -> k.substring(layout.backupDir(m.id()).length() + 1)).toList();
+                .map(k -> k.startsWith(layout.backupDir(own) + "/") ? k.substring(layout.backupDir(own).length() + 1)
+                        : k.substring(layout.backupsPrefix().length())).toList();
         List<String> missingWal = wal.stream().filter(n -> !mb.walNames().contains(n)).toList();
         return new RestorePlan.Coverage(mb.name(), mb.location(), objects.size(), objects.size() - missingObjects.size(),
                 first(missingObjects), wal.size(), wal.size() - missingWal.size(), first(missingWal),
@@ -234,9 +246,8 @@ public final class RestorePlanner {
     }
 
     /** Whether every object needed is in at least one repository. */
-    private static boolean covered(List<RestorePlan.Coverage> coverage, BackupManifest m, RepositoryLayout layout,
-                                   List<Member> members, List<String> wal) {
-        for (String k : objectKeys(m, layout)) {
+    private static boolean covered(List<String> objects, List<Member> members, List<String> wal) {
+        for (String k : objects) {
             if (members.stream().noneMatch(mb -> mb.error() == null && mb.keys().contains(k))) {
                 return false;
             }
@@ -249,11 +260,13 @@ public final class RestorePlanner {
         return true;
     }
 
-    private static List<String> objectKeys(BackupManifest m, RepositoryLayout layout) {
+    private static List<String> objectKeys(BackupChain chain, RepositoryLayout layout) {
         List<String> keys = new ArrayList<>();
-        keys.add(layout.manifest(m.id()));
-        for (StoredObject o : m.objects()) {
-            keys.add(layout.backupObject(m.id(), o.path()));
+        for (BackupManifest m : chain.members()) {
+            keys.add(layout.manifest(m.id()));
+            for (StoredObject o : m.objects()) {
+                keys.add(layout.backupObject(m.id(), o.path()));
+            }
         }
         return keys;
     }
@@ -267,7 +280,7 @@ public final class RestorePlanner {
      * or the configured size per segment) at the median rate the newest successful physical drills
      * measured (their backup's files plus the WAL they replayed, over the time until the copy took connections).
      */
-    static RestorePlan.Estimate estimate(BackupManifest m, RestorePlan.Wal wal, long size, List<BackupManifest> complete,
+    static RestorePlan.Estimate estimate(BackupChain chain, RestorePlan.Wal wal, long size, List<BackupManifest> complete,
                                          Map<BackupId, List<DrillRecord>> drills) {
         Map<BackupId, BackupManifest> byId = new HashMap<>();
         complete.forEach(b -> byId.put(b.id(), b));
@@ -277,11 +290,12 @@ public final class RestorePlanner {
         measured.sort(Comparator.comparing(DrillRecord::time).reversed());
         List<Double> rates = new ArrayList<>();
         for (DrillRecord d : measured.subList(0, Math.min(RATE_DRILLS, measured.size()))) {
-            rates.add(drillBytes(byId.get(d.backup()), d) / d.restoreSeconds());
+            rates.add(drillBytes(byId.get(d.backup()), complete, d) / d.restoreSeconds());
         }
-        long bytes = m.rawBytes() + wal.count() * size;
-        String what = Spool.human(m.rawBytes()) + " of files and " + wal.count() + " WAL segment(s) (" + Spool.human(wal.count()
-                * size) + ") to replay";
+        long bytes = chain.rawBytes() + wal.count() * size;
+        String what = Spool.human(chain.rawBytes()) + " of files" + (chain.members().size() > 1 ? " (at most: the "
+                + chain.members().size() + " backups of its chain)" : "") + " and " + wal.count() + " WAL segment(s) ("
+                + Spool.human(wal.count() * size) + ") to replay";
         if (rates.isEmpty()) {
             return new RestorePlan.Estimate(null, null, 0, "no successful physical drill has measured a restore rate yet: "
                     + "run one (the drill button) to know; this restore: " + what);
@@ -298,7 +312,7 @@ public final class RestorePlanner {
     }
 
     /** What a drill restored and replayed: its backup's files and the WAL from the backup's start to where replay ended. */
-    private static double drillBytes(BackupManifest b, DrillRecord d) {
+    private static double drillBytes(BackupManifest b, List<BackupManifest> complete, DrillRecord d) {
         long size = b.physical().segmentSize();
         long segments = 0;
         WalContinuity.BackupWal w = WalContinuity.BackupWal.of(b);
@@ -309,7 +323,7 @@ public final class RestorePlanner {
                 segments = 0;
             }
         }
-        return b.rawBytes() + (double) segments * size;
+        return BackupChain.of(b, complete).rawBytes() + (double) segments * size;
     }
 
     /** The `lifeboat restore` command for this plan, each argument shell-quoted. */

@@ -35,6 +35,15 @@ final class PlanFixture {
     }
 
     BackupManifest physical(long start, long stop, Instant end, long rawBytes) {
+        return physical(start, stop, end, rawBytes, Map.of());
+    }
+
+    /** A block-level incremental of {@code parent}, as incremental backups describe themselves in the manifest. */
+    BackupManifest incremental(BackupManifest parent, long start, long stop, long rawBytes) {
+        return physical(start, stop, at(stop).minusSeconds(30), rawBytes, Map.of("kind", "incremental of " + parent.id()));
+    }
+
+    BackupManifest physical(long start, long stop, Instant end, long rawBytes, Map<String, String> extra) {
         String startLsn = new WalSegmentName(TimelineId.of(1), start, MB16).startLsn().plus(0x28).toString();
         String stopLsn = new WalSegmentName(TimelineId.of(1), stop, MB16).startLsn().plus(0x100).toString();
         BackupManifest.PhysicalDetails d = new BackupManifest.PhysicalDetails(startLsn, stopLsn, 1, seg(1, start),
@@ -44,7 +53,7 @@ final class PlanFixture {
         BackupManifest m = new BackupManifest(1, id, BackupType.PHYSICAL, "c", begin, end, 150000, "1", "zstd", "none",
                 List.of(new StoredObject("base.tar.0001.zst", rawBytes / 4, "aa", rawBytes, "zstd", "none"),
                         new StoredObject("pg_manifest.zst", 1000, "bb", 5000, "zstd", "none")),
-                null, d, Map.of());
+                null, d, extra);
         backups.add(m);
         return m;
     }

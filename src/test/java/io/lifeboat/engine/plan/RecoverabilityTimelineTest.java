@@ -46,6 +46,29 @@ class RecoverabilityTimelineTest {
     }
 
     @Test
+    void anIncrementalIsMarkedWithItsChainAndOneWhoseParentIsGoneIsDamaged() {
+        BackupManifest full = fx.physical(2, 3);
+        BackupManifest inc = fx.incremental(full, 5, 6, 50_000_000L);
+        fx.archived(1, 2, 9);
+        RecoverabilityTimeline.Timeline tl = fx.timeline();
+        assertThat(tl.backups()).extracting(RecoverabilityTimeline.BackupMark::parent, RecoverabilityTimeline.BackupMark::chain,
+                RecoverabilityTimeline.BackupMark::damaged).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(null, 1, false),
+                org.assertj.core.groups.Tuple.tuple(full.id().toString(), 2, false));
+        assertThat(tl.windows()).singleElement().satisfies(w -> assertThat(w.from()).isEqualTo(full.stopTime()));
+
+        // the full backup deleted: the incremental cannot be restored, whatever WAL there is
+        fx.backups.remove(full);
+        RecoverabilityTimeline.Timeline broken = fx.timeline();
+        assertThat(broken.windows()).isEmpty();
+        assertThat(broken.backups()).singleElement().satisfies(m -> {
+            assertThat(m.id()).isEqualTo(inc.id().toString());
+            assertThat(m.damaged()).isTrue();
+            assertThat(m.problems()).anySatisfy(x -> assertThat(x).contains("chain is incomplete", full.id().toString()));
+        });
+    }
+
+    @Test
     void aMissingSegmentOfTheBackupsOwnWalDamagesItAndLeavesNoWindow() {
         BackupManifest b = fx.physical(2, 4);
         fx.archived(1, 2, 2).archived(1, 4, 6);

@@ -73,6 +73,32 @@ class RestorePlannerTest {
     }
 
     @Test
+    void anIncrementalNeedsEveryObjectOfItsChain() {
+        BackupManifest full = fx.physical(2, 3);
+        BackupManifest inc = fx.incremental(full, 5, 6, 40_000_000L);
+        fx.archived(1, 2, 12);
+        RecoveryTarget t = RecoveryTarget.time(at(9).plusSeconds(20).toString());
+        String fullChunk = layout.backupObject(full.id(), "base.tar.0001.zst");
+        RestorePlan p = plan(t, List.of(member("a"), member("b", fullChunk)), Map.of(), options);
+        assertThat(p.backup().id()).isEqualTo(inc.id().toString());
+        assertThat(p.backup().chain()).containsExactly(full.id().toString());
+        assertThat(p.backup().objects()).isEqualTo(6); // two manifests and four objects
+        assertThat(p.wal().first()).isEqualTo(seg(1, 5)); // recovery starts at the incremental's own start
+        assertThat(p.restorable()).as(p.problems().toString()).isTrue();
+        assertThat(p.repositories().get(1).complete()).isFalse();
+        assertThat(p.repositories().get(1).missingObjects()).containsExactly(full.id() + "/base.tar.0001.zst");
+        assertThat(p.estimate().basis()).contains("the 2 backups of its chain");
+        assertThat(p.command()).contains("--backup " + inc.id());
+
+        // its full backup deleted: not restorable, and the plan says why
+        fx.backups.remove(full);
+        RestorePlan broken = plan(t, List.of(member("a")), Map.of(), options);
+        assertThat(broken.backup().id()).isEqualTo(inc.id().toString());
+        assertThat(broken.restorable()).isFalse();
+        assertThat(broken.problems()).anySatisfy(x -> assertThat(x).contains("chain is incomplete", full.id().toString()));
+    }
+
+    @Test
     void aTargetAfterTheNewestArchivedWalIsNotRestorable() {
         fx.physical(2, 3);
         fx.archived(1, 2, 5);

@@ -220,7 +220,8 @@ final class Pages {
             h.raw("<td>").text(b.id()).raw("</td><td>").text(b.type()).raw("</td><td>").text(Format.time(b.start()))
                     .raw("</td><td>").text(Format.time(b.stop())).raw("</td><td>").text(Format.seconds(b.seconds()))
                     .raw("</td><td>").text(Format.bytes(b.storedBytes()) + " / " + Format.bytes(b.rawBytes()))
-                    .raw("</td><td>").text(b.parent() == null ? "full" : "on " + b.parent()).raw("</td><td>")
+                    .raw("</td><td>").text(b.parent() == null ? "full" : "incremental of " + b.parent() + " (chain of " + b.chain() + ")")
+                    .raw("</td><td>")
                     .text(b.encryption() == null || b.encryption().equals("none") ? "none" : b.encryption()).raw("</td><td>");
             if (b.type().equals("physical")) {
                 if (b.damaged()) {
@@ -346,8 +347,9 @@ final class Pages {
         h.raw("<tr><th>backup</th><td id=\"plan-backup\">").text(b.id()).raw("</td></tr>");
         h.raw("<tr><th></th><td>").text("ended " + Format.time(b.stop()) + " at LSN " + b.stopLsn() + " on timeline "
                 + b.timeline() + "; " + b.objects() + " objects, " + Format.bytes(b.storedBytes()) + " stored, "
-                + Format.bytes(b.rawBytes()) + " of files" + (b.walIncluded() ? "; its own WAL is stored with it" : ""))
-                .raw("</td></tr>");
+                + Format.bytes(b.rawBytes()) + " of files" + (b.walIncluded() ? "; its own WAL is stored with it" : "")
+                + (b.chain().isEmpty() ? "" : "; an incremental: the restore also reads " + String.join(", ", b.chain())
+                + " (objects counted for the whole chain)")).raw("</td></tr>");
         RestorePlan.Wal w = p.wal();
         h.raw("<tr><th>WAL</th><td id=\"plan-wal\">");
         if (w.count() == 0) {

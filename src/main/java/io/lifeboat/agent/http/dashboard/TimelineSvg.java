@@ -138,14 +138,14 @@ final class TimelineSvg {
 
     private void mark(Html h, RecoverabilityTimeline.BackupMark m, int y) {
         double xs = x(m.stop());
-        String cls = "backup " + m.type() + (m.damaged() ? " damaged" : "");
+        String cls = "backup " + m.type() + (m.parent() != null ? " incremental" : "") + (m.damaged() ? " damaged" : "");
         h.open("g", "class", cls, "data-id", m.id());
         h.open("line", "x1", n(xs), "x2", n(xs), "y1", Integer.toString(y - 2), "y2", Integer.toString(y + 24)).close("line");
         h.open("path", "d", "M" + n(xs - 6) + " " + (y - 4) + " L" + n(xs + 6) + " " + (y - 4) + " L" + n(xs) + " " + (y + 4) + " Z")
                 .close("path");
         h.open("title").text(m.type() + " backup " + m.id() + ": " + Format.time(m.start()) + " to " + Format.time(m.stop())
                 + " (" + Format.seconds(m.seconds()) + "), " + Format.bytes(m.storedBytes()) + " stored"
-                + (m.parent() == null ? "" : ", on " + m.parent()) + (m.damaged() ? " — DAMAGED: " + String.join("; ",
+                + (m.parent() == null ? "" : ", incremental of " + m.parent() + " (chain of " + m.chain() + ")") + (m.damaged() ? " — DAMAGED: " + String.join("; ",
                 m.problems()) : "")).close("title");
         h.close("g");
     }

@@ -17,7 +17,7 @@ class HealthTest {
     static RecoverabilityTimeline.BackupMark backup(String type, Instant stop, boolean damaged, boolean pending,
                                                     List<String> problems) {
         return new RecoverabilityTimeline.BackupMark("20261124T100000Z-P", type, stop.minusSeconds(60), stop, 60, 1L,
-                "0/2000028", "0/3000100", 100, 200, "zstd", "none", null, false, damaged, pending, "0/9000000", stop,
+                "0/2000028", "0/3000100", 100, 200, "zstd", "none", null, 1, false, damaged, pending, "0/9000000", stop,
                 problems);
     }
 
