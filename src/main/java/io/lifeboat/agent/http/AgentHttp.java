@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
+import io.lifeboat.SecretMask;
 import io.lifeboat.agent.ClusterState;
 import io.lifeboat.agent.ProblemBoard;
 import io.lifeboat.config.AgentConfig;
@@ -13,8 +14,10 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
@@ -63,6 +66,11 @@ public final class AgentHttp {
                             "write a long random token into it (e.g. openssl rand -hex 32)");
                 }
                 token = t.getBytes(StandardCharsets.UTF_8);
+                if (readableByOthers(cfg.tokenFile())) {
+                    log.accept("agent: WARNING: the token file " + cfg.tokenFile() + " can be read by other users of "
+                            + "this host, who could then read the dashboard" + (cfg.drills() ? " and start drills" : "")
+                            + "; chmod 600 it");
+                }
             } catch (IOException e) {
                 throw new LifeboatException(ErrorKind.CONFIG, "cannot read the agent's token file " + cfg.tokenFile() + ": "
                         + e.getMessage(), "check agent.http.token-file", e);
@@ -108,7 +116,7 @@ public final class AgentHttp {
         StringBuilder sb = new StringBuilder("unhealthy\n");
         for (ProblemBoard.Problem p : open) {
             sb.append(p.cluster()).append('/').append(p.key()).append(" since ").append(p.since()).append(": ")
-                    .append(p.message()).append('\n');
+                    .append(SecretMask.uri(p.message())).append('\n');
         }
         return new Reply(503, "text/plain; charset=utf-8", sb.toString());
     }
@@ -118,6 +126,10 @@ public final class AgentHttp {
             Reply r;
             if (!"GET".equals(ex.getRequestMethod()) && !"HEAD".equals(ex.getRequestMethod())) {
                 r = new Reply(405, "text/plain", "GET only\n");
+            } else if (token == null && !LoopbackHost.named(ex.getRequestHeaders().getFirst("Host"), cfg.host())) {
+                // DNS rebinding: a page elsewhere whose name now points at 127.0.0.1 sends its own name
+                r = new Reply(403, "text/plain", "without a token this endpoint answers only to a loopback host name (Host: "
+                        + LoopbackHost.quoted(ex.getRequestHeaders().getFirst("Host")) + ")\n");
             } else if (!authorized(ex)) {
                 ex.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"lifeboat\"");
                 r = new Reply(401, "text/plain", "a bearer token is required\n");
@@ -144,6 +156,15 @@ public final class AgentHttp {
             return false;
         }
         return MessageDigest.isEqual(token, h.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static boolean readableByOthers(java.nio.file.Path f) {
+        try {
+            Set<PosixFilePermission> p = Files.getPosixFilePermissions(f);
+            return p.contains(PosixFilePermission.GROUP_READ) || p.contains(PosixFilePermission.OTHERS_READ);
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     /** The port bound (the configured one, or the one chosen for port 0). */

@@ -1,6 +1,7 @@
 package io.lifeboat.agent.http.dashboard;
 
 import com.sun.net.httpserver.Headers;
+import io.lifeboat.agent.http.LoopbackHost;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -8,9 +9,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -27,7 +26,6 @@ public final class WebAccess {
     public static final String COOKIE = "lifeboat_session";
     public static final String CSRF_HEADER = "X-Lifeboat-Request";
     static final Duration SESSION_TTL = Duration.ofHours(12);
-    private static final Set<String> LOOPBACK_NAMES = Set.of("localhost", "127.0.0.1", "[::1]", "::1");
 
     /** Allowed, or refused with a status (401: who are you; 403: not this way) and why. */
     public record Decision(int status, String reason) {
@@ -131,16 +129,10 @@ public final class WebAccess {
         if (host == null) {
             return new Decision(403, "a Host header is required");
         }
-        String name = host.toLowerCase(Locale.ROOT);
-        int colon = name.lastIndexOf(':');
-        if (colon > 0 && name.indexOf(']') < colon) {
-            name = name.substring(0, colon);
-        }
-        if (LOOPBACK_NAMES.contains(name) || name.startsWith("127.") || name.equals(listenHost)
-                || ("[" + listenHost + "]").equals(name)) {
+        if (LoopbackHost.named(host, listenHost)) {
             return Decision.OK;
         }
         return new Decision(403, "the dashboard answers only to a loopback host name without a token (Host: "
-                + host.replaceAll("[^A-Za-z0-9.:\\[\\]-]", "?") + ")");
+                + LoopbackHost.quoted(host) + ")");
     }
 }

@@ -114,6 +114,7 @@ class DashboardHttpTest {
         if (token) {
             t = dir.resolve("token");
             Files.writeString(t, TOKEN + "\n");
+            Files.setPosixFilePermissions(t, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         }
         AgentConfig.Http h = new AgentConfig.Http("127.0.0.1", 0, t, drills);
         AgentConfig.ClusterAgent agent = new AgentConfig.ClusterAgent("c", null, Map.of());
@@ -143,6 +144,9 @@ class DashboardHttpTest {
         int port = serve(true, false, null);
         String base = "http://127.0.0.1:" + port;
         List<String> bodies = new ArrayList<>();
+        HttpResponse<String> health = send("GET", base + "/healthz", null, "Authorization", "Bearer " + TOKEN);
+        assertThat(health.statusCode()).isEqualTo(503);
+        assertThat(health.body()).contains("c/stream", "postgresql://backup:***@db1/x").doesNotContain("hunter2");
         for (String path : List.of("/", "/clusters/c", "/clusters/c/plan?kind=lsn&value=0%2F6000000", "/api/clusters",
                 "/api/clusters/c", "/api/clusters/c/plan?kind=lsn&value=0%2F6000000")) {
             HttpResponse<String> r = send("GET", base + path, null, "Authorization", "Bearer " + TOKEN);
@@ -171,6 +175,8 @@ class DashboardHttpTest {
     void theTokenOrItsSessionReadsAndOnlyTheTokenInAHeaderStartsADrill() throws Exception {
         int port = serve(true, false, null);
         String base = "http://127.0.0.1:" + port;
+        // written with the default umask: others can read it, which the agent says at start
+        assertThat(log).anySatisfy(l -> assertThat(l).contains("WARNING", "can be read by other users", "chmod 600"));
         assertThat(send("GET", base + "/api/clusters", null).statusCode()).isEqualTo(401);
         assertThat(send("GET", base + "/api/clusters", null, "Authorization", "Bearer nope").statusCode()).isEqualTo(401);
         HttpResponse<String> page = send("GET", base + "/clusters/c", null);
@@ -212,6 +218,13 @@ class DashboardHttpTest {
                     List.of(), "0/3000100", null, io.lifeboat.engine.verify.RestoreDrill.describe(target));
         }, log::add));
         assertThat(raw(port, "GET", "/api/clusters", "evil.example:" + port)).startsWith("HTTP/1.1 403");
+        assertThat(raw(port, "GET", "/api/clusters", "127.evil.example:" + port)).startsWith("HTTP/1.1 403");
+        assertThat(raw(port, "GET", "/", "127.0.0.1.nip.example")).startsWith("HTTP/1.1 403");
+        // the agent's own /metrics and /healthz on the same endpoint follow the same rule
+        assertThat(raw(port, "GET", "/metrics", "evil.example:" + port)).startsWith("HTTP/1.1 403");
+        assertThat(raw(port, "GET", "/healthz", "evil.example:" + port)).startsWith("HTTP/1.1 403");
+        assertThat(raw(port, "GET", "/metrics", "127.0.0.1:" + port)).startsWith("HTTP/1.1 200");
+        assertThat(raw(port, "GET", "/api/clusters", "127.0.1.1:" + port)).startsWith("HTTP/1.1 200");
         assertThat(raw(port, "GET", "/api/clusters", "127.0.0.1:" + port)).startsWith("HTTP/1.1 200");
         assertThat(raw(port, "GET", "/api/clusters", "localhost:" + port)).startsWith("HTTP/1.1 200");
         String base = "http://127.0.0.1:" + port;
