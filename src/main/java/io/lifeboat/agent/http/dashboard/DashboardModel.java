@@ -194,7 +194,29 @@ final class DashboardModel {
                 .map(x -> new Point(x.time(), x.seconds(), Format.bytes(x.bytes()))).toList();
         List<Point> jobPoints = jobs.stream().filter(j -> j.started().isAfter(from))
                 .map(j -> new Point(j.started(), j.seconds(), j.kind() + (j.ok() ? "" : " (failed)"))).toList();
-        return new Charts(from, now, seconds, bytes, wal, lagPoints, jobPoints);
+        return new Charts(from, now, thin(seconds, from, now), thin(bytes, from, now), wal, thin(lagPoints, from, now),
+                thin(jobPoints, from, now));
+    }
+
+    /** At most this many points per chart: one per hour of the 30 days (the lag is sampled every refresh). */
+    static final int CHART_POINTS = 720;
+
+    /**
+     * The series as it is when short; else the highest point of each of {@link #CHART_POINTS} equal
+     * stretches of time, so a chart of 30 days of samples stays small and still shows every peak.
+     */
+    static List<Point> thin(List<Point> points, Instant from, Instant to) {
+        if (points.size() <= CHART_POINTS) {
+            return points;
+        }
+        double span = Math.max(1, Duration.between(from, to).toMillis());
+        TreeMap<Integer, Point> highest = new TreeMap<>();
+        for (Point p : points) {
+            int bucket = (int) Math.min(CHART_POINTS - 1, Math.max(0, Duration.between(from, p.time()).toMillis()
+                    * CHART_POINTS / span));
+            highest.merge(bucket, p, (a, b) -> b.value() > a.value() ? b : a);
+        }
+        return List.copyOf(highest.values());
     }
 
     private static Instant later(Instant a, Instant b) {
