@@ -55,4 +55,41 @@ class RepositorySnapshotTest {
                     .read(WalFileName.parse("00000002.history")).orElseThrow()).containsExactly(history);
         }
     }
+
+    @Test
+    void usageIsPerRepositoryAndOneThatCannotBeListedSaysWhy() throws Exception {
+        Path a = Files.createDirectories(dir.resolve("near"));
+        Path b = Files.createDirectories(dir.resolve("far"));
+        ClusterConfig cfg = new ClusterConfig("c", new PgConnectionSettings("127.0.0.1", 1, "postgres", "postgres", null,
+                null), List.of(repo("near", a), repo("far", b)), 2, dir.resolve("spool"), null, null, null, false);
+        try (RepositoryAccess repo = RepositoryAccess.open(cfg, w -> { })) {
+            byte[] history = "1\t0/5000100\tno recovery target specified\n".getBytes(StandardCharsets.UTF_8);
+            new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline())
+                    .push(WalFileName.parse("00000002.history"), history, history.length);
+            // the far one holds something more: a job record of 5,000 bytes
+            Files.createDirectories(b.resolve("c/jobs/verify"));
+            Files.write(b.resolve("c/jobs/verify/20261201T120000.000Z.json"), new byte[5000]);
+            RepositorySnapshot s = RepositorySnapshot.read(repo);
+            assertThat(s.usage()).extracting(RepositorySnapshot.Usage::name).containsExactly("near", "far");
+            RepositorySnapshot.Usage near = s.usage().get(0);
+            RepositorySnapshot.Usage far = s.usage().get(1);
+            assertThat(near.walBytes()).isPositive().isEqualTo(far.walBytes());
+            assertThat(far.otherBytes() - near.otherBytes()).isEqualTo(5000);
+            assertThat(far.objects()).isEqualTo(near.objects() + 1);
+            assertThat(far.location()).contains(b.toString());
+
+            // the far one gone: it says why, the near one is still counted
+            Files.move(b, dir.resolve("far-moved"));
+            RepositorySnapshot gone = RepositorySnapshot.read(repo);
+            assertThat(gone.usage().get(0).error()).isNull();
+            assertThat(gone.usage().get(0).walBytes()).isEqualTo(near.walBytes());
+            assertThat(gone.usage().get(1).error()).isNotBlank();
+            assertThat(gone.members().get(1).error()).isNotBlank();
+        }
+    }
+
+    private static RepositoryConfig repo(String name, Path root) {
+        String uri = "file://" + root;
+        return new RepositoryConfig(name, RepositoryUri.parse(uri), uri, Compression.ZSTD, 3, true, null, null, 16, 4);
+    }
 }
