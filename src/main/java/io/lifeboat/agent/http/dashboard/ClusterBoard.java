@@ -49,6 +49,8 @@ final class ClusterBoard {
     /** The job records read so far, by key (a record never changes): each refresh reads only new ones. */
     private final Map<String, JobRecord> jobRecords = new HashMap<>();
     private volatile Snapshot snapshot;
+    /** The agent's last runs when the snapshot was taken: a run since then is read at once. */
+    private volatile Map<String, JobRecord> jobsAtRefresh = Map.of();
 
     ClusterBoard(ClusterConfig config, AgentConfig.ClusterAgent agent, ClusterState state, ProblemBoard problems,
                  Supplier<RepositoryAccess> repo) {
@@ -93,9 +95,20 @@ final class ClusterBoard {
         return s != null ? s : refresh();
     }
 
+    /**
+     * Whether the repositories should be read again: {@code every} has passed since the last look,
+     * or a scheduled job finished since (its backup, its record should show at once, not up to
+     * {@code every} later).
+     */
+    boolean due(Instant now, Duration every) {
+        Snapshot s = snapshot;
+        return s == null || !s.taken().plus(every).isAfter(now) || !state.lastJobs().equals(jobsAtRefresh);
+    }
+
     /** Reads the repositories again (and samples the stream's lag). */
     synchronized Snapshot refresh() {
         Instant now = Instant.now();
+        jobsAtRefresh = state.lastJobs();
         StreamStatus st = state.stream();
         if (st != null) {
             synchronized (lag) {

@@ -90,12 +90,12 @@ public final class Dashboard implements AgentHttp.Site {
         refresher = new Thread(() -> {
             while (!stopping) {
                 for (ClusterBoard b : boards.values()) {
-                    if (!stopping) {
+                    if (!stopping && b.due(Instant.now(), REFRESH)) {
                         b.refresh();
                     }
                 }
                 try {
-                    Thread.sleep(REFRESH.toMillis());
+                    Thread.sleep(Math.min(1000, REFRESH.toMillis())); // a finished job is shown within a second
                 } catch (InterruptedException e) {
                     return;
                 }

@@ -1,6 +1,7 @@
 package io.lifeboat.agent.http.dashboard;
 
 import io.lifeboat.SecretMask;
+import io.lifeboat.agent.ClusterState;
 import io.lifeboat.agent.JobRecord;
 import io.lifeboat.agent.ProblemBoard;
 import io.lifeboat.agent.StreamStatus;
@@ -42,10 +43,19 @@ final class DashboardModel {
      * @param newestWal      when the newest archived WAL was stored, and how long ago (archive lag)
      * @param newestBackups  the newest complete backup of each type
      * @param repositories   what each repository holds
+     * @param running        the scheduled job running now, or null
      */
     record FleetRow(String name, String state, List<String> reasons, Pitr pitr, Stream stream, Instant newestWal,
                     Double newestWalAgeSeconds, Map<String, BackupAge> newestBackups, Drill lastDrill,
-                    List<RepositorySnapshot.Usage> repositories, Instant refreshed) {
+                    List<RepositorySnapshot.Usage> repositories, Instant refreshed, Running running) {
+    }
+
+    /** A scheduled job running now, and for how long so far. */
+    record Running(String kind, Instant scheduled, Instant since, double seconds) {
+        static Running of(ClusterState.RunningJob j, Instant now) {
+            return j == null ? null : new Running(j.kind(), j.scheduled(), j.since(),
+                    Math.max(0, Duration.between(j.since(), now).toMillis() / 1000.0));
+        }
     }
 
     /** The recoverable window; {@code windows} > 1 when gaps split it (each listed on the cluster page). */
@@ -122,7 +132,7 @@ final class DashboardModel {
         }
         return new FleetRow(b.name(), v.id(), v.reasons(), pitr, Stream.of(b.state().stream()), newestWal,
                 newestWal == null ? null : Duration.between(newestWal, now).toMillis() / 1000.0, newest, drill,
-                s.repo() == null ? List.of() : s.repo().usage(), s.taken());
+                s.repo() == null ? List.of() : s.repo().usage(), s.taken(), Running.of(b.state().running(), now));
     }
 
     static Drill drill(RecoverabilityTimeline.DrillMark d) {

@@ -60,7 +60,9 @@ final class Pages {
             for (String reason : r.reasons()) {
                 h.el("li", null, reason);
             }
-            h.raw("</ul></td>");
+            h.raw("</ul>");
+            running(h, r.running());
+            h.raw("</td>");
             h.raw("<td class=\"pitr\">");
             if (r.pitr() == null || r.pitr().oldest() == null) {
                 h.el("span", "none", "none");
@@ -250,8 +252,18 @@ final class Pages {
         }
     }
 
+    /** The scheduled job running now (the page polls itself, so its time counts up). */
+    private static void running(Html h, DashboardModel.Running r) {
+        if (r != null) {
+            h.open("p", "class", "running", "id", "running").text("running now: " + r.kind() + " job, for "
+                    + Format.seconds(r.seconds()) + " (started " + Format.time(r.since()) + ", scheduled for "
+                    + Format.time(r.scheduled()) + ")").close("p");
+        }
+    }
+
     private static void jobs(Html h, DashboardModel.Cluster c, Instant now) {
         h.el("h2", null, "Scheduled jobs");
+        running(h, c.summary().running());
         if (!c.nextRuns().isEmpty()) {
             h.raw("<p class=\"next\">next: ");
             boolean first = true;

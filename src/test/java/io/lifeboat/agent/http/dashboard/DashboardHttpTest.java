@@ -172,6 +172,34 @@ class DashboardHttpTest {
     }
 
     @Test
+    void aRunningJobIsShownAndTheRepositoriesAreReadAgainWhenItEnds() throws Exception {
+        int port = serve(true, false, null);
+        String base = "http://127.0.0.1:" + port;
+        Instant since = Instant.now().minusSeconds(75);
+        state.jobStarted(new ClusterState.RunningJob("physical", since.minusSeconds(1), since));
+        for (String path : List.of("/", "/clusters/c")) {
+            String page = send("GET", base + path, null, "Authorization", "Bearer " + TOKEN).body();
+            assertThat(page).contains("running now: physical job, for 1 min");
+        }
+        assertThat(send("GET", base + "/api/clusters", null, "Authorization", "Bearer " + TOKEN).body())
+                .contains("\"running\" : {", "\"kind\" : \"physical\"");
+
+        ClusterBoard b = new ClusterBoard(cfg, null, state, problems, () -> repo);
+        b.refresh();
+        Duration every = Duration.ofSeconds(30);
+        Instant now = Instant.now();
+        assertThat(b.due(now, every)).isFalse();
+        assertThat(b.due(now.plus(every), every)).isTrue();
+        // the job ends: its record and its backup are read at once, not up to 30 s later
+        state.jobFinished(new JobRecord("physical", since.minusSeconds(1), since, now, 75, true, "did it", "h"));
+        assertThat(state.running()).isNull();
+        assertThat(b.due(now, every)).isTrue();
+        b.refresh();
+        assertThat(b.due(now, every)).isFalse();
+        assertThat(send("GET", base + "/", null, "Authorization", "Bearer " + TOKEN).body()).doesNotContain("running now");
+    }
+
+    @Test
     void theTokenOrItsSessionReadsAndOnlyTheTokenInAHeaderStartsADrill() throws Exception {
         int port = serve(true, false, null);
         String base = "http://127.0.0.1:" + port;
