@@ -200,6 +200,28 @@ class DashboardHttpTest {
     }
 
     @Test
+    void anIncrementalIsShownWithItsChain() throws Exception {
+        Instant end = backup.stopTime().plusSeconds(120);
+        BackupManifest.PhysicalDetails d = new BackupManifest.PhysicalDetails("0/5000028", "0/5000100", 1,
+                seg(5), seg(5), "label", false, Map.of(), "0/5000028", 1, WalSegmentName.DEFAULT_SEGMENT_SIZE, List.of(),
+                List.of(), null, 0, null);
+        BackupManifest inc = new BackupManifest(1, BackupId.of(end.minusSeconds(30), BackupType.PHYSICAL),
+                BackupType.PHYSICAL, "c", end.minusSeconds(30), end, 150000, "1", "zstd", "none",
+                List.of(new StoredObject("base.tar.0001.zst", 10, "aa", 20, "zstd", "none")), null, d,
+                Map.of("kind", "incremental of " + backup.id()));
+        repo.catalog().writeManifest(inc);
+        repo.storage().put(repo.catalog().layout().backupObject(inc.id(), "base.tar.0001.zst"), new byte[10]);
+        int port = serve(true, false, null);
+        String page = send("GET", "http://127.0.0.1:" + port + "/clusters/c", null, "Authorization", "Bearer " + TOKEN)
+                .body();
+        assertThat(page).contains("class=\"backup physical incremental\" data-id=\"" + inc.id() + "\"",
+                "incremental of " + backup.id() + " (chain of 2)");
+        String plan = send("GET", "http://127.0.0.1:" + port + "/clusters/c/plan?kind=immediate", null, "Authorization",
+                "Bearer " + TOKEN).body();
+        assertThat(plan).contains("the restore also reads " + backup.id(), "4 objects");
+    }
+
+    @Test
     void theTokenOrItsSessionReadsAndOnlyTheTokenInAHeaderStartsADrill() throws Exception {
         int port = serve(true, false, null);
         String base = "http://127.0.0.1:" + port;
