@@ -1,11 +1,13 @@
 package io.lifeboat.engine.plan;
 
+import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.SecretMask;
 import io.lifeboat.catalog.BackupEntry;
 import io.lifeboat.catalog.BackupId;
 import io.lifeboat.catalog.BackupManifest;
 import io.lifeboat.catalog.BackupType;
+import io.lifeboat.catalog.Json;
 import io.lifeboat.catalog.RepositoryLayout;
 import io.lifeboat.codec.AgeEncryption;
 import io.lifeboat.codec.Compression;
@@ -23,6 +25,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,7 +57,24 @@ public record RepositorySnapshot(Instant taken, List<BackupManifest> complete, L
     /** How many drill records of each backup are read (the newest). */
     static final int DRILLS_PER_BACKUP = 10;
 
+    /**
+     * What one reader remembers between looks: drill records never change once written, so each is
+     * read once. Not thread-safe: one reader at a time.
+     */
+    public static final class Memory {
+        private final Map<String, DrillRecord> drills = new HashMap<>();
+    }
+
     public static RepositorySnapshot read(RepositoryAccess repo) throws IOException {
+        return read(repo, new Memory());
+    }
+
+    /**
+     * Reads the repositories: one listing of the cluster's prefix per repository (the first one
+     * that answers also names the drill records, of which only those not in {@code memory} are
+     * read), the WAL listing, the manifests and the history files.
+     */
+    public static RepositorySnapshot read(RepositoryAccess repo, Memory memory) throws IOException {
         Instant now = Instant.now();
         List<String> notes = new ArrayList<>();
         RepositoryLayout layout = repo.catalog().layout();
@@ -67,10 +87,12 @@ public record RepositorySnapshot(Instant taken, List<BackupManifest> complete, L
         List<Usage> usage = new ArrayList<>();
         List<RestorePlanner.Member> members = new ArrayList<>();
         List<ObjectInfo> onlyWal = null;
+        List<ObjectInfo> firstListing = null;
         for (RepositoryAccess.Member mb : repo.members()) {
             String location = SecretMask.uri(mb.location());
             try {
                 List<ObjectInfo> all = mb.storage().list(layout.cluster() + "/");
+                firstListing = firstListing == null ? all : firstListing;
                 List<ObjectInfo> backups = all.stream().filter(o -> o.key().startsWith(layout.backupsPrefix())).toList();
                 List<ObjectInfo> memberWal = all.stream().filter(o -> o.key().startsWith(layout.walPrefix())).toList();
                 long b = backups.stream().mapToLong(ObjectInfo::size).sum();
@@ -108,17 +130,48 @@ public record RepositorySnapshot(Instant taken, List<BackupManifest> complete, L
                         .ifPresent(b -> histories.put(t, new String(b, StandardCharsets.UTF_8)));
             } catch (LifeboatException | IOException e) {
                 notes.add("the history file of timeline " + t + " was not read (" + (e instanceof LifeboatException le
-                        && le.kind() == io.lifeboat.ErrorKind.KEY ? "it is encrypted, and the dashboard does not read the "
+                        && le.kind() == ErrorKind.KEY ? "it is encrypted, and the dashboard does not read the "
                         + "identity" : SecretMask.uri(e.getMessage())) + "): timelines after it are followed by name only");
             }
         }
         Map<BackupId, List<DrillRecord>> drills = new LinkedHashMap<>();
+        Set<String> listed = new HashSet<>();
         for (BackupManifest m : complete) {
-            List<DrillRecord> d = RestoreDrill.history(repo.catalog(), m.id(), DRILLS_PER_BACKUP);
+            List<DrillRecord> d = firstListing == null ? RestoreDrill.history(repo.catalog(), m.id(), DRILLS_PER_BACKUP)
+                    : drills(repo, firstListing, layout.drillsDir(m.id()) + "/", memory, listed);
             if (!d.isEmpty()) {
                 drills.put(m.id(), d);
             }
         }
+        if (firstListing != null) {
+            memory.drills.keySet().retainAll(listed);
+        }
         return new RepositorySnapshot(now, complete, entries, archive, histories, drills, usage, members, notes);
+    }
+
+    /** The newest drill records of one backup, as {@link RestoreDrill#history} reads them, from a listing made already. */
+    private static List<DrillRecord> drills(RepositoryAccess repo, List<ObjectInfo> listing, String dir, Memory memory,
+                                            Set<String> listed) throws IOException {
+        List<String> keys = listing.stream().map(ObjectInfo::key).filter(k -> k.startsWith(dir)).sorted().toList();
+        List<DrillRecord> out = new ArrayList<>();
+        for (String k : keys.subList(Math.max(0, keys.size() - DRILLS_PER_BACKUP), keys.size())) {
+            listed.add(k);
+            DrillRecord r = memory.drills.get(k);
+            if (r == null) {
+                try {
+                    r = Json.MAPPER.readValue(repo.storage().get(k), DrillRecord.class);
+                    memory.drills.put(k, r);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    continue; // a damaged record: the others still count
+                } catch (LifeboatException e) {
+                    if (e.kind() != ErrorKind.NOT_FOUND) {
+                        throw e;
+                    }
+                    continue; // removed since the listing (retention)
+                }
+            }
+            out.add(r);
+        }
+        return out;
     }
 }

@@ -1,5 +1,7 @@
 package io.lifeboat.engine.plan;
 
+import io.lifeboat.catalog.BackupManifest;
+import io.lifeboat.catalog.Json;
 import io.lifeboat.codec.Compression;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.config.EncryptionConfig;
@@ -7,6 +9,8 @@ import io.lifeboat.config.RepositoryConfig;
 import io.lifeboat.config.RepositoryUri;
 import io.lifeboat.engine.RepositoryAccess;
 import io.lifeboat.engine.archive.WalArchive;
+import io.lifeboat.engine.verify.DrillRecord;
+import io.lifeboat.engine.verify.RestoreDrill;
 import io.lifeboat.postgres.PgConnectionSettings;
 import io.lifeboat.postgres.WalFileName;
 import org.junit.jupiter.api.Test;
@@ -17,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -85,6 +90,34 @@ class RepositorySnapshotTest {
             assertThat(gone.usage().get(0).walBytes()).isEqualTo(near.walBytes());
             assertThat(gone.usage().get(1).error()).isNotBlank();
             assertThat(gone.members().get(1).error()).isNotBlank();
+        }
+    }
+
+    @Test
+    void drillRecordsComeFromTheListingAndAreReadOnce() throws Exception {
+        Path r = Files.createDirectories(dir.resolve("drilled"));
+        ClusterConfig cfg = new ClusterConfig("c", new PgConnectionSettings("127.0.0.1", 1, "postgres", "postgres", null,
+                null), List.of(repo("main", r)), 2, dir.resolve("spool"), null, null, null, false);
+        PlanFixture fx = new PlanFixture();
+        BackupManifest b = fx.physical(2, 3);
+        try (RepositoryAccess repo = RepositoryAccess.open(cfg, w -> { })) {
+            repo.catalog().writeManifest(b);
+            for (int i = 1; i <= 12; i++) {
+                DrillRecord d = new DrillRecord(b.id(), b.stopTime().plusSeconds(60L * i), true, i, "scratch", Map.of(),
+                        List.of(), null, null);
+                repo.storage().put(repo.catalog().layout().drillsDir(b.id()) + "/" + String.format("%02d", i) + ".json",
+                        Json.MAPPER.writeValueAsBytes(d));
+            }
+            RepositorySnapshot.Memory memory = new RepositorySnapshot.Memory();
+            List<DrillRecord> first = RepositorySnapshot.read(repo, memory).drills().get(b.id());
+            // the newest ten, as RestoreDrill.history gives them
+            assertThat(first).extracting(DrillRecord::restoreSeconds).containsExactly(3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0,
+                    10.0, 11.0, 12.0);
+            assertThat(first).isEqualTo(RestoreDrill.history(repo.catalog(), b.id(), RepositorySnapshot.DRILLS_PER_BACKUP));
+            // once read, a record is not read again: spoilt, it still counts for this reader, not for a new one
+            repo.storage().put(repo.catalog().layout().drillsDir(b.id()) + "/12.json", "{".getBytes(StandardCharsets.UTF_8));
+            assertThat(RepositorySnapshot.read(repo, memory).drills().get(b.id())).hasSize(10);
+            assertThat(RepositorySnapshot.read(repo, new RepositorySnapshot.Memory()).drills().get(b.id())).hasSize(9);
         }
     }
 

@@ -48,6 +48,8 @@ final class ClusterBoard {
     private final Deque<LagSample> lag = new ArrayDeque<>();
     /** The job records read so far, by key (a record never changes): each refresh reads only new ones. */
     private final Map<String, JobRecord> jobRecords = new HashMap<>();
+    /** Likewise the drill records. */
+    private final RepositorySnapshot.Memory memory = new RepositorySnapshot.Memory();
     private volatile Snapshot snapshot;
     /** The agent's last runs when the snapshot was taken: a run since then is read at once. */
     private volatile Map<String, JobRecord> jobsAtRefresh = Map.of();
@@ -121,7 +123,7 @@ final class ClusterBoard {
         Snapshot s;
         try {
             RepositoryAccess r = repo.get();
-            RepositorySnapshot rs = RepositorySnapshot.read(r);
+            RepositorySnapshot rs = RepositorySnapshot.read(r, memory);
             RecoverabilityTimeline.Timeline tl = RecoverabilityTimeline.build(rs.complete(), rs.archive(), rs.histories(),
                     rs.drills());
             s = new Snapshot(now, rs, tl, jobs(r), null);
