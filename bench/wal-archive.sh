@@ -7,6 +7,7 @@
 # every process archive_command started (cgroup "tool": launchers, JVMs, pgBackRest's async
 # workers...) per archived segment, and the S3 server's. A mode ends when the archiver has caught up
 # and every process it started has exited (Lifeboat's archive-ahead process is ended then).
+# The load: pgbench -c 4 with a checkpoint every second (see load()).
 # Usage (as root): bench/wal-archive.sh [seconds=20] [pgbench scale=10]; RUNS=N (3) rounds.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
@@ -56,6 +57,7 @@ psql1() { "$B/psql" "${C[@]}" -Atc "$1"; }
 runuser -u postgres -- $BR stanza-create >/dev/null
 
 declare -A CMD SEGS TOOL S3CPU
+AHEAD=""
 CMD[lb]="$W/in-cgroup tool $LB_BIN wal-push --config $W/s3.yml --cluster bench %p"
 CMD[brs]="$W/in-cgroup tool $BR --no-archive-async archive-push %p"
 CMD[bra]="$W/in-cgroup tool $BR --archive-async archive-push %p"
@@ -71,13 +73,24 @@ caught_up() { # waits until the archiver has stored every segment before $1's su
   done
   echo "the archiver did not catch up with $1" >&2; return 1
 }
-tool_idle() { # every process of group tool has exited; Lifeboat's archive-ahead process is ended
+tool_idle() { # every process of group tool has exited; Lifeboat's archive-ahead process (idle by then) is ended
   local i pid
   for i in $(seq 300); do
-    [[ -s "$CG/tool/cgroup.procs" ]] || return 0
-    (( i == 25 )) && [[ -f "$W/data/pg_wal/.lifeboat/ahead.pid" ]] && { read -r pid _ < "$W/data/pg_wal/.lifeboat/ahead.pid"; kill "$pid" 2>/dev/null || true; }
+    [[ -n "$(cat "$CG/tool/cgroup.procs")" ]] || return 0   # (a cgroup file has no size: not -s)
+    if (( i > 10 )); then
+      for pid in $(cat "$CG/tool/cgroup.procs"); do
+        { grep -qa -- "--ahead" "/proc/$pid/cmdline" && kill "$pid"; } 2>/dev/null || true
+      done
+    fi
     sleep 0.2
   done
+}
+load() { # pgbench -c 4 for SECS s, with a checkpoint every second: full-page images make the WAL of a busy
+  # server (some 15 segments in 15 s here instead of 2), so that per-segment costs are not start-up costs
+  "$B/pgbench" "${C[@]}" -n -c 4 -T "$SECS" postgres >/dev/null 2>&1 &
+  local p=$!
+  while kill -0 "$p" 2>/dev/null; do psql1 "checkpoint" >/dev/null 2>&1 || true; sleep 1; done
+  wait "$p"
 }
 for ((r = 1; r <= RUNS; r++)); do
   for m in "${MODES[@]}"; do
@@ -87,10 +100,16 @@ for ((r = 1; r <= RUNS; r++)); do
     tool_idle
     before=$(psql1 "select archived_count from pg_stat_archiver")
     t=$(cg_cpu tool); s=$(cg_cpu s3)
-    "$B/pgbench" "${C[@]}" -n -c 4 -T "$SECS" postgres >/dev/null 2>&1
+    load
     caught_up "$(switch_wal)"
     tool_idle
     n=$(( $(psql1 "select archived_count from pg_stat_archiver") - before ))
+    ahead="$W/data/pg_wal/.lifeboat/ahead.log"
+    if [[ $m == lb && -f "$ahead" ]]; then # where Lifeboat's CPU went: its archive-ahead process's own account
+      AHEAD+="$(awk '{for (i = 1; i <= NF; i++) {split($i, kv, "="); f[kv[1]] = kv[2]} if (f["cpu_total_ms"] > t[f["pid"]]) t[f["pid"]] = f["cpu_total_ms"]; n += f["archived"]; c += f["cpu_ms"]}
+                     END {s = 0; for (p in t) s += t[p]; printf "archive-ahead: %d segments, %d ms CPU in its batches, %d ms in all (start-up, JIT, waiting)", n, c, s}' "$ahead")"$'\n'
+      rm -f "$ahead"
+    fi
     SEGS[$m]+="$n "
     TOOL[$m]+="$(echo "scale=1; ($(cg_cpu tool) - $t) / 1000000 / $n" | bc) "
     S3CPU[$m]+="$(echo "scale=1; ($(cg_cpu s3) - $s) / 1000000 / $n" | bc) "
@@ -101,6 +120,7 @@ printf "\n%-38s %14s %16s %14s  %s\n" "archive_command (median of $RUNS)" "segs 
 for m in "${MODES[@]}"; do
   printf "%-38s %14s %16s %14s  %s\n" "${LABEL[$m]}" "$(median ${SEGS[$m]})" "$(median ${TOOL[$m]})" "$(median ${S3CPU[$m]})" "${TOOL[$m]}"
 done
+printf '%s' "$AHEAD"
 echo
 for m in brs bra; do
   printf "%-62s CPU/seg %5.2f   goal <= 1.00 %s\n" "lifeboat wal-push / ${LABEL[$m]}" \
