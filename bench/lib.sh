@@ -163,7 +163,8 @@ rss_sampler() {
 # rounds of all steps in order, interleaved, so that a slow minute of the shared machine hits every
 # tool alike; before each, PREPARE (untimed), a checkpoint of $C's server if set, and the page cache
 # dropped. Per step and run: wall seconds, CPU seconds of groups tool, pg and s3, segments; per step
-# the peak RSS of each kind of Lifeboat process over all runs.
+# the peak RSS of each kind of Lifeboat process over all runs. KEEP_LOGS=DIR keeps each step's output
+# there (with LIFEBOAT_TRACE=1, Lifeboat's phase timings).
 NAMES=(); PREPS=(); CMDS=(); POSTS=()
 declare -A RUNS_WALL RUNS_TOOL RUNS_PG RUNS_S3 RUNS_SEGS RUNS_WS PEAK
 step() { NAMES+=("$1"); PREPS+=("$2"); CMDS+=("$3"); POSTS+=("${4:-:}"); }
@@ -184,6 +185,7 @@ run_steps() {
         || { echo "$name failed:" >&2; tail -5 "$W/last.log" >&2; exit 1; }
       t1=$(now)
       [[ -f "$W/step.segs" ]] && { STEP_SEGS=$(cat "$W/step.segs"); rm -f "$W/step.segs"; }
+      [[ -n "${KEEP_LOGS:-}" ]] && { mkdir -p "$KEEP_LOGS"; cp "$W/last.log" "$KEEP_LOGS/${name//[^A-Za-z0-9]/_}.$r.log"; }
       RUNS_WALL[$name]+="$(echo "$t1 - $t0" | bc) "
       RUNS_TOOL[$name]+="$(secs_ns $(( $(cg_cpu tool) - tool ))) "
       RUNS_PG[$name]+="$(secs_ns $(( $(cg_cpu pg) - pg ))) "
