@@ -119,7 +119,7 @@ check() {
   local got; got=$("$B/psql" -h 127.0.0.1 -p "$RPORT" -U postgres -Atc "select sum(abalance) from pgbench_accounts")
   [[ "$got" == "$ROWS" ]] || { echo "restored data differs: $got, not $ROWS"; return 1; }
   [[ "$("$B/psql" -h 127.0.0.1 -p "$RPORT" -U postgres -Atc "select pg_is_in_recovery()")" == f ]]
-  [[ -n "${KEEP_LOGS:-}" ]] && cp "$W/r/server.log" "$KEEP_LOGS/server.$(date +%s%N).log"
+  [[ -n "${KEEP_LOGS:-}" ]] && find "$W/r" -name '*.log' -exec cp {} "$KEEP_LOGS/server.$(date +%s%N).log" \;
   runuser -u postgres -- "$B/pg_ctl" -D "$D" -m immediate stop >/dev/null
   rm -rf "$W/r"
 }
