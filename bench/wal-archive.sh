@@ -39,21 +39,9 @@ mkdir -p "$W/br/log" "$W/br/lock" "$W/br/spool"
 chown -R postgres "$W/br"
 BR="pgbackrest --config=$W/br/pgbackrest.conf --stanza=bench"
 
-runuser -u postgres -- "$B/initdb" -D "$W/data" -A trust -U postgres -E UTF8 --locale=C >/dev/null
-cat >> "$W/data/postgresql.conf" <<EOC
-port=$PORT
-unix_socket_directories='$W'
-listen_addresses='127.0.0.1'
-wal_level=replica
-archive_mode=on
-archive_command='/bin/true'
-max_wal_size=4GB
-synchronous_commit=off
-EOC
-pg_start "$W/data"
+start_cluster "$W" "$PORT" "/bin/true"   # $W/data, pgbench data of scale $SCALE
 C=(-h 127.0.0.1 -p "$PORT" -U postgres)
 psql1() { "$B/psql" "${C[@]}" -Atc "$1"; }
-"$B/pgbench" "${C[@]}" -i -q -s "$SCALE" postgres 2>/dev/null
 runuser -u postgres -- $BR stanza-create >/dev/null
 
 declare -A CMD SEGS TOOL S3CPU

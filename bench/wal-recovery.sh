@@ -27,7 +27,7 @@ command -v pgbackrest >/dev/null || apt-get install -y -qq pgbackrest >/dev/null
 [[ ${BARMAN:-1} == 1 ]] && { command -v barman-cloud-backup >/dev/null || apt-get install -y -qq barman-cli-cloud >/dev/null; }
 cleanup() {
   local rc=$?
-  (( rc == 0 )) || { echo "--- failed ($rc); the end of the server logs:" >&2; tail -n 15 "$W"/server.log "$W"/r/server.log >&2 2>/dev/null || true; }
+  (( rc == 0 )) || { echo "--- failed ($rc); the end of the server logs:" >&2; tail -n 15 "$W"/log.txt "$W"/r/server.log >&2 2>/dev/null || true; }
   for d in "$W"/data "$W"/r/d; do runuser -u postgres -- "$B/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true; done
   bench_cleanup; rm -rf "$W"
 }
@@ -60,21 +60,9 @@ archive="$LB_BIN wal-push --config $W/both.yml --cluster bench %p && $BR --no-ar
 # smallest size on (the flag file), and its steps only at sizes up to BARMAN_MAX (20).
 BARMAN_MAX=${BARMAN_MAX:-20}
 [[ ${BARMAN:-1} == 1 ]] && archive="$archive && { test ! -f $W/barman.on || ${BARMAN_ENV[*]} barman-cloud-wal-archive ${BARMAN_URL[*]} s3://bench/barman pg %p; }"
-runuser -u postgres -- "$B/initdb" -D "$W/data" -A trust -U postgres -E UTF8 --locale=C >/dev/null
-cat >> "$W/data/postgresql.conf" <<EOC
-port=$PORT
-unix_socket_directories='$W'
-listen_addresses='127.0.0.1'
-wal_level=replica
-archive_mode=on
-archive_command='$archive'
-max_wal_size=4GB
-synchronous_commit=off
-EOC
-pg_start "$W/data"
+start_cluster "$W" "$PORT" "$archive"   # $W/data, pgbench data of scale $SCALE
 C=(-h 127.0.0.1 -p "$PORT" -U postgres)
 psql1() { "$B/psql" "${C[@]}" -Atc "$1"; }
-"$B/pgbench" "${C[@]}" -i -q -s "$SCALE" postgres 2>/dev/null
 runuser -u postgres -- $BR stanza-create >/dev/null 2>&1
 lb_backup() { # the id of a new physical backup, or the error
   "$LB_BIN" backup "$@" --type physical --json 2>"$W/backup.err" > "$W/backup.json" || { cat "$W/backup.err" "$W/backup.json" >&2; return 1; }
