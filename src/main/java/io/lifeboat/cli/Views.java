@@ -37,6 +37,19 @@ final class Views {
             j.put("stopLsn", m.physical().stopLsn());
             j.put("timeline", m.physical().timeline());
             j.put("walIncluded", m.physical().walIncluded());
+            BackupManifest.IndexedFiles f = m.physical().files();
+            if (f != null) {
+                j.put("source", f.source());
+                j.put("incremental", f.parent() != null);
+                if (f.parent() != null) {
+                    j.put("parent", f.parent().toString());
+                    j.put("chain", f.chain().stream().map(Object::toString).toList());
+                }
+                j.put("dataBytes", f.dataBytes());
+                j.put("filesStoredWhole", f.storedFiles());
+                j.put("filesStoredInPart", f.blockFiles());
+                j.put("blocksStored", f.storedBlocks());
+            }
         }
         return j;
     }
