@@ -41,6 +41,16 @@ public record RepositoryLayout(String cluster) {
         return Keys.join(cluster, "drills", id.toString());
     }
 
+    /** The agent's lease (who serves this cluster) and its last reported state. */
+    public String agentLease() {
+        return Keys.join(cluster, "agent", "lease.json");
+    }
+
+    /** Records of the agent's scheduled runs, one object per run. */
+    public String jobsPrefix() {
+        return cluster + "/jobs/";
+    }
+
     public String walPrefix() {
         return cluster + "/wal/";
     }

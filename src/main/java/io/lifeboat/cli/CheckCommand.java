@@ -30,14 +30,36 @@ final class CheckCommand implements Callable<Integer> {
             description = "How long to wait for the switched segment (default: ${DEFAULT-VALUE}).")
     int timeout;
 
+    /** The agent's stream, as its lease last reported it. */
+    private static ArchiveCheck.Finding streamFinding(RepositoryAccess repo) {
+        var lease = io.lifeboat.agent.AgentLease.read(repo.storage(), repo.catalog().layout());
+        boolean running = lease.isPresent() && !lease.get().expired(java.time.Instant.now());
+        var stream = lease.map(io.lifeboat.agent.AgentLease.Record::stream).orElse(null);
+        boolean ok = running && stream != null && "streaming".equals(stream.state());
+        String detail = !running ? "no agent serves this cluster" + lease.map(l -> " (last: " + l.owner() + ", "
+                + l.renewed() + ")").orElse("") : stream == null ? "the agent runs without a stream"
+                : stream.state() + " on timeline " + stream.timeline() + ", stored up to " + stream.stored() + ", "
+                + stream.lagBytes() + " bytes / " + String.format("%.1f", stream.lagSeconds()) + " s behind"
+                + (stream.lastError() == null ? "" : "; last error: " + stream.lastError());
+        return new ArchiveCheck.Finding("WAL stream", ok, detail, "start `lifeboat agent` (see its log, and `lifeboat status`)");
+    }
+
     @Override
     public Integer call() {
         Output out = root.output();
         ClusterConfig cfg = cluster.load();
         List<ArchiveCheck.Finding> findings;
+        java.nio.file.Path file = io.lifeboat.config.ConfigLoader.locate(cluster.config, System.getenv());
+        io.lifeboat.config.AgentConfig.ClusterAgent agent = file == null ? null
+                : io.lifeboat.config.AgentConfigLoader.load(file).clusters().get(cfg.name());
+        String slot = agent == null || agent.stream() == null ? null : agent.stream().slot();
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
-            findings = new ArchiveCheck(cfg.postgres(), repo.catalog(),
-                    new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline())).run(Duration.ofSeconds(timeout));
+            findings = new java.util.ArrayList<>(new ArchiveCheck(cfg.postgres(), repo.catalog(),
+                    new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline()), slot)
+                    .run(Duration.ofSeconds(timeout)));
+            if (slot != null) {
+                findings.add(streamFinding(repo));
+            }
         }
         for (ArchiveCheck.Finding f : findings) {
             out.text(String.format("%-6s %-22s %s", f.ok() ? "ok" : f.skipped() ? "skip" : "FAIL", f.check(), f.detail()));

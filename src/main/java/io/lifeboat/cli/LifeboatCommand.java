@@ -13,7 +13,7 @@ import java.io.PrintStream;
                 + "stored off the database server.",
         subcommands = {BackupCommand.class, RestoreCommand.class, ListCommand.class, ShowCommand.class,
                 DeleteCommand.class, ExpireCommand.class, VerifyCommand.class, WalPushCommand.class, WalFetchCommand.class,
-                WalPrefetchCommand.class, CheckCommand.class, KeygenCommand.class, DemoCommand.class, S3ServerCommand.class, WarmupCommand.class, CommandLine.HelpCommand.class},
+                WalPrefetchCommand.class, CheckCommand.class, AgentCommand.class, StatusCommand.class, KeygenCommand.class, DemoCommand.class, S3ServerCommand.class, WarmupCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 unexpected, 2 usage, 3 config, 4 same server, 5 database, 6 storage, "
                 + "7 not found, 8 corrupt, 9 conflict, 10 resources, 11 tool, 12 interrupted, 13 encryption key (docs/exit-codes.md)."})
 public final class LifeboatCommand implements Runnable {

@@ -60,6 +60,7 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Interrupts.handleInThisThread();
         Output out = root.output();
         if (walSample != null && walSample < 0) {
             throw new LifeboatException(ErrorKind.USAGE, "--wal-sample must be 0 or more, not " + walSample,
@@ -67,7 +68,7 @@ final class VerifyCommand implements Callable<Integer> {
         }
         ClusterConfig cfg = cluster.load();
         BackupId only = backup == null ? null : BackupId.parse(backup);
-        Duration grace = cfg.retention() != null ? cfg.retention().unfinishedGrace() : RetentionPolicy.DEFAULT_UNFINISHED_GRACE;
+        Duration grace = RetentionPolicy.unfinishedGraceOf(cfg.retention());
         Map<String, Object> result = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         boolean onlyUnreachable = true; // every problem is something that could not be read (a repository, a WAL copy)

@@ -33,13 +33,14 @@ final class WalPrefetchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        WalFileName after = WalFileName.parse(served); // bad input is a usage error, whatever the server does
         if (!WalFetch.recoveryGoesOn(pgWal)) {
             return 0; // recovery is over, or its restore failed and stopped the server: nothing will read what we fetch
         }
         ClusterConfig cfg = cluster.load();
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, w -> { })) {
             new WalFetch(new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline()))
-                    .prefetch(WalFileName.parse(served), pgWal, ahead, Math.max(2, cfg.jobs() * 2));
+                    .prefetch(after, pgWal, ahead, Math.max(2, cfg.jobs() * 2));
         }
         return 0;
     }

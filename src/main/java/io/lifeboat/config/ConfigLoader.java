@@ -32,9 +32,9 @@ public final class ConfigLoader {
             "compression", "compression-level", "s3-access-key-id", "s3-secret-access-key", "identity-file",
             "passphrase-file");
 
-    private static final Set<String> TOP = Set.of("clusters");
+    private static final Set<String> TOP = Set.of("clusters", "agent");
     private static final Set<String> CLUSTER = Set.of("postgres", "repositories", "jobs", "spool-directory", "retention",
-            "encryption", "min-repositories", "source", "full-every");
+            "encryption", "min-repositories", "source", "full-every", "agent");
     private static final Set<String> ENCRYPTION = Set.of("recipients", "recipients-file", "identity-file",
             "passphrase-file", "scrypt-work-factor");
     private static final Set<String> RETENTION = Set.of("physical-count", "physical-window", "logical-count",
@@ -115,7 +115,29 @@ public final class ConfigLoader {
         return build(name, section, over, env, file);
     }
 
+    /** The names of the clusters {@code file} defines, in file order. */
+    public static List<String> clusterNames(Path file) {
+        return List.copyOf(readClusters(file).keySet());
+    }
+
     private static Map<String, YamlSection> readClusters(Path file) {
+        YamlSection top = readTop(file);
+        YamlSection cs = top.section("clusters");
+        if (cs == null) {
+            throw top.error("clusters", "is missing: the file must define at least one cluster");
+        }
+        Map<String, YamlSection> out = new LinkedHashMap<>();
+        for (String k : cs.keys()) {
+            out.put(k, cs.section(k));
+        }
+        if (out.isEmpty()) {
+            throw top.error("clusters", "defines no cluster");
+        }
+        return out;
+    }
+
+    /** The whole file, its top-level keys checked. */
+    static YamlSection readTop(Path file) {
         Node root;
         try (Reader r = Files.newBufferedReader(file)) {
             LoaderOptions opts = new LoaderOptions();
@@ -134,18 +156,7 @@ public final class ConfigLoader {
         }
         YamlSection top = new YamlSection(file.toString(), "", root);
         top.allowOnly(TOP);
-        YamlSection cs = top.section("clusters");
-        if (cs == null) {
-            throw top.error("clusters", "is missing: the file must define at least one cluster");
-        }
-        Map<String, YamlSection> out = new LinkedHashMap<>();
-        for (String k : cs.keys()) {
-            out.put(k, cs.section(k));
-        }
-        if (out.isEmpty()) {
-            throw top.error("clusters", "defines no cluster");
-        }
-        return out;
+        return top;
     }
 
     private static ClusterConfig build(String name, YamlSection c, Map<String, String> over, Map<String, String> env,

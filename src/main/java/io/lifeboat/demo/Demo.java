@@ -177,6 +177,7 @@ public final class Demo {
                 }
             }
             if (launcher != null) {
+                agent(pg, s3, work, launcher);
                 physicalAndPointInTime(pg, config, configFile, launcher, before);
             } else {
                 say.accept("(physical backup and point-in-time recovery skipped: run the demo through bin/lifeboat)");
@@ -223,7 +224,87 @@ public final class Demo {
 
     /** The demo's lifeboat.yml, which the server's archive_command reads (readable by postgres, nobody else). */
     private static void writeConfig(Path file, ScratchCluster pg, EmbeddedS3Server s3, String recipient) throws IOException {
-        Files.writeString(file, """
+        Files.writeString(file, clusterYaml(pg, s3, recipient, null, ""));
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        ScratchCluster.giveToServerUser(file);
+    }
+
+    /**
+     * `lifeboat agent` as its own process: it streams WAL over a replication slot (side by side with
+     * archive_command: the same segments are stored once), stores the unfinished segment as a
+     * partial within its flush interval, runs a scheduled restore drill, and `lifeboat status` shows it.
+     */
+    private void agent(ScratchCluster pg, EmbeddedS3Server s3, Path work, String launcher) throws Exception {
+        Path cfg = work.resolve("agent.yml");
+        int port = ScratchCluster.freePort();
+        Files.writeString(cfg, "agent:\n  http:\n    listen: 127.0.0.1:" + port + "\n" + clusterYaml(pg, s3, key.recipient(),
+                key.identity(), """
+                    agent:
+                      stream:
+                        flush-interval: 2s
+                      schedules:
+                        drill: '* * * * *'
+                """));
+        Files.setPosixFilePermissions(cfg, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path log = work.resolve("agent.log");
+        ProcessBuilder pb = new ProcessBuilder(launcher, "agent", "--config", cfg.toString()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().put("LIFEBOAT_AGENT_DEBUG", "1");
+        pb.environment().put("LIFEBOAT_JAVA_OPTS", "-Dlifeboat.agent.watch-seconds=5");
+        Process agent = pb.start();
+        try {
+            timed("lifeboat agent: stream WAL over a replication slot (created for it) into S3", null,
+                    x -> awaitLog(log, "streaming WAL from", 60));
+            timed("commit marker C: within the 2 s flush interval it is in S3, in the unfinished segment's partial copy", null,
+                    x -> {
+                        long before = Files.readString(log).split("stored partial", -1).length;
+                        try (PgSession s = pg.session("postgres")) {
+                            s.execute("CREATE TABLE agent_markers (name text)");
+                            s.execute("INSERT INTO agent_markers VALUES ('C')");
+                        }
+                        long deadline = System.nanoTime() + 30_000_000_000L;
+                        while (Files.readString(log).split("stored partial", -1).length <= before) {
+                            if (System.nanoTime() > deadline) {
+                                throw new IllegalStateException("no partial segment stored within 30 s: " + Files.readString(log));
+                            }
+                            Thread.sleep(100);
+                        }
+                        return null;
+                    });
+            timed("a scheduled restore drill (cron '* * * * *') runs in the agent and is recorded in the repository", null,
+                    x -> awaitLog(log, "drill job (succeeded|failed)", 150));
+            Thread.sleep(6000); // the agent's lease and watcher catch up with the drill
+            ExternalProcess.Result st = new ExternalProcess(List.of(launcher, "status", "--config", cfg.toString()), Map.of()).run();
+            say.accept("  lifeboat status:");
+            st.stdout().lines().forEach(l -> say.accept("    " + l));
+            if (!Files.readString(log).contains("drill job succeeded")) {
+                steps.add(new Step("scheduled restore drill", false, 0, "see " + log));
+            }
+        } finally {
+            agent.destroy(); // SIGTERM: the agent stores what it received and stops
+            if (!agent.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                agent.destroyForcibly();
+            }
+            say.accept("  agent stopped (exit " + agent.waitFor() + ")");
+        }
+    }
+
+    private static Void awaitLog(Path log, String regex, int seconds) throws Exception {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (!p.matcher(Files.exists(log) ? Files.readString(log) : "").find()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the agent did not log '" + regex + "' within " + seconds + " s: "
+                        + Files.readString(log));
+            }
+            Thread.sleep(200);
+        }
+        return null;
+    }
+
+    /** The demo cluster in lifeboat.yml: the server, the S3 repository, encryption, and {@code more} (indented). */
+    private static String clusterYaml(ScratchCluster pg, EmbeddedS3Server s3, String recipient, Path identity, String more) {
+        return """
                 clusters:
                   demo:
                     postgres:
@@ -239,9 +320,8 @@ public final class Demo {
                     encryption:
                       recipients:
                         - %s
-                """.formatted(pg.port(), s3.endpoint(), s3.accessKey(), s3.secretKey(), recipient));
-        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        ScratchCluster.giveToServerUser(file);
+                """.formatted(pg.port(), s3.endpoint(), s3.accessKey(), s3.secretKey(), recipient)
+                + (identity == null ? "" : "      identity-file: " + identity + "\n") + more;
     }
 
     private void physicalAndPointInTime(ScratchCluster pg, ClusterConfig config, Path configFile, String launcher,

@@ -49,6 +49,14 @@ public final class ReplicationConnection implements AutoCloseable {
 
     /** Opens a physical replication connection (replication=true) to the server. */
     public static ReplicationConnection open(PgConnectionSettings s) {
+        return open(s, "lifeboat");
+    }
+
+    /**
+     * As {@link #open(PgConnectionSettings)}, connecting as {@code applicationName} (what
+     * synchronous_standby_names and pg_stat_replication show).
+     */
+    public static ReplicationConnection open(PgConnectionSettings s, String applicationName) {
         Properties p = new Properties();
         p.setProperty("user", s.user());
         String password = s.password() != null ? s.password() : Pgpass.lookup(s.withDatabase("replication"));
@@ -58,7 +66,7 @@ public final class ReplicationConnection implements AutoCloseable {
         PGProperty.REPLICATION.set(p, "true");
         PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
         PGProperty.PREFER_QUERY_MODE.set(p, "simple");
-        p.setProperty("ApplicationName", "lifeboat");
+        p.setProperty("ApplicationName", applicationName);
         p.setProperty("connectTimeout", "10");
         p.setProperty("tcpKeepAlive", "true");
         Connection c;
@@ -123,6 +131,28 @@ public final class ReplicationConnection implements AutoCloseable {
         List<List<String>> rows = query("IDENTIFY_SYSTEM").get(0).rows();
         List<String> r = rows.get(0);
         return new SystemIdentity(r.get(0), Long.parseLong(r.get(1)), Lsn.parse(r.get(2)));
+    }
+
+    /** The server's WAL segment size in bytes. */
+    public long walSegmentSize() {
+        return parseSize(show("wal_segment_size"));
+    }
+
+    /** A size setting as SHOW prints it (16MB, 8192, 1GB) in bytes. */
+    public static long parseSize(String s) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*(B|kB|MB|GB|TB)?").matcher(s.trim());
+        if (!m.matches()) {
+            throw new LifeboatException(ErrorKind.DATABASE, "cannot read the size setting '" + s + "'", null);
+        }
+        long v = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "B" : m.group(2);
+        return switch (unit) {
+            case "kB" -> v << 10;
+            case "MB" -> v << 20;
+            case "GB" -> v << 30;
+            case "TB" -> v << 40;
+            default -> v;
+        };
     }
 
     /** SHOW on a replication connection (PostgreSQL 10+). */
@@ -287,6 +317,201 @@ public final class ReplicationConnection implements AutoCloseable {
         }
     }
 
+    /** A physical slot as READ_REPLICATION_SLOT describes it; restart fields are null before the slot holds WAL. */
+    public record SlotInfo(String type, Lsn restartLsn, Long restartTimeline) {
+    }
+
+    /** READ_REPLICATION_SLOT (PostgreSQL 15+): the slot, or empty when there is none of that name. */
+    public java.util.Optional<SlotInfo> readReplicationSlot(String slot) {
+        List<String> r = query("READ_REPLICATION_SLOT " + PgSession.quoteIdent(slot)).get(0).rows().get(0);
+        if (r.get(0) == null) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new SlotInfo(r.get(0), r.get(1) == null ? null : Lsn.parse(r.get(1)),
+                r.get(2) == null ? null : Long.parseLong(r.get(2))));
+    }
+
+    /** Creates a permanent physical slot that holds WAL from now on (RESERVE_WAL). */
+    public void createPhysicalSlot(String slot) {
+        query("CREATE_REPLICATION_SLOT " + PgSession.quoteIdent(slot) + " PHYSICAL RESERVE_WAL");
+    }
+
+    /** TIMELINE_HISTORY: the history file of a timeline (above 1), as the server has it: its name and bytes. */
+    public record HistoryFile(String name, byte[] content) {
+    }
+
+    public HistoryFile timelineHistory(long timeline) {
+        List<String> r = query("TIMELINE_HISTORY " + timeline).get(0).rows().get(0);
+        return new HistoryFile(r.get(0), r.get(1).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A message of a running START_REPLICATION. */
+    public sealed interface StreamMessage permits XLogData, Keepalive, TimelineEnd {
+    }
+
+    /** WAL from {@code start} on; {@code walEnd}: the end of the server's WAL when it was sent. */
+    public record XLogData(long start, long walEnd, long sendTimeMicros, byte[] data, int length) implements StreamMessage {
+    }
+
+    public record Keepalive(long walEnd, long sendTimeMicros, boolean replyRequested) implements StreamMessage {
+    }
+
+    /**
+     * The timeline being streamed ended (the server was promoted, or it is a historic timeline):
+     * WAL continues on {@code nextTimeline} from {@code switchPoint}.
+     */
+    public record TimelineEnd(long nextTimeline, Lsn switchPoint) implements StreamMessage {
+    }
+
+    private final Object sendLock = new Object();
+
+    /**
+     * START_REPLICATION SLOT s PHYSICAL lsn TIMELINE t: returns once the server streams (then read
+     * with {@link #receive()}), or throws an error that says what to change.
+     */
+    public void startReplication(String slot, Lsn start, long timeline) {
+        String command = "START_REPLICATION SLOT " + PgSession.quoteIdent(slot) + " PHYSICAL " + start + " TIMELINE "
+                + timeline;
+        try {
+            synchronized (sendLock) {
+                sendQuery(command);
+            }
+            ServerError error = null;
+            while (true) {
+                int type = stream.receiveChar();
+                int len = stream.receiveInteger4() - 4;
+                switch (type) {
+                    case 'W' -> {
+                        stream.skip(len);
+                        return;
+                    }
+                    case 'E' -> error = readError(len);
+                    case 'N' -> notice(readError(len));
+                    case 'Z' -> {
+                        stream.receive(len);
+                        throw error != null ? error.toException(settings, command)
+                                : protocol(command, "the server did not start streaming");
+                    }
+                    default -> stream.skip(len);
+                }
+            }
+        } catch (IOException e) {
+            throw lost("START_REPLICATION", e);
+        }
+    }
+
+    /** The next message of the stream (blocks). Not thread-safe with itself; sends may come from another thread. */
+    public StreamMessage receive() {
+        try {
+            while (true) {
+                int type = stream.receiveChar();
+                int len = stream.receiveInteger4() - 4;
+                switch (type) {
+                    case 'd' -> {
+                        int kind = stream.receiveChar();
+                        if (kind == 'w') {
+                            long start = stream.receiveInteger4() & 0xFFFFFFFFL;
+                            start = (start << 32) | (stream.receiveInteger4() & 0xFFFFFFFFL);
+                            long end = receiveLong();
+                            long time = receiveLong();
+                            int n = len - 25;
+                            byte[] data = new byte[n];
+                            stream.receive(data, 0, n);
+                            return new XLogData(start, end, time, data, n);
+                        }
+                        if (kind == 'k') {
+                            long end = receiveLong();
+                            long time = receiveLong();
+                            boolean reply = stream.receiveChar() == 1;
+                            return new Keepalive(end, time, reply);
+                        }
+                        stream.skip(len - 1);
+                    }
+                    case 'c' -> {
+                        stream.skip(len);
+                        return endOfTimeline();
+                    }
+                    case 'E' -> throw readError(len).toException(settings, "START_REPLICATION");
+                    case 'N' -> notice(readError(len));
+                    default -> stream.skip(len);
+                }
+            }
+        } catch (IOException e) {
+            throw lost("WAL streaming", e);
+        }
+    }
+
+    private long receiveLong() throws IOException {
+        long hi = stream.receiveInteger4() & 0xFFFFFFFFL;
+        return (hi << 32) | (stream.receiveInteger4() & 0xFFFFFFFFL);
+    }
+
+    /** After the server's CopyDone: ours, then the next timeline's result set, up to ReadyForQuery. */
+    private TimelineEnd endOfTimeline() throws IOException {
+        synchronized (sendLock) {
+            stream.sendChar('c');
+            stream.sendInteger4(4);
+            stream.flush();
+        }
+        List<String> row = null;
+        ServerError error = null;
+        while (true) {
+            int type = stream.receiveChar();
+            int len = stream.receiveInteger4() - 4;
+            switch (type) {
+                case 'T' -> readRowDescription();
+                case 'D' -> row = readDataRow();
+                case 'E' -> error = readError(len);
+                case 'N' -> notice(readError(len));
+                case 'Z' -> {
+                    stream.receive(len);
+                    if (error != null) {
+                        throw error.toException(settings, "START_REPLICATION");
+                    }
+                    return row == null ? new TimelineEnd(0, null)
+                            : new TimelineEnd(Long.parseLong(row.get(0)), Lsn.parse(row.get(1)));
+                }
+                case 'd' -> stream.skip(len); // WAL still in flight when the server ended the COPY
+                default -> stream.skip(len);
+            }
+        }
+    }
+
+    /** Microseconds since 2000-01-01, PostgreSQL's epoch, for standby status updates. */
+    private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
+
+    /**
+     * A standby status update: what was received (write) and what is stored safely (flush and
+     * apply: the server may recycle WAL before {@code flush}, and synchronous commits wait for it).
+     */
+    public void sendStatus(Lsn write, Lsn flush, boolean replyRequested) {
+        long now = System.currentTimeMillis() * 1000 - PG_EPOCH_MICROS;
+        try {
+            synchronized (sendLock) {
+                stream.sendChar('d');
+                stream.sendInteger4(4 + 1 + 8 * 4 + 1);
+                stream.sendChar('r');
+                for (long v : new long[] {write.value(), flush.value(), flush.value(), now}) {
+                    stream.sendInteger4((int) (v >>> 32));
+                    stream.sendInteger4((int) v);
+                }
+                stream.sendChar(replyRequested ? 1 : 0);
+                stream.flush();
+            }
+        } catch (IOException e) {
+            throw lost("WAL streaming", e);
+        }
+    }
+
+    /** Whether a message is waiting to be read without blocking. */
+    public boolean hasMessagePending() {
+        try {
+            return stream.hasMessagePending();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private void sendQuery(String sql) throws IOException {
         byte[] b = sql.getBytes(StandardCharsets.UTF_8);
         stream.sendChar('Q');
@@ -401,8 +626,23 @@ public final class ReplicationConnection implements AutoCloseable {
         if (lower.contains("replication role") || lower.contains("start wal sender")
                 || lower.contains("replication attribute")) {
             return new LifeboatException(ErrorKind.DATABASE, "role '" + s.user() + "' may not open a replication connection to "
-                    + where + ": " + msg, "physical backups need a role with the REPLICATION attribute: run `ALTER ROLE "
+                    + where + ": " + msg, "physical backups and WAL streaming need a role with the REPLICATION attribute: run `ALTER ROLE "
                     + PgSession.quoteIdent(s.user()) + " REPLICATION;` as a superuser, or use another role", cause);
+        }
+        if (lower.contains("max_replication_slots") || lower.contains("all replication slots are in use")) {
+            return new LifeboatException(ErrorKind.DATABASE, "the server at " + where + " has no free replication slot: "
+                    + msg, "set max_replication_slots to at least 1 more than the slots in use (e.g. 10) in postgresql.conf "
+                    + "and restart PostgreSQL, or drop a slot nothing uses (SELECT * FROM pg_replication_slots)", cause);
+        }
+        if (state.equals("55006") || lower.contains("is active for pid")) {
+            return new LifeboatException(ErrorKind.CONFLICT, "the replication slot on " + where + " is in use by another "
+                    + "client: " + msg, "only one client can stream from a slot: stop the other agent or pg_receivewal "
+                    + "using it (pg_stat_replication shows it), or give this agent its own slot (agent.stream.slot)", cause);
+        }
+        if (lower.contains("replication slot") && lower.contains("does not exist")) {
+            return new LifeboatException(ErrorKind.DATABASE, "the server at " + where + " has no such replication slot: "
+                    + msg, "let the agent create it (agent.stream.create-slot: true), or create it: SELECT "
+                    + "pg_create_physical_replication_slot('name', true);", cause);
         }
         if (lower.contains("max_wal_senders")) {
             return new LifeboatException(ErrorKind.DATABASE, "the server at " + where + " accepts no replication connection: "

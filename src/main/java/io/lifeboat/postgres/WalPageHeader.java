@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * The long page header at the start of every WAL segment (XLogLongPageHeaderData): which cluster
  * wrote it (the system identifier of pg_control), the segment and page sizes, and the WAL location
- * of the page. It is how wal-push tells this cluster's WAL from another's before storing it.
+ * of the page. It is how wal-push and the agent's stream tell this cluster's WAL from another's
+ * before storing it: the one place that reads it.
  *
  * @param magic            XLOG_PAGE_MAGIC, one value per WAL format (major version)
  * @param timeline         xlp_tli: the timeline the page was written on (a new timeline's first
@@ -39,13 +40,15 @@ public record WalPageHeader(int magic, long timeline, Lsn pageAddress, String sy
                 n += r;
             }
         }
-        if (n < LENGTH) {
-            throw notWal(segment, "it is shorter than a WAL page header");
-        }
-        return parse(b, segment);
+        return parse(b, n, segment.toString());
     }
 
-    static WalPageHeader parse(byte[] b, Path where) {
+    /** Reads the header at the start of {@code data[0..length)}, a file named {@code what} in messages. */
+    public static WalPageHeader parse(byte[] data, int length, String what) {
+        if (length < LENGTH) {
+            throw notWal(what, "it is shorter than a WAL page header");
+        }
+        byte[] b = data.length == LENGTH ? data : java.util.Arrays.copyOf(data, LENGTH);
         // PostgreSQL writes in the server's byte order: the one in which the sizes make sense.
         for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
             ByteBuffer h = ByteBuffer.wrap(b).order(order);
@@ -63,7 +66,7 @@ public record WalPageHeader(int magic, long timeline, Lsn pageAddress, String sy
                         (int) blockSize);
             }
         }
-        throw notWal(where, "it does not start with a WAL segment's page header");
+        throw notWal(what, "it does not start with a WAL segment's page header");
     }
 
     private static boolean powerOfTwo(long v, long min, long max) {
@@ -75,7 +78,7 @@ public record WalPageHeader(int magic, long timeline, Lsn pageAddress, String sy
         return MAJOR_BY_MAGIC.getOrDefault(magic, 0);
     }
 
-    private static LifeboatException notWal(Path file, String why) {
+    private static LifeboatException notWal(String file, String why) {
         return new LifeboatException(ErrorKind.CORRUPT, file + " is not a WAL segment: " + why + "; nothing was stored",
                 "archive_command must pass %p, a segment PostgreSQL finished; a damaged file in pg_wal needs a look "
                         + "before anything else");

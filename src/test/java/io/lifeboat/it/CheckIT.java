@@ -104,13 +104,16 @@ class CheckIT {
             // A copy of the very segment being written is already there (another server archives into this prefix):
             // it proves nothing, and switching would only make this server's archiving fail on it.
             String current;
+            String system;
             try (PgSession s = pg.session("postgres")) {
                 s.queryValue("SELECT pg_logical_emit_message(false, 'test', 'x')");
                 current = s.queryValue("SELECT pg_walfile_name(pg_current_wal_insert_lsn())").orElseThrow();
+                system = s.queryValue("SELECT system_identifier::text FROM pg_control_system()").orElseThrow();
             }
             Path fake = Files.createDirectories(repo.resolveSibling(repo.getFileName() + "-other").resolve("pg_wal"))
                     .resolve(current);
-            Files.write(fake, new byte[16 * 1024 * 1024]);
+            // of the same system (a restored copy, say): WAL of another system would be refused at the push already
+            Files.write(fake, io.lifeboat.postgres.TestWal.withHeader(new byte[16 * 1024 * 1024], current, system));
             Cli.Result push = Cli.run(KilledBackupIT.concat("wal-push", common, fake.toString()));
             assertThat(push.exit()).as(push.toString()).isZero();
             Cli.Result foreign = Cli.run(KilledBackupIT.concat("check", common, "--archive-timeout", "5"));

@@ -17,7 +17,7 @@ class WalPageHeaderTest {
 
     @Test
     void readsWhatPostgresqlWrites() {
-        WalPageHeader h = WalPageHeader.parse(PG15, null);
+        WalPageHeader h = WalPageHeader.parse(PG15, PG15.length, "x");
         assertThat(h.systemIdentifier()).isEqualTo("7714326627442931669"); // pg_controldata's "Database system identifier"
         assertThat(h.segmentSize()).isEqualTo(16L << 20);
         assertThat(h.blockSize()).isEqualTo(8192);
@@ -28,7 +28,7 @@ class WalPageHeaderTest {
         ByteBuffer big = ByteBuffer.allocate(40).order(ByteOrder.BIG_ENDIAN);
         big.putShort(0, (short) 0xD116).putShort(2, (short) 2).putInt(4, 3).putLong(8, 5L << 26).putLong(24, -2L)
                 .putInt(32, 1 << 26).putInt(36, 8192);
-        WalPageHeader b = WalPageHeader.parse(big.array(), null);
+        WalPageHeader b = WalPageHeader.parse(big.array(), 40, "x");
         assertThat(b.systemIdentifier()).isEqualTo("18446744073709551614");
         assertThat(b.pgMajor()).isEqualTo(17);
         assertThat(b.segmentSize()).isEqualTo(64L << 20);
@@ -41,8 +41,8 @@ class WalPageHeaderTest {
         byte[] zeros = new byte[40];
         byte[] oddSize = PG15.clone();
         oddSize[34] = 0x30; // 0x30<<16 bytes is no power of two
-        for (byte[] bad : new byte[][] {shortHeader, zeros, oddSize}) {
-            assertThatThrownBy(() -> WalPageHeader.parse(bad, java.nio.file.Path.of("pg_wal/x")))
+        for (byte[] bad : new byte[][] {shortHeader, zeros, oddSize, java.util.Arrays.copyOf(PG15, 39)}) {
+            assertThatThrownBy(() -> WalPageHeader.parse(bad, bad.length, "pg_wal/x"))
                     .isInstanceOfSatisfying(LifeboatException.class, e -> assertThat(e.exitCode()).isEqualTo(8));
         }
     }

@@ -49,11 +49,43 @@ public final class ArchiveCheck {
     private final PgConnectionSettings conn;
     private final Catalog catalog;
     private final WalArchive archive;
+    private final String streamSlot;
 
     public ArchiveCheck(PgConnectionSettings conn, Catalog catalog, WalArchive archive) {
+        this(conn, catalog, archive, null);
+    }
+
+    /**
+     * @param streamSlot the replication slot the agent streams WAL over, or null when archive_command
+     *                   archives it: then archive_mode may be off, the slot must exist and be active,
+     *                   and the end-to-end test waits for the segment to arrive through the stream
+     */
+    public ArchiveCheck(PgConnectionSettings conn, Catalog catalog, WalArchive archive, String streamSlot) {
         this.conn = conn;
         this.catalog = catalog;
         this.archive = archive;
+        this.streamSlot = streamSlot;
+    }
+
+    /** The agent's slot: it exists, is physical, and a client (the agent) streams from it; how much WAL it holds. */
+    private Finding streamSlotFinding(PgSession s) {
+        List<List<String>> rows = s.query("SELECT slot_type, active, coalesce(wal_status, ''), coalesce(pg_wal_lsn_diff(CASE "
+                + "WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END, restart_lsn)::bigint, 0) "
+                + "FROM pg_replication_slots WHERE slot_name = " + PgSession.quoteLiteral(streamSlot));
+        if (rows.isEmpty()) {
+            return new Finding("replication slot", false, streamSlot + " does not exist",
+                    "start `lifeboat agent` (it creates the slot), or create it: SELECT pg_create_physical_replication_slot('"
+                            + streamSlot + "', true);");
+        }
+        List<String> r = rows.get(0);
+        boolean physical = r.get(0).equals("physical");
+        boolean active = r.get(1).equals("t");
+        String detail = streamSlot + ": " + r.get(0) + (active ? ", active" : ", not active") + ", holds " + r.get(3)
+                + " bytes of WAL (wal_status " + r.get(2) + ")";
+        return new Finding("replication slot", physical && active && !r.get(2).equals("lost"), detail, !physical
+                ? "name a physical slot in agent.stream.slot" : r.get(2).equals("lost")
+                ? "the slot lost WAL the agent had not stored: take a new physical backup, and raise max_slot_wal_keep_size"
+                : "start `lifeboat agent` for this cluster (nothing streams from the slot, so WAL piles up on the server)");
     }
 
     public List<Finding> run(Duration archiveTimeout) {
@@ -88,13 +120,20 @@ public final class ArchiveCheck {
             String v = s.queryValue("SHOW wal_level").orElse("");
             return new Finding("wal_level", !v.equals("minimal"), v, "set wal_level = replica in postgresql.conf and restart");
         });
-        Finding mode = guarded("archive_mode", () -> {
-            String v = s.queryValue("SHOW archive_mode").orElse("off");
-            return new Finding("archive_mode", !v.equals("off"), v, "set archive_mode = on and restart");
-        });
+        // Streamed by the agent: the slot takes archiving's place, and archive_command (if set) only runs beside it.
+        Finding mode = streamSlot != null ? guarded("replication slot", () -> streamSlotFinding(s))
+                : guarded("archive_mode", () -> {
+                    String v = s.queryValue("SHOW archive_mode").orElse("off");
+                    return new Finding("archive_mode", !v.equals("off"), v, "set archive_mode = on and restart");
+                });
         Finding command = guarded("archive_command", () -> {
             String v = s.queryValue("SHOW archive_command").orElse("");
-            return new Finding("archive_command", v.contains("wal-push") && v.contains("%p"), v.isEmpty() ? "(empty)" : v,
+            boolean ours = v.contains("wal-push") && v.contains("%p");
+            if (streamSlot != null) {
+                return new Finding("archive_command", true, (ours ? v : "not used") + " (WAL is streamed by the agent over "
+                        + "slot " + streamSlot + ")", null);
+            }
+            return new Finding("archive_command", ours, v.isEmpty() ? "(empty)" : v,
                     "set archive_command = '/path/to/lifeboat wal-push %p' (with --config/--cluster if needed) and reload");
         });
         Finding senders = guarded("max_wal_senders", () -> {
@@ -191,17 +230,19 @@ public final class ArchiveCheck {
             long deadline = started + timeout.toNanos();
             boolean arrived = false;
             boolean acknowledged = false;
+            // Streamed WAL never passes the server's archiver: only its arrival in the repository tells.
+            boolean streamed = streamSlot != null;
             while (System.nanoTime() < deadline && !(arrived && acknowledged)) {
                 arrived = arrived || archive.find(name).stream().anyMatch(a -> !before.contains(a.key()));
-                acknowledged = acknowledged || archived(s, segment);
+                acknowledged = acknowledged || streamed || archived(s, segment);
                 if (!(arrived && acknowledged)) {
                     Thread.sleep(250);
                 }
             }
             double seconds = Math.round((System.nanoTime() - started) / 1e8) / 10.0;
             String failed = s.queryValue("SELECT coalesce(last_failed_wal, '') FROM pg_stat_archiver").orElse("");
-            String fix = "look for archive_command errors in the PostgreSQL log; run the archive_command by hand as the "
-                    + "server's OS user";
+            String fix = streamed ? "see the agent's log and `lifeboat status`" : "look for archive_command errors in "
+                    + "the PostgreSQL log; run the archive_command by hand as the server's OS user";
             if (arrived && !acknowledged) {
                 // e.g. the archive-ahead process stored it, but archive_command itself fails: WAL piles up in pg_wal
                 return new Finding(END_TO_END, false, "segment " + segment + ", written by this check, reached the "
@@ -209,7 +250,8 @@ public final class ArchiveCheck {
                         + timeout.toSeconds() + " s" + (failed.isEmpty() ? "" : " (last failed: " + failed + ")"), fix);
             }
             return new Finding(END_TO_END, arrived, arrived ? "segment " + segment + ", written by this check, reached the "
-                    + "repository and the server reported it archived in " + seconds + " s" : "segment " + segment
+                    + "repository" + (streamed ? " through the stream" : " and the server reported it archived") + " in "
+                    + seconds + " s" : "segment " + segment
                     + ", written by this check, did not reach the repository within " + timeout.toSeconds() + " s"
                     + (failed.isEmpty() ? "" : " (last failed: " + failed + ")"), fix);
         } catch (IOException | LifeboatException e) {

@@ -46,6 +46,7 @@ import java.util.Optional;
 public final class WalArchive {
     private static final String HASH_MARK = ".sha256-";
     private static final String ENCRYPTED_SUFFIX = ".age";
+    public static final String PARTIAL_SUFFIX = ".partial";
 
     private final Storage storage;
     private final RepositoryLayout layout;
@@ -231,17 +232,59 @@ public final class WalArchive {
                     "archive_command must pass %p, run from the data directory");
         }
         String hash = knownSha256 != null ? knownSha256 : sha256(file);
+        return push(name, hash, new Content() {
+            @Override
+            public long storeAs(ObjectPipeline p, String key, String path) throws IOException {
+                try (InputStream in = Files.newInputStream(file)) {
+                    return p.store(key, path, in, 0).size();
+                }
+            }
+
+            @Override
+            public WalPageHeader header() throws IOException {
+                return WalPageHeader.read(file);
+            }
+        });
+    }
+
+    /**
+     * Archives a file received over the network (the agent's WAL stream): {@code data[0..length)} is
+     * the whole file. Stored, checked and deduplicated exactly as {@link #push(Path)} does.
+     */
+    public PushOutcome push(WalFileName name, byte[] data, int length) throws IOException {
+        String hash = Digest.sha256(data, 0, length);
+        return push(name, hash, new Content() {
+            @Override
+            public long storeAs(ObjectPipeline p, String key, String path) throws IOException {
+                return p.store(key, path, data, length).size();
+            }
+
+            @Override
+            public WalPageHeader header() {
+                return WalPageHeader.parse(data, length, name + " received from the server");
+            }
+        });
+    }
+
+    /** A file's content: stored as one object through a pipeline (returns the stored size), and its page header. */
+    private interface Content {
+        long storeAs(ObjectPipeline pipeline, String key, String path) throws IOException;
+
+        WalPageHeader header() throws IOException;
+    }
+
+    private PushOutcome push(WalFileName name, String hash, Content content) throws IOException {
         if (storage instanceof MirroredStorage mirror) {
-            return pushToEach(mirror, file, name, hash);
+            return pushToEach(mirror, content, name, hash);
         }
-        return pushTo(storage, file, name, hash);
+        return pushTo(storage, content, name, hash);
     }
 
     /**
      * Several repositories: each gets its own copy (one that missed it while down catches up on a
      * later push of the same file); success needs min-repositories of them to hold it.
      */
-    private PushOutcome pushToEach(MirroredStorage mirror, Path file, WalFileName name, String hash) throws IOException {
+    private PushOutcome pushToEach(MirroredStorage mirror, Content file, WalFileName name, String hash) throws IOException {
         int stored = 0;
         boolean uploaded = false;
         for (MirroredStorage.Member m : mirror.healthy()) {
@@ -261,14 +304,19 @@ public final class WalArchive {
         return uploaded ? PushOutcome.ARCHIVED : PushOutcome.ALREADY_ARCHIVED;
     }
 
-    private PushOutcome pushTo(Storage storage, Path file, WalFileName name, String hash) throws IOException {
-        List<Archived> existing = find(storage, name);
+    private PushOutcome pushTo(Storage storage, Content file, WalFileName name, String hash) throws IOException {
+        // A partial never conflicts, and storing one again under its own key rewrites the same bytes: no listing
+        // first (the synchronous stream stores one per commit).
+        List<Archived> existing = name.kind() == WalFileName.Kind.PARTIAL ? List.of() : find(storage, name);
         for (Archived a : existing) {
             if (a.rawSha256().equals(hash)) {
                 return PushOutcome.ALREADY_ARCHIVED;
             }
         }
-        if (!existing.isEmpty()) {
+        // Partial copies of a segment differ by nature (each one the agent stores extends the one before; the
+        // server's own .partial at a promotion may hold more or less): they are kept side by side, and
+        // wal-fetch serves the fullest of them at the end of the archive.
+        if (!existing.isEmpty() && name.kind() != WalFileName.Kind.PARTIAL) {
             throw new LifeboatException(ErrorKind.CONFLICT, "WAL file " + name + " is already archived in "
                     + storage.describe() + " with different content (sha256 " + existing.get(0).rawSha256() + ", this one "
                     + hash + ")", "two clusters may be archiving into the same repository prefix: give each cluster its "
@@ -276,10 +324,7 @@ public final class WalArchive {
         }
         checkOrigin(file, name, hash);
         String key = pipeline.storedName(prefixFor(name) + hash);
-        long stored;
-        try (InputStream in = Files.newInputStream(file)) {
-            stored = pipeline.withStorage(storage).store(key, key.substring(key.lastIndexOf('/') + 1), in, 0).size();
-        }
+        long stored = file.storeAs(pipeline.withStorage(storage), key, key.substring(key.lastIndexOf('/') + 1));
         // Durable means visible with the right size: a read-after-write check, not a hope.
         var info = storage.stat(key);
         if (info.isEmpty() || info.get().size() != stored) {
@@ -304,7 +349,7 @@ public final class WalArchive {
      * header: nothing to check beyond their name, and a different file under an archived name is
      * refused as for any file.
      */
-    private synchronized void checkOrigin(Path file, WalFileName name, String sha256) throws IOException {
+    private synchronized void checkOrigin(Content file, WalFileName name, String sha256) throws IOException {
         if (name.kind() == WalFileName.Kind.TIMELINE_HISTORY || name.kind() == WalFileName.Kind.BACKUP_HISTORY
                 || sha256.equals(checkedSha256)) {
             return;
@@ -315,7 +360,7 @@ public final class WalArchive {
         }
         WalPageHeader h;
         try {
-            h = WalPageHeader.read(file);
+            h = file.header();
         } catch (LifeboatException e) {
             if (acceptedSystem == null) {
                 return; // no cluster known to tell it from
@@ -324,7 +369,7 @@ public final class WalArchive {
         }
         Lsn start = WalSegmentName.parse(name.name().substring(0, 24), h.segmentSize()).startLsn();
         if (!start.equals(h.pageAddress())) {
-            throw new LifeboatException(ErrorKind.CORRUPT, "WAL file " + file + " is named for " + start + " but its page "
+            throw new LifeboatException(ErrorKind.CORRUPT, "WAL file " + name + " is named for " + start + " but its page "
                     + "header says it holds WAL from " + h.pageAddress() + "; nothing was stored",
                     "the file in pg_wal is not what its name says: look at it before anything else");
         }
@@ -346,16 +391,58 @@ public final class WalArchive {
      * checksum. Returns false when the archive does not have it.
      */
     public boolean fetch(WalFileName name, Path target) throws IOException {
+        return fetch(name, target, true) != Fetched.MISSING;
+    }
+
+    /**
+     * What a fetch found. PARTIAL: the segment is not archived whole, and the archive ends inside
+     * it on its timeline: the newest partial copy was served under the segment's name (what the
+     * agent's stream stored, at most flush-interval old). PARTIAL_HELD_BACK: the same situation
+     * when serving partials was not allowed; the caller must not take it for the end of the archive.
+     */
+    public enum Fetched { SEGMENT, PARTIAL, PARTIAL_HELD_BACK, MISSING }
+
+    /**
+     * Fetches a file as {@link #fetch(WalFileName, Path)} does; a segment that is archived only as
+     * partial copies is served from the newest of them when {@code servePartial} and only when no
+     * later segment of its timeline is archived (the end of the archive). With later segments
+     * archived, a partial-only segment is a gap in the archive: CONFLICT, never "missing", so that
+     * recovery stops instead of ending early.
+     */
+    public Fetched fetch(WalFileName name, Path target, boolean servePartial) throws IOException {
         List<Archived> found = find(name);
         if (found.isEmpty()) {
-            return false;
+            if (name.kind() != WalFileName.Kind.SEGMENT) {
+                return Fetched.MISSING;
+            }
+            WalFileName partialName = WalFileName.parse(name.name() + PARTIAL_SUFFIX);
+            List<Archived> partials = fullestFirst(find(partialName));
+            if (partials.isEmpty()) {
+                return Fetched.MISSING;
+            }
+            WalSegmentName later = laterSegment(name.segment());
+            if (later != null) {
+                throw new LifeboatException(ErrorKind.CONFLICT, "WAL segment " + name + " is archived only as a partial "
+                        + "copy in " + storage.describe() + ", but later segments of its timeline are archived (" + later
+                        + "): the archive has a gap at " + name, "recovery stops here rather than end early; recover to "
+                        + "a target before " + name + ", or restore the segment from another repository");
+            }
+            if (!servePartial) {
+                return Fetched.PARTIAL_HELD_BACK;
+            }
+            fetchInto(partials.get(0), target);
+            return Fetched.PARTIAL;
         }
         if (found.size() > 1) {
             throw new LifeboatException(ErrorKind.CONFLICT, "the archive holds " + found.size() + " different copies of "
                     + name + " in " + storage.describe(), "two clusters archived into one prefix; find out which copy is "
                     + "right before recovering (the object names carry each copy's sha256)");
         }
-        Archived a = found.get(0);
+        fetchInto(found.get(0), target);
+        return Fetched.SEGMENT;
+    }
+
+    private void fetchInto(Archived a, Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path temp = LocalWrite.at(dir, () -> Files.createTempFile(dir, ".lifeboat-fetch-", ".tmp"));
         try {
@@ -373,10 +460,63 @@ public final class WalArchive {
             }
             LocalWrite.run(target, () -> Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE,
                     StandardCopyOption.REPLACE_EXISTING));
-            return true;
         } finally {
             Files.deleteIfExists(temp);
         }
+    }
+
+    /** Partial copies, fullest first (each one the agent stores extends the one before). */
+    private List<Archived> fullestFirst(List<Archived> partials) throws IOException {
+        if (partials.size() < 2) {
+            return partials;
+        }
+        java.util.Map<String, ObjectInfo> info = new java.util.HashMap<>();
+        for (ObjectInfo o : storage.list(prefixFor(WalFileName.parse(fileName(partials.get(0).key()))))) {
+            info.put(o.key(), o);
+        }
+        // The larger stored object holds more WAL (the rest of a partial is zeros, compressed to almost nothing);
+        // of two the same size, the newer.
+        java.util.Comparator<Archived> fullest = java.util.Comparator.<Archived>comparingLong(
+                a -> info.containsKey(a.key()) ? info.get(a.key()).size() : 0)
+                .thenComparing(a -> info.containsKey(a.key()) && info.get(a.key()).lastModified() != null
+                        ? info.get(a.key()).lastModified() : java.time.Instant.EPOCH);
+        return partials.stream().sorted(fullest.reversed()).toList();
+    }
+
+    /** A segment of the same timeline after {@code seg} that is archived whole, or null when there is none. */
+    private WalSegmentName laterSegment(WalSegmentName seg) throws IOException {
+        String tliPrefix = layout.walPrefix() + seg.timeline().hex();
+        WalSegmentName later = null;
+        for (ObjectInfo o : storage.list(tliPrefix)) {
+            String n = fileName(o.key());
+            if (n != null && WalSegmentName.looksLikeSegment(n)) {
+                WalSegmentName s = WalSegmentName.parse(n, seg.segmentSize());
+                if (s.segmentNumber() > seg.segmentNumber() && (later == null || s.compareTo(later) > 0)) {
+                    later = s;
+                }
+            }
+        }
+        return later;
+    }
+
+    /** Deletes the stored copy of {@code name} with this content (e.g. a partial copy that a newer one replaced). */
+    public void remove(WalFileName name, String rawSha256) throws IOException {
+        storage.delete(pipeline.storedName(prefixFor(name) + rawSha256));
+    }
+
+    /**
+     * Deletes the partial copies of a segment except the one with {@code keepSha256} (null: all of
+     * them, once the whole segment is archived). Returns how many were deleted.
+     */
+    public int removePartials(WalSegmentName segment, String keepSha256) throws IOException {
+        int n = 0;
+        for (Archived a : find(WalFileName.parse(segment + PARTIAL_SUFFIX))) {
+            if (!a.rawSha256().equals(keepSha256)) {
+                storage.delete(a.key());
+                n++;
+            }
+        }
+        return n;
     }
 
     private static String stripEncryption(String key) {

@@ -104,7 +104,10 @@ public final class WalFetch {
                         return null; // removed meanwhile: stop
                     }
                     try {
-                        return archive.fetch(WalFileName.parse(s.toString()), cache.resolve(s.toString()));
+                        // A partial copy is served only by restore_command itself, which checks that it is
+                        // still the end of the archive when recovery asks; held back, it is not "missing" either.
+                        WalArchive.Fetched f = archive.fetch(WalFileName.parse(s.toString()), cache.resolve(s.toString()), false);
+                        return f == WalArchive.Fetched.PARTIAL_HELD_BACK ? null : f == WalArchive.Fetched.SEGMENT;
                     } catch (LifeboatException e) {
                         return null; // the real fetch will report it
                     } finally {

@@ -183,19 +183,7 @@ public final class PhysicalBackup {
     }
 
     static long parseSize(String s) {
-        Matcher m = Pattern.compile("(\\d+)\\s*(B|kB|MB|GB|TB)?").matcher(s.trim());
-        if (!m.matches()) {
-            throw new LifeboatException(ErrorKind.DATABASE, "cannot read wal_segment_size '" + s + "'", null);
-        }
-        long v = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? "B" : m.group(2);
-        return switch (unit) {
-            case "kB" -> v << 10;
-            case "MB" -> v << 20;
-            case "GB" -> v << 30;
-            case "TB" -> v << 40;
-            default -> v;
-        };
+        return ReplicationConnection.parseSize(s);
     }
 
     private void awaitArchived(BackupId id, Receiver r, int timeoutSeconds) {
@@ -269,12 +257,7 @@ public final class PhysicalBackup {
 
     /** Best effort: a failed backup should not litter the repository (a killed one is listed as unfinished). */
     private void discard(BackupId id) {
-        try {
-            int n = catalog.delete(id);
-            log.accept("backup " + id + " failed; removed the " + n + " objects stored so far");
-        } catch (RuntimeException ignored) {
-            // nothing stored yet, or the repository is what failed: `list` shows it as unfinished
-        }
+        io.lifeboat.engine.Cleanup.discardBackup(catalog, id, log);
     }
 
     static String hostName() {

@@ -105,6 +105,7 @@ public final class RetentionPlanner {
                 }
             }
         }
+        wal.addAll(supersededPartials(walNames, wal));
         return new RetentionPlan(ordered, wal, oldest);
     }
 
@@ -130,6 +131,28 @@ public final class RetentionPlanner {
                 }
             }
         }
+    }
+
+    /**
+     * Partial copies of segments that are archived whole (the agent deletes them itself once the
+     * segment is stored; a stop between the two leaves them): never served, so deleted.
+     */
+    static List<String> supersededPartials(List<String> walNames, List<String> already) {
+        java.util.Set<String> whole = new java.util.HashSet<>();
+        for (String n : walNames) {
+            int mark = n.indexOf(".sha256-");
+            if (mark == 24 && WalSegmentName.looksLikeSegment(n.substring(0, 24))) {
+                whole.add(n.substring(0, 24));
+            }
+        }
+        List<String> out = new ArrayList<>();
+        for (String n : walNames) {
+            if (n.length() > 24 && n.startsWith(".partial.sha256-", 24) && whole.contains(n.substring(0, 24))
+                    && !already.contains(n)) {
+                out.add(n);
+            }
+        }
+        return out;
     }
 
     /** A configured duration as it was likely written: 14d, 36h, 90m. */

@@ -21,6 +21,11 @@ public record RetentionPolicy(int physicalCount, Duration physicalWindow, int lo
     /** How long an unfinished backup may be still running when no unfinished-grace is configured. */
     public static final Duration DEFAULT_UNFINISHED_GRACE = Duration.ofHours(24);
 
+    /** The unfinished-grace of a cluster's policy, or the default when it has none. */
+    public static Duration unfinishedGraceOf(RetentionPolicy policy) {
+        return policy != null ? policy.unfinishedGrace() : DEFAULT_UNFINISHED_GRACE;
+    }
+
     public RetentionPolicy {
         if (physicalCount < 0 || logicalCount < 0) {
             throw new LifeboatException(ErrorKind.CONFIG, "retention counts cannot be negative",

@@ -96,7 +96,9 @@ public final class ArchivedWalCheck {
         Map<String, List<WalArchive.StoredCopy>> byName = new LinkedHashMap<>();
         all.forEach(c -> byName.computeIfAbsent(c.archived().fileName(), n -> new ArrayList<>()).add(c));
         byName.forEach((name, copies) -> {
-            if (copies.size() > 1) {
+            // Partial copies of one segment differ by nature (each the agent stores extends the one before;
+            // wal-fetch serves the fullest): only several copies of a whole file are a conflict.
+            if (copies.size() > 1 && !name.endsWith(WalArchive.PARTIAL_SUFFIX)) {
                 bad.add(new Bad(name, copies.get(0).archived().key(), Verdict.CONFLICT, "the archive holds "
                         + copies.size() + " different copies of " + name + " (" + String.join(", ", copies.stream()
                         .map(c -> c.archived().rawSha256().substring(0, 12) + "…").toList()) + "): two servers archived "

@@ -265,6 +265,12 @@ public final class WalContinuity {
                 gaps.add(gap(st.timeline(), gapStart, hi - 1, size, gapReason));
             }
         }
+        // A partial copy of the segment after the newest one (what the agent's stream stored last) is where
+        // recovery ends: not a gap, and restore_command serves it.
+        if (gaps.isEmpty() && archived.contains(new WalSegmentName(target, end + 1, size) + ".partial")) {
+            notes.add("the archive ends in the partial segment " + new WalSegmentName(target, end + 1, size)
+                    + " (streamed by the agent): recovery replays it too");
+        }
         boolean damaged = !b.walIncluded() && gaps.stream().anyMatch(g -> g.first().segmentNumber() <= b.stop().segmentNumber());
         Lsn recoverable = damaged ? null : gaps.isEmpty() ? new Lsn((end + 1) * size) : gaps.get(0).first().startLsn();
         WalSegmentName newestName = newest == null ? null : new WalSegmentName(newestOn, newest, size);

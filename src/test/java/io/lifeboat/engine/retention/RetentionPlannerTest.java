@@ -197,4 +197,14 @@ class RetentionPlannerTest {
             }
         }
     }
+
+    @Test
+    void partialsOfSegmentsArchivedWholeAreDeletedOthersKept() {
+        String h = ".sha256-" + "a".repeat(64) + ".zst";
+        java.util.List<String> names = java.util.List.of("000000010000000000000005" + h,
+                "000000010000000000000005.partial" + h, "000000010000000000000006.partial" + h,
+                "000000020000000000000005.partial" + h);
+        assertThat(RetentionPlanner.supersededPartials(names, java.util.List.of()))
+                .containsExactly("000000010000000000000005.partial" + h);
+    }
 }
