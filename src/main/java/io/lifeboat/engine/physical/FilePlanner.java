@@ -42,8 +42,8 @@ final class FilePlanner {
             return LocalArchiveWriter.FilePlan.ALL_BLOCKS;
         }
         ChainView.Resolved r = parent.resolve(was);
-        return new LocalArchiveWriter.FilePlan(new PieceReader.BlockRule(was.size() / blockSize, base.parentStart()), false,
-                r.blockCrcs());
+        return new LocalArchiveWriter.FilePlan(new PieceReader.BlockRule(was.size() / blockSize, base.parentStart(),
+                r.blockCrcs()), false, r.blockCrcs());
     }
 
     /** The directory is the one the parent read: same inode, and the same PG_VERSION in it if it has one. */

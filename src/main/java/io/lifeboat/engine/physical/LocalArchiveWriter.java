@@ -42,7 +42,7 @@ final class LocalArchiveWriter {
     /** What was written. */
     record Result(List<BackupManifest.TarArchive> archives, List<FileIndex.Entry> index,
                   List<PgManifestWriter.File> pgFiles, long storedFiles, long blockFiles, long storedBlocks,
-                  long dataBytes) {
+                  long dataBytes, long blocksUnlikeTheChain) {
     }
 
     private final ParallelUploader uploader;
@@ -61,6 +61,7 @@ final class LocalArchiveWriter {
     private long storedFiles;
     private long blockFiles;
     private long storedBlocks;
+    private long blocksUnlikeTheChain;
     private long dataBytes;
 
     /** @param tablespaceLocations OID → location, for the archives' manifest entries */
@@ -215,6 +216,7 @@ final class LocalArchiveWriter {
                 }
             } else {
                 partPiece(file, r, p);
+                blocksUnlikeTheChain += p.olderButDifferent();
             }
         }
         if (r.index() == r.count() - 1) {
@@ -327,7 +329,7 @@ final class LocalArchiveWriter {
     Result finish() {
         endArchive();
         return new Result(List.copyOf(archives), List.copyOf(index), List.copyOf(pgFiles), storedFiles, blockFiles,
-                storedBlocks, dataBytes);
+                storedBlocks, dataBytes, blocksUnlikeTheChain);
     }
 
     private void endArchive() {

@@ -188,6 +188,14 @@ public final class LocalBackup {
                 writer.extraFile("backup_label", stop.backupLabel().getBytes(StandardCharsets.UTF_8), 0600, Instant.now());
                 LocalArchiveWriter.Result written = writer.finish();
                 writer = null;
+                if (written.blocksUnlikeTheChain() > 0) {
+                    base.notes().add(written.blocksUnlikeTheChain() + " blocks whose page LSN is older than the parent's "
+                            + "start differ from the chain's copy and were stored");
+                    log.accept("warning: backup " + id + ": " + written.blocksUnlikeTheChain() + " blocks whose page LSN is "
+                            + "older than the start of " + base.parent().id() + " differ from the chain's copy; they were "
+                            + "stored. This server's history is not the one the chain was taken of (a restored copy that "
+                            + "was not promoted, backing up into the same repository?): take a full backup (--full)");
+                }
                 progress.finish();
                 WalSegmentName stopSegment = WalSegmentName.endingAt(TimelineId.of(stopTimeline), stop.lsn(),
                         facts.walSegmentSize());

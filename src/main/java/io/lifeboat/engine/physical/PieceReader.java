@@ -21,17 +21,36 @@ import java.util.Arrays;
  *
  * <p>For an incremental, a block of a relation file is kept when it cannot be left to the parent:
  * its page LSN is at or after the parent backup's start (changed since the parent began reading,
- * or torn there), it is 0 (a new page, or one written without WAL), or the parent does not have
- * that block. Kept blocks are moved to the front of the piece's buffer and listed as runs.
+ * or torn there), it is 0 (a new page, or one written without WAL), the parent does not have
+ * that block, or its content is not the chain's (checked by CRC-32C: the LSN rule is trusted only
+ * where the bytes agree). Kept blocks are moved to the front of the piece's buffer and listed as runs.
  */
 final class PieceReader {
-    /** How a block-tracked file is read: which blocks the parent can supply. */
-    record BlockRule(long parentBlocks, Lsn parentStart) {
+    /**
+     * How a block-tracked file is read: which blocks the parent can supply.
+     *
+     * @param parentCrcs the CRC-32C the chain has of each of the parent's blocks (null: not checked)
+     */
+    record BlockRule(long parentBlocks, Lsn parentStart, int[] parentCrcs) {
         /** Everything is stored (a full backup, or a file the parent cannot be trusted for). */
-        static final BlockRule ALL = new BlockRule(0, Lsn.ZERO);
+        static final BlockRule ALL = new BlockRule(0, Lsn.ZERO, null);
+
+        BlockRule(long parentBlocks, Lsn parentStart) {
+            this(parentBlocks, parentStart, null);
+        }
 
         boolean keep(long block, long pageLsn) {
             return block >= parentBlocks || pageLsn == 0 || Long.compareUnsigned(pageLsn, parentStart.value()) >= 0;
+        }
+
+        /**
+         * A block the page LSN leaves to the chain must be the chain's block: a page unchanged since the
+         * parent started is byte for byte what the parent read. One that differs (another history on the
+         * same timeline and system: a copy restored without promotion and backed up into the same
+         * repository; a file copied with its old LSNs into a reused inode) is stored after all.
+         */
+        boolean differsFromChain(long block, byte[] page, int at, int blockSize) {
+            return parentCrcs != null && (block >= parentCrcs.length || Crc32c.of(page, at, blockSize) != parentCrcs[(int) block]);
         }
     }
 
@@ -43,7 +62,8 @@ final class PieceReader {
      * @param runs   for block-tracked files: kept blocks as {first, count} pairs, absolute block numbers
      * @param crcs   for block-tracked files: the CRC-32C of each kept block, in order
      */
-    record Piece(byte[] data, int length, boolean gone, long[] runs, int runCount, int[] crcs, int crcCount) {
+    record Piece(byte[] data, int length, boolean gone, long[] runs, int runCount, int[] crcs, int crcCount,
+                 int olderButDifferent) {
     }
 
     private PieceReader() {
@@ -75,7 +95,7 @@ final class PieceReader {
         }
         Arrays.fill(buffer, got, length, (byte) 0);
         if (rule == null) {
-            return new Piece(buffer, length, gone, null, 0, null, 0);
+            return new Piece(buffer, length, gone, null, 0, null, 0, 0);
         }
         int blocks = length / blockSize;
         long first = offset / blockSize;
@@ -83,11 +103,15 @@ final class PieceReader {
         int[] crcs = new int[blocks];
         int runCount = 0;
         int kept = 0;
+        int olderButDifferent = 0;
         for (int i = 0; i < blocks; i++) {
             int at = i * blockSize;
             long block = first + i;
             if (!rule.keep(block, pageLsn(buffer, at))) {
-                continue;
+                if (!rule.differsFromChain(block, buffer, at, blockSize)) {
+                    continue;
+                }
+                olderButDifferent++;
             }
             if (kept != i) {
                 System.arraycopy(buffer, at, buffer, kept * blockSize, blockSize);
@@ -102,7 +126,7 @@ final class PieceReader {
             }
             kept++;
         }
-        return new Piece(buffer, kept * blockSize, gone, runs, runCount, crcs, kept);
+        return new Piece(buffer, kept * blockSize, gone, runs, runCount, crcs, kept, olderButDifferent);
     }
 
     /**

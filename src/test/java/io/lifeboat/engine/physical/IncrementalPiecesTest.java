@@ -129,6 +129,32 @@ class IncrementalPiecesTest {
         assertThat(gone.gone()).isTrue();
     }
 
+    @Test
+    void aBlockWithAnOldLsnIsLeftToTheChainOnlyWhereItsBytesAreTheChains(@TempDir Path dir) throws Exception {
+        long parentStart = 0x2_0000_0000L;
+        long[] lsns = {parentStart - 10, parentStart - 20, parentStart - 30};
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        for (long l : lsns) {
+            file.writeBytes(page(l));
+        }
+        Path f = dir.resolve("16386");
+        Files.write(f, file.toByteArray());
+        // The chain holds blocks 0 and 2 as they are, block 1 with other bytes (another history, the same LSN).
+        byte[] other = page(lsns[1]);
+        other[BS - 1] ^= 1;
+        int[] chain = {Crc32c.of(page(lsns[0]), 0, BS), Crc32c.of(other, 0, BS), Crc32c.of(page(lsns[2]), 0, BS)};
+        PieceReader.Piece p = PieceReader.read(f, 0, 3 * BS, new byte[3 * BS],
+                new PieceReader.BlockRule(3, new Lsn(parentStart), chain), BS);
+        assertThat(p.runCount()).isEqualTo(1);
+        assertThat(new long[] {p.runs()[0], p.runs()[1]}).containsExactly(1, 1);
+        assertThat(p.olderButDifferent()).isEqualTo(1);
+        assertThat(p.crcs()[0]).isEqualTo(Crc32c.of(page(lsns[1]), 0, BS));
+
+        PieceReader.Piece unchecked = PieceReader.read(f, 0, 3 * BS, new byte[3 * BS],
+                new PieceReader.BlockRule(3, new Lsn(parentStart)), BS);
+        assertThat(unchecked.runCount()).as("without the chain's CRCs only the LSN decides").isZero();
+    }
+
     /** An index entry holding blocks {@code stored} (in runs of consecutive numbers) of a file of {@code blocks} blocks. */
     private static FileIndex.Entry blockEntry(String path, long blocks, long inode, int... stored) {
         List<long[]> runs = new ArrayList<>();
