@@ -244,6 +244,58 @@ class IncrementalFaultsIT {
         }
     }
 
+    /**
+     * Encrypted to an age recipient, with only the public key on the database host: full backups
+     * with --source local work; an incremental reads its parent's file index, so it needs the
+     * identity, says so (exit 13) and stores nothing; with the identity it is an incremental.
+     */
+    @Test
+    void anEncryptedIncrementalNeedsTheIdentityAndStoresNothingWithoutIt() throws Exception {
+        try (RestoreScratch w = RestoreScratch.create("incr-enc");
+             ScratchCluster pg = ScratchCluster.create(w.work, ScratchCluster.Options.defaults()
+                     .withConf("wal_log_hints = on")).start()) {
+            sql(pg.port(), "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g");
+            Path identity = w.work.resolve("key.txt");
+            Cli.Result k = Cli.run("keygen", "--json", "-o", identity.toString());
+            assertThat(k.exit()).as(k.toString()).isZero();
+            String recipient = (String) Json.MAPPER.readValue(k.out(), Map.class).get("recipient");
+            Path config = w.work.resolve("lifeboat.yml");
+            Files.writeString(config, """
+                    clusters:
+                      enc:
+                        source: local
+                        postgres:
+                          host: 127.0.0.1
+                          port: %d
+                          user: postgres
+                        repositories:
+                          - uri: file://%s
+                            allow-same-server: true
+                        encryption:
+                          recipients:
+                            - %s
+                    """.formatted(pg.port(), w.repo, recipient));
+            String[] backup = {"backup", "--config", config.toString(), "--type", "physical", "--include-wal"};
+            Cli.Result full = Cli.run(backup);
+            assertThat(full.exit()).as(full.toString()).isZero();
+            sql(pg.port(), "UPDATE t SET v = 'changed' WHERE id <= 500");
+            String before = Cli.run("list", "--config", config.toString()).out();
+
+            Cli.Result refused = Cli.run(concat(backup, "--incremental"));
+            assertThat(refused.exit()).as(refused.toString()).isEqualTo(13);
+            assertThat(refused.err()).contains("no identity is configured");
+            assertThat(Cli.run("list", "--config", config.toString()).out()).isEqualTo(before);
+
+            Cli.Result inc = Cli.run(concat(backup, "--incremental", "--identity-file", identity.toString()));
+            assertThat(inc.exit()).as(inc.toString()).isZero();
+            assertThat(inc.err()).contains("complete (incremental of ");
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
+    }
+
     /** The id in "backup ID complete" of a backup's log. */
     private static String completedId(String log) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("backup (\\S+) complete").matcher(log);
