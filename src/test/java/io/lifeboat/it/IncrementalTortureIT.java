@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * PostgreSQL 15 cluster (wal_log_hints on, autovacuum running) over a workload of everything that
  * trips page-LSN incrementals up: VACUUM FULL, CLUSTER, TRUNCATE, DROP and CREATE of a table with
  * the same name, CREATE DATABASE with both strategies (FILE_COPY copies pages with their old LSNs),
- * DROP DATABASE and a new database in the dropped one's directory (its OID used again), ALTER TABLE and ALTER DATABASE SET TABLESPACE (and back again), large TOASTed
+ * DROP DATABASE and a new database in the dropped one's directory (its OID used again, its files
+ * copied from template1 with their old LSNs where the parent has the dropped database's), ALTER TABLE and ALTER DATABASE SET TABLESPACE (and back again), large TOASTed
  * values rewritten, an unlogged table, sequences, relation truncation by VACUUM and extension after
  * it, index builds. After each backup (no writes meanwhile) every table's content checksum and
  * pg_dumpall are recorded; then every backup of the chain is restored straight from the repository
@@ -107,6 +108,11 @@ class IncrementalTortureIT {
     }
 
     private static void setUp(ScratchCluster pg) {
+        // A table in template1: every database created from it has a copy at the same path (relfilenodes are
+        // copied), so a database re-created in a reused OID's directory gets back the template's pages, old LSNs
+        // and all, where the parent has the pages the dropped database had changed.
+        sql(pg, "template1", "CREATE TABLE tmpl (id int PRIMARY KEY, v text)",
+                "INSERT INTO tmpl SELECT g, 'template ' || g FROM generate_series(1, 3000) g", "VACUUM tmpl");
         sql(pg, "torture",
                 "CREATE TABLE accounts (id int PRIMARY KEY, balance int, note text)",
                 "INSERT INTO accounts SELECT g, 0, md5(g::text) FROM generate_series(1, 40000) g",
@@ -143,7 +149,8 @@ class IncrementalTortureIT {
                         "SELECT count(*) FROM accounts");
                 sql(pg, "postgres", "CREATE DATABASE db_wal STRATEGY WAL_LOG");
                 sql(pg, "db_wal", "CREATE TABLE w (id int PRIMARY KEY, v text)",
-                        "INSERT INTO w SELECT g, 'wal ' || g FROM generate_series(1, 3000) g");
+                        "INSERT INTO w SELECT g, 'wal ' || g FROM generate_series(1, 3000) g",
+                        "UPDATE tmpl SET v = 'changed in db_wal ' || id");
             }
             case 2 -> {
                 sql(pg, "torture",
