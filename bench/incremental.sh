@@ -11,8 +11,9 @@
 #                 Lifeboat restore --delta, pgBackRest restore --delta.
 # Usage (as root): bench/incremental.sh [scale=100]
 # LOGS=DIR keeps each step's output there (with LIFEBOAT_TRACE=1: when each phase began).
-# Every timed step starts with the page cache dropped; each runs once (the steps depend on each
-# other's state), so compare the ratios of one run, and run it twice on a busy machine.
+# Every timed step starts with the page cache dropped. The backups run once (each depends on the one
+# before); the restores RUNS times (default 3), interleaved, and their medians count. Compare the
+# ratios of one run, and run it twice on a busy machine.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 SCALE=${1:-100}
@@ -26,17 +27,20 @@ trap cleanup EXIT
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 settle() { sync; echo 3 > /proc/sys/vm/drop_caches; sleep 1; }
-declare -A T
-# timed NAME COMMAND...: runs it after dropping the page cache, T[NAME] is its time in seconds.
+declare -A T TIMES
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+# timed NAME COMMAND...: runs it after dropping the page cache; T[NAME] is the median of its runs so far.
 timed() {
   local name=$1 t0 t1; shift
   settle
   t0=$(now)
   "$@" >"$W/last.out" 2>"$W/last.log" || { echo "$name failed:" >&2; tail -n 5 "$W/last.log" >&2; tail -n 5 "$W/last.out" >&2; exit 1; }
   t1=$(now)
-  T[$name]=$(echo "$t1 - $t0" | bc)
+  TIMES[$name]+="$(echo "$t1 - $t0" | bc) "
+  # shellcheck disable=SC2086
+  T[$name]=$(median ${TIMES[$name]})
   [[ -n "${LOGS:-}" ]] && { mkdir -p "$LOGS"; cat "$W/last.log" "$W/last.out" > "$LOGS/${name//[^a-zA-Z0-9]/_}.log"; }
-  printf "%-52s %8.2f s\n" "$name" "${T[$name]}"
+  printf "%-52s %8.2f s\n" "$name" "$(echo "$t1 - $t0" | bc)"
 }
 size() { du -sb "$1" | cut -f1; }
 fresh() { rm -rf "$1"; mkdir -p "$1"; chown postgres "$1"; }
@@ -79,15 +83,25 @@ LINC=$(basename "$(newest "$W/lb/local/backups")"); LINC_BYTES=$(size "$W/lb/loc
 BRINC=$(basename "$(ls -d "$W"/br/repo/backup/demo/*I | sort | tail -1)"); BRINC_BYTES=$(size "$W/br/repo/backup/demo/$BRINC")
 INC_BLOCKS=$(jq .blocksStored "$W/last.json")
 
-fresh "$W/r"
-timed "lifeboat restore of the full backup" bin/lifeboat restore "${LOC[@]}" --backup "$LFULL" -D "$W/r/full" --no-verify
-timed "lifeboat restore of the chain (full + incremental)" bin/lifeboat restore "${LOC[@]}" --backup "$LINC" -D "$W/r/chain" --no-verify
-timed "pgbackrest restore of its incremental" "${P[@]}" "--pg1-path=$W/r/br" restore
-rm -rf "$W/r/chain" "$W/r/br"
-# Delta: directories holding the full backup's state (untimed), turned into the incremental's.
-"${P[@]}" "--pg1-path=$W/r/brdelta" --set="$BRFULL" restore >/dev/null 2>&1
-timed "lifeboat restore --delta (the full backup files -> the incremental)" bin/lifeboat restore "${LOC[@]}" --backup "$LINC" -D "$W/r/full" --delta --no-verify
-timed "pgbackrest restore --delta (the full backup files -> incr)" "${P[@]}" "--pg1-path=$W/r/brdelta" --delta restore
+# Restores repeat (RUNS rounds, default 3, interleaved; the medians count): they start from the same
+# state each time. Delta: directories holding the full backup's files (restored untimed), turned into
+# the incremental's state.
+for _ in $(seq "${RUNS:-3}"); do
+  fresh "$W/r"
+  timed "lifeboat restore of the full backup" bin/lifeboat restore "${LOC[@]}" --backup "$LFULL" -D "$W/r/full" --no-verify
+  timed "lifeboat restore of the chain (full + incremental)" bin/lifeboat restore "${LOC[@]}" --backup "$LINC" -D "$W/r/chain" --no-verify
+  timed "pgbackrest restore of its incremental" "${P[@]}" "--pg1-path=$W/r/br" restore
+  rm -rf "$W/r/chain" "$W/r/br"
+  "${P[@]}" "--pg1-path=$W/r/brdelta" --set="$BRFULL" restore >/dev/null 2>&1
+  timed "lifeboat restore --delta (the full backup files -> the incremental)" bin/lifeboat restore "${LOC[@]}" --backup "$LINC" -D "$W/r/full" --delta --no-verify
+  timed "pgbackrest restore --delta (the full backup files -> incr)" "${P[@]}" "--pg1-path=$W/r/brdelta" --delta restore
+done
+echo "restore medians:"
+for n in "lifeboat restore of the full backup" "lifeboat restore of the chain (full + incremental)" "pgbackrest restore of its incremental" \
+         "lifeboat restore --delta (the full backup files -> the incremental)" "pgbackrest restore --delta (the full backup files -> incr)"; do
+  # shellcheck disable=SC2086
+  printf "  %-50s %8.2f s   (runs: %s)\n" "$n" "${T[$n]}" "$(printf '%.2f ' ${TIMES[$n]})"
+done
 rm -rf "$W/r"
 
 echo
