@@ -27,19 +27,7 @@ class ChainCatalogIT {
         try (RestoreScratch w = RestoreScratch.create("chain-catalog", "chain");
              LauncherProperty ignored = LauncherProperty.set();
              ScratchCluster pg = ScratchCluster.create(w.work, ScratchCluster.Options.defaults().withConf("wal_log_hints = on"))) {
-            Path config = w.work.resolve("lifeboat.yml");
-            Files.writeString(config, """
-                    clusters:
-                      chain:
-                        source: local
-                        postgres:
-                          host: 127.0.0.1
-                          port: %d
-                          user: postgres
-                        repositories:
-                          - uri: file://%s
-                            allow-same-server: true
-                    """.formatted(pg.port(), w.repo));
+            Path config = LocalSourceIT.localConfig(w.work.resolve("lifeboat.yml"), "chain", pg.port(), w.repo, "");
             pg.appendConf("archive_mode = on", "archive_command = '" + LauncherProperty.LAUNCHER + " wal-push --config "
                     + config + " --cluster chain %p'");
             pg.start();

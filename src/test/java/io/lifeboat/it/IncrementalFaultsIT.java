@@ -259,22 +259,8 @@ class IncrementalFaultsIT {
             Cli.Result k = Cli.run("keygen", "--json", "-o", identity.toString());
             assertThat(k.exit()).as(k.toString()).isZero();
             String recipient = (String) Json.MAPPER.readValue(k.out(), Map.class).get("recipient");
-            Path config = w.work.resolve("lifeboat.yml");
-            Files.writeString(config, """
-                    clusters:
-                      enc:
-                        source: local
-                        postgres:
-                          host: 127.0.0.1
-                          port: %d
-                          user: postgres
-                        repositories:
-                          - uri: file://%s
-                            allow-same-server: true
-                        encryption:
-                          recipients:
-                            - %s
-                    """.formatted(pg.port(), w.repo, recipient));
+            Path config = LocalSourceIT.localConfig(w.work.resolve("lifeboat.yml"), "enc", pg.port(), w.repo,
+                    "    encryption:\n      recipients:\n        - " + recipient + "\n");
             String[] backup = {"backup", "--config", config.toString(), "--type", "physical", "--include-wal"};
             Cli.Result full = Cli.run(backup);
             assertThat(full.exit()).as(full.toString()).isZero();

@@ -205,6 +205,26 @@ class LocalSourceIT {
         }
     }
 
+    /**
+     * Writes a lifeboat.yml of one cluster with source: local on 127.0.0.1:{@code port} and a file
+     * repository; {@code more} is appended to the cluster's section (indented by four spaces).
+     */
+    static Path localConfig(Path file, String cluster, int port, Path repo, String more) throws java.io.IOException {
+        Files.writeString(file, """
+                clusters:
+                  %s:
+                    source: local
+                    postgres:
+                      host: 127.0.0.1
+                      port: %d
+                      user: postgres
+                    repositories:
+                      - uri: file://%s
+                        allow-same-server: true
+                """.formatted(cluster, port, repo) + more);
+        return file;
+    }
+
     static List<String> common(ScratchCluster pg, Path repo, String cluster) {
         return List.of("--pg-host", "127.0.0.1", "--pg-port", Integer.toString(pg.port()), "--pg-user", "postgres",
                 "--repo", "file://" + repo, "--cluster", cluster, "--allow-same-server");
