@@ -193,8 +193,9 @@ public final class LocalBackup {
                             + "start differ from the chain's copy and were stored");
                     log.accept("warning: backup " + id + ": " + written.blocksUnlikeTheChain() + " blocks whose page LSN is "
                             + "older than the start of " + base.parent().id() + " differ from the chain's copy; they were "
-                            + "stored. This server's history is not the one the chain was taken of (a restored copy that "
-                            + "was not promoted, backing up into the same repository?): take a full backup (--full)");
+                            + "stored. This server's history is not the one the chain was taken of (its data directory "
+                            + "rolled back in place by a restore --delta, or a restored copy that was not promoted, backing "
+                            + "up into the same repository?): take a full backup (--full)");
                 }
                 progress.finish();
                 WalSegmentName stopSegment = WalSegmentName.endingAt(TimelineId.of(stopTimeline), stop.lsn(),

@@ -46,8 +46,9 @@ final class PieceReader {
         /**
          * A block the page LSN leaves to the chain must be the chain's block: a page unchanged since the
          * parent started is byte for byte what the parent read. One that differs (another history on the
-         * same timeline and system: a copy restored without promotion and backed up into the same
-         * repository; a file copied with its old LSNs into a reused inode) is stored after all.
+         * same timeline and system: the data directory rolled back in place by a delta restore, a copy
+         * restored without promotion and backed up into the same repository; a file copied with its old
+         * LSNs into a reused inode) is stored after all.
          */
         boolean differsFromChain(long block, byte[] page, int at, int blockSize) {
             return parentCrcs != null && (block >= parentCrcs.length || Crc32c.of(page, at, blockSize) != parentCrcs[(int) block]);
@@ -61,6 +62,7 @@ final class PieceReader {
      * @param gone   the file no longer existed when this piece was read
      * @param runs   for block-tracked files: kept blocks as {first, count} pairs, absolute block numbers
      * @param crcs   for block-tracked files: the CRC-32C of each kept block, in order
+     * @param olderButDifferent kept blocks whose page LSN would have left them to the chain but whose bytes differ
      */
     record Piece(byte[] data, int length, boolean gone, long[] runs, int runCount, int[] crcs, int crcCount,
                  int olderButDifferent) {
