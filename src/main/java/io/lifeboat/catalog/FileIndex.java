@@ -47,7 +47,8 @@ public record FileIndex(int formatVersion, int blockSize, List<Entry> files) {
      *                  little-endian each)
      */
     public record Entry(String path, String type, int mode, long mtimeNs, long inode, long size, String link,
-                        String archive, long offset, Integer crc, boolean blocks, List<long[]> runs, byte[] blockCrcs) {
+                        String archive, long offset, Integer crc, boolean blocks, List<long[]> runs, byte[] blockCrcs,
+                        Long ctimeNs) {
 
         public boolean isFile() {
             return "f".equals(type);

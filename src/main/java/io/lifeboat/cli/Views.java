@@ -49,6 +49,9 @@ final class Views {
                 j.put("filesStoredWhole", f.storedFiles());
                 j.put("filesStoredInPart", f.blockFiles());
                 j.put("blocksStored", f.storedBlocks());
+                if (m.extra() != null && m.extra().get("filesNotRead") != null) {
+                    j.put("filesNotRead", Long.parseLong(m.extra().get("filesNotRead")));
+                }
                 if (m.extra() != null && m.extra().get("notes") != null) {
                     j.put("notes", m.extra().get("notes"));
                 }

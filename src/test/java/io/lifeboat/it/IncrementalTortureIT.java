@@ -98,7 +98,8 @@ class IncrementalTortureIT {
             for (Recorded b : chain) {
                 System.out.println("  " + b.id + ": " + b.summary.get("blocksStored") + " blocks stored, "
                         + b.summary.get("filesStoredWhole") + " files whole, " + b.summary.get("filesStoredInPart")
-                        + " in part, " + b.summary.get("storedBytes") + " bytes stored");
+                        + " in part (" + b.summary.get("filesNotRead") + " of them not read), " + b.summary.get("storedBytes")
+                        + " bytes stored");
             }
         }
     }

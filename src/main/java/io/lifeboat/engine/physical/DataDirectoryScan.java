@@ -43,7 +43,7 @@ final class DataDirectoryScan {
      * @param databaseDirectory the path of the database directory it is in, or null
      */
     record Item(String archive, String tarName, String path, Path source, String type, long size, int mode, long mtimeNs,
-                long inode, int uid, int gid, String link, boolean blockFile, String databaseDirectory) {
+                long inode, int uid, int gid, String link, boolean blockFile, String databaseDirectory, long ctimeNs) {
         long mtimeSeconds() {
             return Math.floorDiv(mtimeNs, 1_000_000_000L);
         }
@@ -149,7 +149,7 @@ final class DataDirectoryScan {
                 Item w = directoryLike(archive, tarName, path, p);
                 items.add(w);
                 items.add(new Item(archive, "pg_wal/archive_status", pathPrefix + "pg_wal/archive_status", p, "d", 0,
-                        w.mode(), w.mtimeNs(), 0, w.uid(), w.gid(), null, false, null));
+                        w.mode(), w.mtimeNs(), 0, w.uid(), w.gid(), null, false, null, 0));
                 continue;
             }
             if (BaseBackupRules.contentsSkipped(name) && (isDir || isLink)) {
@@ -178,12 +178,12 @@ final class DataDirectoryScan {
     private Item directoryLike(String archive, String tarName, String path, Path p) throws IOException {
         Item i = item(archive, tarName, path, p, false, null);
         return new Item(i.archive(), i.tarName(), i.path(), i.source(), "d", 0, 0700, i.mtimeNs(), i.inode(), i.uid(),
-                i.gid(), null, false, null);
+                i.gid(), null, false, null, 0);
     }
 
     private Item item(String archive, String tarName, String path, Path p, boolean blockFile, String dbDir)
             throws IOException {
-        Map<String, Object> a = Files.readAttributes(p, "unix:mode,ino,uid,gid,size,lastModifiedTime",
+        Map<String, Object> a = Files.readAttributes(p, "unix:mode,ino,uid,gid,size,lastModifiedTime,ctime",
                 LinkOption.NOFOLLOW_LINKS);
         int mode = (Integer) a.get("mode");
         String type = (mode & 0170000) == 0120000 ? "l" : (mode & 0170000) == 0040000 ? "d" : "f";
@@ -191,7 +191,8 @@ final class DataDirectoryScan {
         FileTime t = (FileTime) a.get("lastModifiedTime");
         String link = type.equals("l") ? Files.readSymbolicLink(p).toString() : null;
         return new Item(archive, tarName, path, p, type, size, mode & 07777, t.to(TimeUnit.NANOSECONDS),
-                (Long) a.get("ino"), (Integer) a.get("uid"), (Integer) a.get("gid"), link, blockFile, dbDir);
+                (Long) a.get("ino"), (Integer) a.get("uid"), (Integer) a.get("gid"), link, blockFile, dbDir,
+                ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS));
     }
 
     private static List<String> sortedNames(Path dir) throws IOException {

@@ -19,6 +19,8 @@ final class FilePlanner {
     private final IncrementalBase base;
     private final Map<String, DataDirectoryScan.Item> now = new HashMap<>();
     private final int blockSize;
+    /** How long before the parent's start a file's last change must be to skip reading it. */
+    private static final long UNTOUCHED_MARGIN_NS = 2_000_000_000L;
 
     FilePlanner(IncrementalBase base, List<DataDirectoryScan.Item> items, int blockSize) {
         this.base = base;
@@ -42,8 +44,23 @@ final class FilePlanner {
             return LocalArchiveWriter.FilePlan.ALL_BLOCKS;
         }
         ChainView.Resolved r = parent.resolve(was);
+        if (untouched(was, it)) {
+            return new LocalArchiveWriter.FilePlan(null, false, r.blockCrcs(), true);
+        }
         return new LocalArchiveWriter.FilePlan(new PieceReader.BlockRule(was.size() / blockSize, base.parentStart(),
                 r.blockCrcs()), false, r.blockCrcs());
+    }
+
+    /**
+     * Not written to since the parent listed it, so what the parent read is what it holds: the same
+     * size, mtime and ctime as the parent recorded, that ctime well before the parent started (a
+     * write after the listing then gets a later ctime, even with a coarse clock). The ctime, unlike
+     * the mtime, cannot be set back: a restore that writes the file or sets its time moves it.
+     */
+    private boolean untouched(FileIndex.Entry was, DataDirectoryScan.Item it) {
+        return was.ctimeNs() != null && it.ctimeNs() != 0 && was.ctimeNs() == it.ctimeNs()
+                && was.mtimeNs() == it.mtimeNs() && was.size() == it.size()
+                && was.ctimeNs() < base.parent().startTime().toEpochMilli() * 1_000_000L - UNTOUCHED_MARGIN_NS;
     }
 
     /** The directory is the one the parent read: same inode, and the same PG_VERSION in it if it has one. */

@@ -33,16 +33,21 @@ final class LocalArchiveWriter {
      * @param rule        null: the file as it is (not block-tracked); else which of its blocks to keep
      * @param whole       block-tracked but every block stored, as one ordinary member
      * @param parentCrcs  for a file stored in part: the CRC of each block the parent holds
+     * @param unread      a file stored in part that is not read at all: untouched since the parent read it
      */
-    record FilePlan(PieceReader.BlockRule rule, boolean whole, int[] parentCrcs) {
-        static final FilePlan PLAIN = new FilePlan(null, true, null);
-        static final FilePlan ALL_BLOCKS = new FilePlan(PieceReader.BlockRule.ALL, true, null);
+    record FilePlan(PieceReader.BlockRule rule, boolean whole, int[] parentCrcs, boolean unread) {
+        static final FilePlan PLAIN = new FilePlan(null, true, null, false);
+        static final FilePlan ALL_BLOCKS = new FilePlan(PieceReader.BlockRule.ALL, true, null, false);
+
+        FilePlan(PieceReader.BlockRule rule, boolean whole, int[] parentCrcs) {
+            this(rule, whole, parentCrcs, false);
+        }
     }
 
     /** What was written. */
     record Result(List<BackupManifest.TarArchive> archives, List<FileIndex.Entry> index,
                   List<PgManifestWriter.File> pgFiles, long storedFiles, long blockFiles, long storedBlocks,
-                  long dataBytes, long blocksUnlikeTheChain) {
+                  long dataBytes, long blocksUnlikeTheChain, long unreadFiles) {
     }
 
     private final ParallelUploader uploader;
@@ -62,6 +67,7 @@ final class LocalArchiveWriter {
     private long blockFiles;
     private long storedBlocks;
     private long blocksUnlikeTheChain;
+    private long unreadFiles;
     private long dataBytes;
 
     /** @param tablespaceLocations OID → location, for the archives' manifest entries */
@@ -133,6 +139,10 @@ final class LocalArchiveWriter {
                 continue;
             }
             FilePlan plan = plans.apply(it);
+            if (plan.unread()) {
+                out.add(new Read(it, plan, 0, -1, 0, 0));
+                continue;
+            }
             int count = (int) ((it.size() + PIECE_BYTES - 1) / PIECE_BYTES);
             for (int i = 0; i < count; i++) {
                 long off = (long) i * PIECE_BYTES;
@@ -180,6 +190,10 @@ final class LocalArchiveWriter {
     private FileState consume(Read r, PieceReader.Piece p, FileState file) {
         DataDirectoryScan.Item it = r.item();
         archive(it.archive());
+        if (r.length() < 0 && r.plan().unread()) {
+            unread(it, r.plan());
+            return null;
+        }
         if (r.length() < 0) {
             if (it.type().equals("d")) {
                 tar.directory(it.tarName(), it.mode(), it.mtimeSeconds(), it.uid(), it.gid());
@@ -194,7 +208,7 @@ final class LocalArchiveWriter {
                 return null;
             }
             index.add(new FileIndex.Entry(it.path(), it.type(), it.mode(), it.mtimeNs(), it.inode(), 0, it.link(), null, 0,
-                    null, false, null, null));
+                    null, false, null, null, null));
             return null;
         }
         if (r.index() == 0) {
@@ -294,10 +308,23 @@ final class LocalArchiveWriter {
         pgFiles.add(new PgManifestWriter.File(it.path(), it.size(), Instant.ofEpochSecond(it.mtimeSeconds()), crc));
     }
 
+    /** A relation file left to the chain whole, unread: every block the parent's, its CRC from theirs. */
+    private void unread(DataDirectoryScan.Item it, FilePlan plan) {
+        int[] parent = plan.parentCrcs();
+        int blocks = (int) (it.size() / blockSize);
+        int crc = ChainView.wholeCrc(parent, blocks, blockSize);
+        index.add(entry(it, null, 0, crc, true, List.of(), new byte[0]));
+        pgFiles.add(new PgManifestWriter.File(it.path(), it.size(), Instant.ofEpochSecond(it.mtimeSeconds()), crc));
+        blockFiles++;
+        unreadFiles++;
+        dataBytes += it.size();
+        progress.advance(it.size());
+    }
+
     private static FileIndex.Entry entry(DataDirectoryScan.Item it, String archive, long offset, int crc, boolean blocks,
                                          List<long[]> runs, byte[] crcs) {
         return new FileIndex.Entry(it.path(), "f", it.mode(), it.mtimeNs(), it.inode(), it.size(), null, archive, offset,
-                crc, blocks, runs, crcs);
+                crc, blocks, runs, crcs, it.ctimeNs() == 0 ? null : it.ctimeNs());
     }
 
     /** Makes {@code name} the archive being written, finishing the one before. */
@@ -319,7 +346,7 @@ final class LocalArchiveWriter {
         CRC32C c = new CRC32C();
         c.update(content, 0, content.length);
         index.add(new FileIndex.Entry(tarName, "f", mode, mtime.getEpochSecond() * 1_000_000_000L, 0, content.length, null,
-                currentName, off, (int) c.getValue(), false, null, null));
+                currentName, off, (int) c.getValue(), false, null, null, null));
         pgFiles.add(new PgManifestWriter.File(tarName, content.length, mtime, (int) c.getValue()));
         storedFiles++;
         dataBytes += content.length;
@@ -329,7 +356,7 @@ final class LocalArchiveWriter {
     Result finish() {
         endArchive();
         return new Result(List.copyOf(archives), List.copyOf(index), List.copyOf(pgFiles), storedFiles, blockFiles,
-                storedBlocks, dataBytes, blocksUnlikeTheChain);
+                storedBlocks, dataBytes, blocksUnlikeTheChain, unreadFiles);
     }
 
     private void endArchive() {

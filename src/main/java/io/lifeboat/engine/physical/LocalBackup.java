@@ -188,6 +188,10 @@ public final class LocalBackup {
                 writer.extraFile("backup_label", stop.backupLabel().getBytes(StandardCharsets.UTF_8), 0600, Instant.now());
                 LocalArchiveWriter.Result written = writer.finish();
                 writer = null;
+                if (written.unreadFiles() > 0) {
+                    log.accept("backup " + id + ": " + written.unreadFiles() + " relation files untouched since "
+                            + base.parent().id() + " (size, mtime and ctime as it recorded them) were left to the chain unread");
+                }
                 if (written.blocksUnlikeTheChain() > 0) {
                     base.notes().add(written.blocksUnlikeTheChain() + " blocks whose page LSN is older than the parent's "
                             + "start differ from the chain's copy and were stored");
@@ -314,6 +318,9 @@ public final class LocalBackup {
             extra.put("method", "local: pg_backup_start/pg_backup_stop, " + Math.max(1, req.base().jobs())
                     + " readers, tar chunks of " + Spool.human(req.base().chunkBytes()));
             extra.put("kind", base == null ? "full" : "incremental of " + base.parent().id());
+            if (written.unreadFiles() > 0) {
+                extra.put("filesNotRead", Long.toString(written.unreadFiles()));
+            }
             extra.put("checkpoint", req.base().fastCheckpoint() ? "fast" : "spread");
             if (base != null && !base.notes().isEmpty()) {
                 extra.put("notes", String.join("; ", base.notes()));

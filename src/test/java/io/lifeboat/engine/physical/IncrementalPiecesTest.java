@@ -170,7 +170,7 @@ class IncrementalPiecesTest {
             offset += BS + 512;
         }
         return new FileIndex.Entry(path, "f", 0600, 0, inode, blocks * BS, null, stored.length == 0 ? null : "base.tar",
-                0, 0, true, runs, FileIndex.packCrcs(crcs, crcs.length));
+                0, 0, true, runs, FileIndex.packCrcs(crcs, crcs.length), null);
     }
 
     private static ChainView.Link link(String id, FileIndex.Entry... entries) {
