@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# Logical backup benchmark: Lifeboat `backup --type logical` against plain `pg_dump -Fd -j2` to a
-# local directory, on the same pgbench database in the same run. Also times the restores.
-# Usage (as root): bench/logical.sh [scale=50] [repo-uri]; repo defaults to an embedded S3 server.
+# Logical backup benchmark: Lifeboat `backup --type logical` and `restore` against plain
+# `pg_dump -Fd -j2` / `pg_restore -j2` with a local directory, in the same run, on two databases:
+#   pgbench   pgbench -i -s SCALE: four tables, one of them nearly all the data
+#   many      TABLES tables of mixed sizes (most a few rows, every 20th 10,000, every 200th 300,000;
+#             every 10th with a second index): where per-object costs show
+# Lifeboat writes to two kinds of repository: a local directory (file://, the same kind as the plain
+# tools' directory: the ratios the goals apply to) and Lifeboat's embedded S3 server (s3proxy on
+# this machine, filesystem backend). Before each timed step the server checkpoints and the page
+# cache is dropped, and a restored database is dropped after its step (its autovacuum would run
+# during the next), so no step pays for the previous one.
+# Usage (as root): bench/logical.sh [scale=50] [tables=2000] [rounds=3]
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 SCALE=${1:-50}
-REPO=${2:-}
+TABLES=${2:-2000}
+ROUNDS=${3:-3}
 B=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 W=$(mktemp -d /tmp/lifeboat-bench-XXXX)
-PORT=55433
+# a free port: other servers may run on this machine
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 chown postgres "$W"
 cleanup() {
   runuser -u postgres -- "$B/pg_ctl" -D "$W/data" -m immediate stop >/dev/null 2>&1 || true
@@ -18,6 +28,12 @@ cleanup() {
 trap cleanup EXIT
 [[ -f target/lifeboat.jar ]] || mvn -B -q -ntp -DskipTests package
 
+# The Lifeboat measured is the one built now, copied: a rebuild during the run must not change it
+# (nor make the launcher rebuild its class-data archive inside a timed step).
+mkdir -p "$W/jar" && cp target/lifeboat.jar "$W/jar/" && cp -r target/lib "$W/jar/"
+export LIFEBOAT_JAR="$W/jar/lifeboat.jar"
+bin/lifeboat --version >/dev/null
+
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 secs() { echo "$2 - $1" | bc; }
@@ -26,38 +42,93 @@ runuser -u postgres -- "$B/initdb" -D "$W/data" -A trust -U postgres -E UTF8 --l
 printf "port=$PORT\nunix_socket_directories='%s'\nlisten_addresses='127.0.0.1'\nmax_wal_size=4GB\n" "$W" >> "$W/data/postgresql.conf"
 runuser -u postgres -- "$B/pg_ctl" -D "$W/data" -l "$W/log" -w start >/dev/null
 C=(-h 127.0.0.1 -p $PORT -U postgres)
-"$B/pgbench" "${C[@]}" -i -q -s "$SCALE" postgres 2>/dev/null
-DBSIZE=$("$B/psql" "${C[@]}" -Atc "select pg_size_pretty(pg_database_size('postgres'))")
-echo "pgbench scale $SCALE, database size $DBSIZE, $(nproc) cores"
+psql() { "$B/psql" "${C[@]}" -X -q "$@"; }
 
-if [[ -z "$REPO" ]]; then
-  start_s3
-  REPO="s3://bench/lifeboat?endpoint=$LIFEBOAT_S3_ENDPOINT&path-style=true"
-fi
-L=(--pg-host 127.0.0.1 --pg-port $PORT --pg-user postgres --repo "$REPO" --cluster bench --allow-same-server
-   --jobs 2 --spool-directory "$W/spool")
+psql -d postgres -c "create database pgbench" -c "create database many"
+"$B/pgbench" "${C[@]}" -i -q -s "$SCALE" pgbench 2>/dev/null
+psql -d many -v tables="$TABLES" <<'EOF'
+SELECT set_config('bench.tables', :'tables', false);
+DO $$
+DECLARE i int; n int;
+BEGIN
+  FOR i IN 1..current_setting('bench.tables')::int LOOP
+    n := CASE WHEN i % 200 = 0 THEN 300000 WHEN i % 20 = 0 THEN 10000 ELSE i % 50 END;
+    EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, k int NOT NULL, v text, at timestamptz DEFAULT now())', i);
+    EXECUTE format('INSERT INTO t%s (id, k, v) SELECT g, g %% 97, md5(g::text) FROM generate_series(1, %s) g', i, n);
+    IF i % 10 = 0 THEN
+      EXECUTE format('CREATE INDEX ON t%s (k)', i);
+    END IF;
+  END LOOP;
+END $$;
+EOF
+psql -d postgres -c "vacuum analyze" >/dev/null
+size_of() { psql -d postgres -Atc "select pg_size_pretty(pg_database_size('$1'))"; }
+echo "pgbench scale $SCALE: $(size_of pgbench); many: $TABLES tables, $(size_of many); $(nproc) cores"
 
-sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
-t0=$(now); "$B/pg_dump" "${C[@]}" -d postgres -Fd -j2 -f "$W/dump"; t1=$(now)
-PGDUMP=$(secs "$t0" "$t1"); PGDUMP_SIZE=$(du -sb "$W/dump" | cut -f1)
+start_s3
+mkdir -p "$W/repo"
+declare -A REPOS=([file]="file://$W/repo" [s3]="s3://bench/lifeboat?endpoint=$LIFEBOAT_S3_ENDPOINT&path-style=true")
+lb() { # lb KIND COMMAND ARGS...: Lifeboat against the repository of that kind
+  local kind=$1; shift
+  bin/lifeboat "$@" --pg-host 127.0.0.1 --pg-port $PORT --pg-user postgres --repo "${REPOS[$kind]}" --cluster bench \
+    --allow-same-server --jobs 2 --spool-directory "$W/spool"
+}
+lb_quiet() { lb "$@" >/dev/null 2>>"$W/lb.log"; }
+quiesce() { psql -d postgres -c checkpoint; sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
+# One S3 request first, so that the first timed S3 run does not pay for the server's warm-up.
+lb s3 list >/dev/null 2>&1 || true
 
-sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
-t0=$(now); bin/lifeboat backup "${L[@]}" --type logical --database postgres >"$W/id" 2>"$W/lb.log"; t1=$(now)
-LB=$(secs "$t0" "$t1"); ID=$(cat "$W/id")
-LB_SIZE=$(bin/lifeboat show "${L[@]}" --json "$ID" 2>/dev/null | python3 -c 'import json,sys; m=json.load(sys.stdin); print(sum(o["size"] for o in m["objects"]))')
+ROWS=()
+row() { ROWS+=("$(printf "%-8s %-46s %-6s %8.2f %12s %7s" "$@")"); }
+ratio() { echo "scale=2; $1 / $2" | bc; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); secs "$t0" "$t1"; }
 
-"$B/psql" "${C[@]}" -qc "create database r1" -c "create database r2"
-t0=$(now); "$B/pg_restore" "${C[@]}" -d r1 -j2 "$W/dump"; t1=$(now)
-PGRESTORE=$(secs "$t0" "$t1")
-t0=$(now); bin/lifeboat restore "${L[@]}" --backup "$ID" --target-database r2 >/dev/null 2>>"$W/lb.log"; t1=$(now)
-LBRESTORE=$(secs "$t0" "$t1")
+# Each round times every step once, in turn (plain tool, Lifeboat to file, Lifeboat to S3), so that
+# a slower stretch of the machine hits all of them; the table shows each step's median.
+for db in pgbench many; do
+  declare -A T=() ID=()
+  for ((r = 1; r <= ROUNDS; r++)); do
+    quiesce; rm -rf "$W/dump-$db"
+    T[dump]+=" $(timed "$B/pg_dump" "${C[@]}" -d "$db" -Fd -j2 -f "$W/dump-$db")"
+    for kind in file s3; do
+      quiesce
+      t0=$(now); ID[$kind]=$(lb "$kind" backup --type logical --database "$db" --no-globals 2>>"$W/lb.log"); t1=$(now)
+      T[backup-$kind]+=" $(secs "$t0" "$t1")"
+    done
+    # Each restored database is dropped right after its step: its autovacuum would slow the next one.
+    psql -d postgres -c "create database ${db}_r0"
+    quiesce
+    T[restore]+=" $(timed "$B/pg_restore" "${C[@]}" -d "${db}_r0" -j2 "$W/dump-$db")"
+    psql -d postgres -c "drop database ${db}_r0"
+    for kind in file s3; do
+      quiesce
+      T[restore-$kind]+=" $(timed lb_quiet "$kind" restore --backup "${ID[$kind]}" --target-database "${db}_$kind")"
+      psql -d postgres -c "drop database ${db}_$kind"
+    done
+  done
+  # shellcheck disable=SC2086
+  dump=$(median ${T[dump]}); restore=$(median ${T[restore]})
+  row "$db" "pg_dump -Fd -j2 to a local directory" "dir" "$dump" "$(du -sb "$W/dump-$db" | cut -f1)" "1.00"
+  for kind in file s3; do
+    stored=$(lb "$kind" show --json "${ID[$kind]}" 2>/dev/null | python3 -c 'import json,sys; print(sum(o["size"] for o in json.load(sys.stdin)["objects"]))')
+    # shellcheck disable=SC2086
+    s=$(median ${T[backup-$kind]}); row "$db" "lifeboat backup --type logical" "$kind" "$s" "$stored" "$(ratio "$s" "$dump")"
+  done
+  row "$db" "pg_restore -j2 from a local directory" "dir" "$restore" "" "1.00"
+  for kind in file s3; do
+    # shellcheck disable=SC2086
+    s=$(median ${T[restore-$kind]}); row "$db" "lifeboat restore" "$kind" "$s" "" "$(ratio "$s" "$restore")"
+  done
+  for k in "${!T[@]}"; do echo "$db $k:${T[$k]}" >> "$W/rounds"; done
+  rm -rf "$W/dump-$db"
+done
 
-printf "\n%-44s %9s %12s\n" "" "seconds" "bytes"
-printf "%-44s %9.2f %12d\n" "pg_dump -Fd -j2 (gzip) to local dir" "$PGDUMP" "$PGDUMP_SIZE"
-printf "%-44s %9.2f %12d\n" "lifeboat backup --type logical (zstd) to repo" "$LB" "$LB_SIZE"
-printf "%-44s %9.2f\n" "pg_restore -j2 from local dir" "$PGRESTORE"
-printf "%-44s %9.2f\n" "lifeboat restore from repo" "$LBRESTORE"
-printf "\nratio backup  lifeboat / pg_dump    = %.2f (goal <= 1.20)\n" "$(echo "$LB / $PGDUMP" | bc -l)"
-printf "ratio restore lifeboat / pg_restore = %.2f\n" "$(echo "$LBRESTORE / $PGRESTORE" | bc -l)"
-printf "ratio size    lifeboat / pg_dump    = %.2f\n" "$(echo "$LB_SIZE / $PGDUMP_SIZE" | bc -l)"
-echo "repository: ${REPO%%\?*}"
+printf "\n%-8s %-46s %-6s %8s %12s %7s\n" "data" "step" "repo" "seconds" "bytes" "ratio"
+printf "%s\n" "${ROWS[@]}"
+echo
+echo "repo: dir = the plain tools' local directory; file = a Lifeboat repository in a local directory;"
+echo "s3 = Lifeboat's embedded S3 server on this machine. seconds: the median of $ROUNDS rounds; ratio ="
+echo "seconds / the plain tool's seconds on the same data in this run (goals on file: backup <= 1.15,"
+echo "restore <= 1.20). Every round:"
+sort "$W/rounds"

@@ -12,7 +12,8 @@ public final class Trace {
     public static void mark(String what) {
         if (ON) {
             long ms = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
-            System.err.printf("trace %6d ms  %s%n", ms, what);
+            long cpu = ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toMillis).orElse(-1L);
+            System.err.printf("trace %6d ms  (cpu %6d ms)  %s%n", ms, cpu, what);
         }
     }
 }

@@ -30,6 +30,20 @@ public record BackupManifest(
         Map<String, String> extra) {
 
     public static final int FORMAT_VERSION = 1;
+    /**
+     * The format of a logical backup that stores small dump files in tar bundles ("bundle-N.tar"
+     * objects, see docs/logical.md); Lifeboat before it refuses such a manifest instead of handing
+     * pg_restore a directory with files missing.
+     */
+    public static final int BUNDLES_FORMAT_VERSION = 2;
+    /** The newest format this Lifeboat reads. */
+    public static final int NEWEST_FORMAT_VERSION = BUNDLES_FORMAT_VERSION;
+
+    /** A logical backup's bundle of small dump files: a tar whose members go into the dump directory. */
+    public static boolean isBundle(String rawName) {
+        String file = rawName.substring(rawName.lastIndexOf('/') + 1);
+        return file.startsWith("bundle-") && file.endsWith(".tar");
+    }
 
     public long storedBytes() {
         return objects.stream().mapToLong(StoredObject::size).sum();

@@ -192,9 +192,9 @@ public final class Catalog {
         }
         try {
             BackupManifest m = Json.MAPPER.readValue(data, BackupManifest.class);
-            if (m.formatVersion() > BackupManifest.FORMAT_VERSION) {
+            if (m.formatVersion() > BackupManifest.NEWEST_FORMAT_VERSION) {
                 throw new LifeboatException(ErrorKind.CONFLICT, "manifest " + key + " has format version " + m.formatVersion()
-                        + ", newer than this Lifeboat understands (" + BackupManifest.FORMAT_VERSION + ")",
+                        + ", newer than this Lifeboat understands (" + BackupManifest.NEWEST_FORMAT_VERSION + ")",
                         "upgrade Lifeboat to read this backup");
             }
             if (m.id() == null || !m.id().equals(id) || m.objects() == null) {

@@ -69,6 +69,7 @@ final class BackupCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Interrupts.handleInThisThread();
         Output out = root.output();
         BackupType t = BackupType.parse(type);
         DumpCompression.parse(dumpCompression);

@@ -14,6 +14,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        Interrupts.enable(System.err);
         int code;
         try {
             code = run(args, System.out, System.err);
@@ -70,7 +71,8 @@ public final class Main {
 
     /** The message and hint on stderr, the error into the run's JSON document; returns the exit code. */
     static int report(Exception ex, LifeboatCommand root) {
-        LifeboatException le = asLifeboat(ex);
+        // a signal's failure path may fail in many ways (pg_dump killed, a read cut): it is still an interruption
+        LifeboatException le = Interrupts.received() != null ? Interrupts.error(Interrupts.received()) : asLifeboat(ex);
         root.document.error(le);
         PrintStream err = root.err;
         err.println("error: " + le.getMessage());

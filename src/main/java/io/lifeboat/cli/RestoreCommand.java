@@ -149,6 +149,7 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Interrupts.handleInThisThread();
         Output out = root.output();
         BackupId id = backup == null ? null : BackupId.parse(backup);
         BackupType t = type != null ? BackupType.parse(type) : id != null ? id.type()

@@ -60,6 +60,7 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Interrupts.handleInThisThread();
         Output out = root.output();
         if (walSample != null && walSample < 0) {
             throw new LifeboatException(ErrorKind.USAGE, "--wal-sample must be 0 or more, not " + walSample,

@@ -5,17 +5,27 @@ import io.lifeboat.LifeboatException;
 import io.lifeboat.postgres.ScratchCluster;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A private local staging directory (pg_dump -Fd writes a directory, pg_restore -Fd reads one). It
  * is created 0700 because it holds the data in the clear, checked for free space first, and always
  * deleted afterwards.
+ *
+ * <p>A run killed with -9 runs no clean-up, so each spool names its owner in {@value #OWNER_FILE}
+ * (pid and the process's start time, which tells a reused pid apart), and every new spool first
+ * removes those under the same parent whose owner is gone. A spool whose owner still runs, or
+ * that names none (being created, or not ours), is never touched.
  */
 public final class Spool implements AutoCloseable {
     private static final long SLACK = 64L * 1024 * 1024;
+    static final String OWNER_FILE = ".lifeboat-spool-owner";
     private final Path dir;
     private final Thread cleanupOnExit;
 
@@ -31,8 +41,14 @@ public final class Spool implements AutoCloseable {
      *                    (negative: skip the check)
      */
     public static Spool create(Path parent, String name, long neededBytes) {
+        return create(parent, name, neededBytes, m -> { });
+    }
+
+    /** As {@link #create(Path, String, long)}; {@code log} hears of dead runs' spools removed first. */
+    public static Spool create(Path parent, String name, long neededBytes, Consumer<String> log) {
         try {
             Files.createDirectories(parent);
+            removeStale(parent, log);
             long free = Files.getFileStore(parent).getUsableSpace();
             if (neededBytes >= 0 && free < neededBytes + SLACK) {
                 throw new LifeboatException(ErrorKind.RESOURCE, "spool directory " + parent + " has " + human(free)
@@ -43,11 +59,53 @@ public final class Spool implements AutoCloseable {
             Path dir = parent.resolve(name);
             ScratchCluster.deleteTree(dir);
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            return new Spool(dir);
+            Spool spool = new Spool(dir);
+            Files.writeString(dir.resolve(OWNER_FILE), owner(ProcessHandle.current()).orElse("unknown") + "\n");
+            return spool;
         } catch (IOException e) {
             throw new LifeboatException(ErrorKind.RESOURCE, "cannot create spool directory under " + parent + ": " + e,
                     "check that the spool directory is writable", e);
         }
+    }
+
+    /** "pid start-millis" of a live process, the owner line of its spools; empty when its start time is unknown. */
+    static Optional<String> owner(ProcessHandle p) {
+        return p.info().startInstant().map(t -> p.pid() + " " + t.toEpochMilli());
+    }
+
+    /** Removes the spools under {@code parent} whose owner file names a process that no longer runs. */
+    static void removeStale(Path parent, Consumer<String> log) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent)) {
+            for (Path d : ds) {
+                Path ownerFile = d.resolve(OWNER_FILE);
+                if (!Files.isRegularFile(ownerFile)) {
+                    continue;
+                }
+                String recorded = Files.readString(ownerFile, StandardCharsets.UTF_8).strip();
+                if (ownerGone(recorded)) {
+                    ScratchCluster.deleteTree(d);
+                    log.accept("removed the spool of an earlier run that ended without cleaning up (process "
+                            + recorded.split(" ")[0] + "): " + d);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // only housekeeping: a spool we cannot inspect stays
+        }
+    }
+
+    /** True only when the owner line is well formed and no process with that pid and start time runs. */
+    static boolean ownerGone(String recorded) {
+        String[] f = recorded.split(" ");
+        if (f.length != 2 || !f[0].matches("[0-9]{1,10}") || !f[1].matches("[0-9]{1,19}")) {
+            return false;
+        }
+        Optional<ProcessHandle> p = ProcessHandle.of(Long.parseLong(f[0]));
+        if (p.isEmpty() || !p.get().isAlive()) {
+            return true;
+        }
+        Optional<String> now = owner(p.get());
+        // the same pid with another start time is another process; unknown start time: assume it is ours
+        return now.isPresent() && !now.get().equals(recorded);
     }
 
     public Path dir() {

@@ -138,7 +138,8 @@ public final class ScratchCluster implements AutoCloseable {
     /** @param mode smart, fast or immediate (pg_ctl -m) */
     public void stop(String mode) {
         List<String> cmd = List.of(binDir.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", mode, "-w", "stop");
-        new ExternalProcess(ExternalProcess.asUser(OS_USER, cmd), Map.of()).run();
+        // also when a signal interrupted the command: the server must not outlive it
+        new ExternalProcess(ExternalProcess.asUser(OS_USER, cmd), Map.of()).runToEnd();
         running = false;
     }
 

@@ -192,7 +192,7 @@ public final class ServerControl {
 
     public void stop(String mode) {
         List<String> cmd = List.of(binDir.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", mode, "-w", "stop");
-        new ExternalProcess(ExternalProcess.asUser(osUser, cmd), Map.of()).run();
+        new ExternalProcess(ExternalProcess.asUser(osUser, cmd), Map.of()).runToEnd();
     }
 
     private static String find(Pattern p, String text) {

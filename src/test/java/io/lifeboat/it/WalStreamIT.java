@@ -279,7 +279,8 @@ class WalStreamIT {
         try (ScratchCluster pg = ScratchCluster.create(fx.work, ScratchCluster.Options.defaults()).start();
              TcpRelay relay = new TcpRelay(fx.s3.endpoint().getPort())) {
             Path cfg = fx.config("rd", pg.port(), "postgres", "stream:\n  flush-interval: 2s\n",
-                    "agent:\n  http:\n    listen: off\n", "http://127.0.0.1:" + relay.port());
+                    // a repository down for longer than its retry-time (default 2 min) fails the store: 5 s here
+                    "agent:\n  http:\n    listen: off\n", "http://127.0.0.1:" + relay.port() + "&retry-time=5s");
             AgentProcess agent = AgentProcess.start(cfg, fx.work.resolve("agent-rd.log"));
             try {
                 assertThat(agent.awaitOutput("streaming WAL from", 60)).as(agent.output()).isTrue();

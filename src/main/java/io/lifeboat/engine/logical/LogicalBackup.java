@@ -128,7 +128,7 @@ public final class LogicalBackup {
             for (String db : names) {
                 String dir = directoryName(index++, db);
                 long needed = request.checkSpace() ? sizes.get(db) : -1;
-                try (Spool spool = Spool.create(cluster.spoolDir(), "dump-" + start.toEpochMilli() + "-" + dir, needed)) {
+                try (Spool spool = Spool.create(cluster.spoolDir(), "dump-" + start.toEpochMilli() + "-" + dir, needed, log)) {
                     Path out = spool.dir().resolve("dump");
                     objects.addAll(dumpAndUpload(pgDump, dumpCompression, conn.withDatabase(db), idSupplier, dir, out,
                             request.jobs(), sizes.get(db)));
@@ -146,7 +146,9 @@ public final class LogicalBackup {
             extra.put("server", conn.host() + ":" + conn.port());
             extra.put("backupHost", hostName());
             extra.put("pgDump", pgDump.path().toString());
-            BackupManifest m = new BackupManifest(BackupManifest.FORMAT_VERSION, id, BackupType.LOGICAL, cluster.name(),
+            boolean bundles = objects.stream().anyMatch(o -> BackupManifest.isBundle(ObjectPipeline.rawName(o)));
+            BackupManifest m = new BackupManifest(bundles ? BackupManifest.BUNDLES_FORMAT_VERSION
+                    : BackupManifest.FORMAT_VERSION, id, BackupType.LOGICAL, cluster.name(),
                     start, Instant.now(), server.number(), systemId, pipeline.compression().id(),
                     pipeline.encryption().scheme(), List.copyOf(objects),
                     new BackupManifest.LogicalDetails(List.copyOf(dumped), globalsPath, pgDump.version().toString(), request.jobs()),
@@ -184,11 +186,7 @@ public final class LogicalBackup {
 
     /** Best effort: a failed backup should not litter the repository (a killed one is listed as unfinished). */
     private void discard(BackupId id) {
-        try {
-            catalog.delete(id);
-        } catch (RuntimeException ignored) {
-            // nothing stored yet, or the repository is the thing that failed; `list` shows leftovers
-        }
+        io.lifeboat.engine.Cleanup.discardBackup(catalog, id, log);
     }
 
     static String directoryName(int index, String db) {
@@ -238,10 +236,8 @@ public final class LogicalBackup {
         progress.start("dump+upload " + dir, estimate);
         try {
             p.getOutputStream().close();
-            List<StoredObject> stored = new DumpStreamer(out, p, this::pipelineFor, (rel, size) -> {
-                String path = pipelineFor(rel).storedName(dir + "/" + rel);
-                return new String[] {catalogKey(ids.get(), path), path};
-            }, jobs, progress).run();
+            List<StoredObject> stored = new DumpStreamer(out, p, this::pipelineFor, dir + "/",
+                    path -> catalogKey(ids.get(), path), jobs, progress, true).run();
             int code = p.waitFor();
             errReader.join();
             if (code != 0) {

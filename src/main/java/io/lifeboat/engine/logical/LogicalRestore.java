@@ -9,7 +9,6 @@ import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.LocalWrite;
 import io.lifeboat.engine.ObjectPipeline;
-import io.lifeboat.engine.Parallel;
 import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.Spool;
 import io.lifeboat.postgres.DatabaseDefinition;
@@ -24,7 +23,6 @@ import io.lifeboat.postgres.PgVersion;
 import io.lifeboat.postgres.ScratchCluster;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -146,7 +144,8 @@ public final class LogicalRestore {
         List<Restored> done = new ArrayList<>();
         List<PgRestoreOutcome> failed = new ArrayList<>();
         try (RestoreLog restoreLog = RestoreLog.open(RestoreLog.directory(cluster.spoolDir()), m.id() + "-" + name);
-             Spool spool = Spool.create(cluster.spoolDir(), m.id() + "-restore-" + name, req.checkSpace() ? needed : -1)) {
+             Spool spool = Spool.create(cluster.spoolDir(), m.id() + "-restore-" + name, req.checkSpace() ? needed : -1,
+                     log)) {
             log.accept("restore of " + m.id() + " onto " + target.where() + " (PostgreSQL " + server + "); pg_restore's output "
                     + "goes to " + restoreLog.path());
             io.lifeboat.Trace.mark("target inspected");
@@ -236,7 +235,7 @@ public final class LogicalRestore {
             throw new LifeboatException(ErrorKind.CORRUPT, "backup " + m.id() + " has no table of contents (toc.dat) for "
                     + p.source.name(), "the manifest lists the database's directory without pg_dump's toc.dat");
         }
-        download(m, toc, spool.dir(), 1);
+        new DumpDownload(catalog, pipeline, progress).run(m, toc, spool.dir(), 1);
         DatabaseDefinition d = pgRestore.definition(p.dir(spool), p.source.name(), spool.dir()).renamed(p.target);
         p.definition = req.noTablespaces() ? d.withoutTablespace() : d;
         p.tablespaces = new TreeSet<>(req.noTablespaces() ? Set.of() : pgRestore.tablespaces(p.dir(spool)));
@@ -315,7 +314,7 @@ public final class LogicalRestore {
                                         DatabaseCreation creation, LogicalRestoreRequest req, RestoreLog restoreLog) {
         List<StoredObject> rest = p.objects.stream()
                 .filter(o -> !ObjectPipeline.rawName(o).equals(p.source.directory() + "/toc.dat")).toList();
-        download(m, rest, spool.dir(), req.jobs());
+        new DumpDownload(catalog, pipeline, progress).run(m, rest, spool.dir(), req.jobs());
         io.lifeboat.Trace.mark("downloaded and verified");
         log.accept("all " + p.objects.size() + " objects of " + p.source.name() + " verified; restoring into '" + p.target
                 + "' with " + pgRestore.path() + " -j" + req.jobs());
@@ -356,30 +355,8 @@ public final class LogicalRestore {
                 + String.join(", ", each) + "); " + first.getMessage(), first.hint());
     }
 
-    private void download(BackupManifest m, List<StoredObject> objects, Path dir, int jobs) {
-        progress.start("download " + m.id(), objects.stream().mapToLong(StoredObject::size).sum());
-        try {
-            List<Parallel.Task<Void>> tasks = new ArrayList<>();
-            for (StoredObject o : objects) {
-                tasks.add(() -> {
-                    fetchTo(m, o, dir.resolve(ObjectPipeline.rawName(o)));
-                    progress.advance(o.size());
-                    return null;
-                });
-            }
-            Parallel.run(jobs, tasks);
-        } finally {
-            progress.finish();
-        }
-    }
-
     private void fetchTo(BackupManifest m, StoredObject o, Path file) {
-        LocalWrite.run(file.getParent(), () -> Files.createDirectories(file.getParent()));
-        try (OutputStream out = LocalWrite.guard(file, LocalWrite.at(file, () -> Files.newOutputStream(file)))) {
-            pipeline.fetch(catalog.layout().backupObject(m.id(), o.path()), o, out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        new DumpDownload(catalog, pipeline, progress).fetchTo(m, o, file);
     }
 
     private String fetchText(BackupManifest m, StoredObject o) {

@@ -120,12 +120,7 @@ final class ParallelUploader implements AutoCloseable {
     /** Stops the workers; uploads still running are interrupted and their objects discarded. */
     @Override
     public void close() {
-        pool.shutdownNow();
-        try {
-            // Let aborted writers clean up before the caller deletes what was stored.
-            pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        // Let aborted writers clean up before the caller deletes what was stored.
+        io.lifeboat.engine.Cleanup.stop(pool, 30);
     }
 }

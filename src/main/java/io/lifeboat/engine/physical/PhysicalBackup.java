@@ -307,12 +307,7 @@ public final class PhysicalBackup {
 
     /** Best effort: a failed backup should not litter the repository (a killed one is listed as unfinished). */
     private void discard(BackupId id) {
-        try {
-            int n = catalog.delete(id);
-            log.accept("backup " + id + " failed; removed the " + n + " objects stored so far");
-        } catch (RuntimeException ignored) {
-            // nothing stored yet, or the repository is what failed: `list` shows it as unfinished
-        }
+        io.lifeboat.engine.Cleanup.discardBackup(catalog, id, log);
     }
 
     private static String hostName() {

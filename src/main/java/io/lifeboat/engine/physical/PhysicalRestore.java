@@ -218,18 +218,37 @@ public final class PhysicalRestore {
             return new Result(m, dataDir, spaceTargets, counts[0], counts[1], verification, recovery, started,
                     Duration.between(start, Instant.now()));
         } catch (IOException e) {
+            ending.interrupted = interruption(e);
             throw new UncheckedIOException(e);
+        } catch (RuntimeException | Error e) {
+            ending.interrupted = interruption(e);
+            throw e;
         } finally {
             progress.finish();
             fetchPool.shutdownNow();
             syncer.close();
-            ending.end(false);
+            ending.end(ending.interrupted);
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
                 // the hook runs (or ran) anyway
             }
         }
+    }
+
+    /** Whether a failure is the restore's thread being interrupted, or came from it. */
+    private static boolean interruption(Throwable t) {
+        if (Thread.currentThread().isInterrupted()) {
+            return true;
+        }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof InterruptedException || c instanceof java.io.InterruptedIOException
+                    || c instanceof java.nio.channels.ClosedByInterruptException
+                    || (c instanceof LifeboatException le && le.kind() == ErrorKind.INTERRUPTED)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -245,6 +264,8 @@ public final class PhysicalRestore {
         volatile boolean success;
         volatile ServerControl server;
         volatile boolean handedOver;
+        /** The restore failed because it was interrupted (a signal: Ctrl-C, a service manager's stop). */
+        volatile boolean interrupted;
         private boolean ended;
 
         Ending(List<Path> targets, List<Path> created, Path pgWal) {

@@ -38,8 +38,7 @@ class DumpStreamerTest {
         MemoryStorage storage = new MemoryStorage();
         ObjectPipeline pipeline = new ObjectPipeline(storage, Compression.ZSTD, 1, Encryption.NONE);
         Function<String, ObjectPipeline> pipelines = name -> pipeline;
-        List<StoredObject> stored = new DumpStreamer(out, p, pipelines, (rel, size) -> new String[] {"b/" + rel + ".zst",
-                rel + ".zst"}, 2, Progress.NONE).run();
+        List<StoredObject> stored = new DumpStreamer(out, p, pipelines, "", path -> "b/" + path, 2, Progress.NONE, false).run();
         assertThat(p.waitFor()).isZero();
 
         Map<String, StoredObject> byPath = stored.stream().collect(Collectors.toMap(StoredObject::path, o -> o));

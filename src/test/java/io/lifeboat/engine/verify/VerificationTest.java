@@ -87,9 +87,13 @@ class VerificationTest {
 
     /** Archives segment n in every repository, as wal-push stores it. */
     void archive(long n) throws IOException {
+        archive(seg(n), n);
+    }
+
+    /** Archives a file of this name with content from this seed in every repository. */
+    void archive(String name, long seed) throws IOException {
         byte[] b = new byte[(int) MB];
-        new Random(n).nextBytes(b);
-        String name = seg(n);
+        new Random(seed).nextBytes(b);
         String key = repo.pipeline().storedName(Keys.join(repo.catalog().layout().walPrefix(), name.substring(0, 16), name)
                 + ".sha256-" + Digest.sha256(b));
         repo.pipeline().store(key, name, new ByteArrayInputStream(b), 0);
@@ -142,6 +146,19 @@ class VerificationTest {
         assertThat(wal.recoverableTo()).as("point-in-time recovery ends where segment 5 begins").hasToString("0/500000");
         assertThat(wal.problems()).anySatisfy(p -> assertThat(p).startsWith("corrupt " + seg(5) + " (1 segment)"));
         assertThat(wal.hint()).contains("0/500000");
+    }
+
+    @Test
+    void severalCopiesOfAFileConflictButSeveralPartialCopiesOfASegmentDoNot() throws IOException {
+        // the agent's stream stores a growing partial of the unfinished segment; a stop between storing a new one and
+        // removing the old one leaves both, and wal-fetch serves the fullest
+        archive(seg(9) + ".partial", 91);
+        archive(seg(9) + ".partial", 92);
+        assertThat(verify(null, Instant.now()).get(0).walCheck().bad()).isEmpty();
+        archive(seg(8), 81);
+        assertThat(verify(null, Instant.now()).get(0).walCheck().bad())
+                .extracting(ArchivedWalCheck.Bad::name, ArchivedWalCheck.Bad::verdict)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(seg(8), ArchivedWalCheck.Verdict.CONFLICT));
     }
 
     @Test
