@@ -9,7 +9,8 @@
 # with -m immediate while markers are committed, restored from the archive: seconds of acknowledged
 # commits lost), and in synchronous mode the commit latency against local commits and the RPO.
 # Usage (as root): bench/wal-stream.sh [seconds=30] [pgbench scale=20] [flush-interval seconds=10]
-# Environment: ROUNDS (default 2).
+# Environment: ROUNDS (default 2); PROFILE=1 records the streaming agent with Java Flight Recorder
+# and prints where its CPU went (the top frames of its execution samples) after the rounds.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 SECS=${1:-30}
@@ -57,8 +58,8 @@ EOC
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
-start_agent() { # config log
-  LIFEBOAT_AGENT_DEBUG=1 bin/lifeboat agent --config "$1" >"$2" 2>&1 &
+start_agent() { # config log [extra JVM options]
+  LIFEBOAT_JAVA_OPTS="${3:-}" LIFEBOAT_AGENT_DEBUG=1 bin/lifeboat agent --config "$1" >"$2" 2>&1 &
   AGENT=$!
   AGENTS+=("$AGENT")
   for _ in $(seq 300); do grep -q "streaming WAL from" "$2" && return 0; sleep 0.1; done
@@ -121,7 +122,8 @@ echo "every repository a local directory (zstd level 3), the same kind for all t
 # archive-push as archive_command, as bench/wal-archive.sh runs them.
 start_cluster "$W/st" 55481 ""
 config "$W/st.yml" st 55481 "        flush-interval: ${FLUSH}s"
-start_agent "$W/st.yml" "$W/st-agent.log"
+start_agent "$W/st.yml" "$W/st-agent.log" \
+  "$([[ -n "${PROFILE:-}" ]] && echo "-XX:StartFlightRecording=name=bench,settings=profile")"
 bin/lifeboat backup --config "$W/st.yml" --cluster st --type physical >/dev/null 2>&1
 cat > "$W/lifeboat.yml" <<EOC
 clusters:
@@ -156,6 +158,14 @@ for round in $(seq "$ROUNDS"); do
     head -1 <<<"$out" | awk '{print $NF}' >> "$W/br.cpu"
   fi
 done
+if [[ -n "${PROFILE:-}" ]]; then
+  # Where the agent's CPU went: the top frame of each execution sample (Java code only; zstd's native
+  # code shows as the JNI method that called it).
+  jcmd "$AGENT" JFR.dump name=bench filename="$W/agent.jfr" >/dev/null
+  echo "the streaming agent's execution samples by top frame (PROFILE=1):"
+  jfr print --events jdk.ExecutionSample "$W/agent.jfr" | awk '/stackTrace = \[/ {getline; sub(/^ +/, ""); sub(/ +line:.*/, ""); n[$0]++; t++}
+    END {for (f in n) printf "%6.1f%%  %s\n", 100 * n[f] / t, f}' | sort -rn | head -20
+fi
 runuser -u postgres -- "$B/pg_ctl" -D "$W/lb/data" -m fast stop >/dev/null
 [[ $HAVE_BR == 1 ]] && runuser -u postgres -- "$B/pg_ctl" -D "$W/br/data" -m fast stop >/dev/null
 A=$(median < "$W/agent.cpu"); L=$(median < "$W/walpush.cpu"); P=$(median < "$W/br.cpu"); S=$(median < "$W/walsender.cpu")
