@@ -10,7 +10,8 @@
 # commits lost), and in synchronous mode the commit latency against local commits and the RPO.
 # Usage (as root): bench/wal-stream.sh [seconds=30] [pgbench scale=20] [flush-interval seconds=10]
 # Environment: ROUNDS (default 2); PROFILE=1 records the streaming agent with Java Flight Recorder
-# and prints where its CPU went (the top frames of its execution samples) after the rounds.
+# and prints where its CPU went (by thread, and the top frames of its execution samples) after the
+# rounds; AGENT_JAVA_OPTS adds JVM options to the streaming agent (experiments).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 SECS=${1:-30}
@@ -102,11 +103,14 @@ crash_and_restore() {
     END {rpo = lost ? crash - first : 0; if (rpo < 0) rpo = 0; printf "%d of %d acknowledged commits lost, RPO %.2f s", lost, NR, rpo}' "$W/acked-$p"
 }
 
+# Each load starts after a checkpoint, as every round of the three does: the full-page writes that
+# follow make WAL at a rate where segments, not fixed costs, dominate on a busy machine.
 # stream_load: pgbench -c 4 for $SECS s against the streamed cluster; prints "segments cpu-ms/seg
 # walsender-cpu-ms/seg" (the agent's whole process; the server's walsender beside it).
 stream_load() {
   local ws; ws=$(psql_ 55481 "select pid from pg_stat_replication where application_name = 'lifeboat'" | head -1)
   [[ -n "$ws" ]] || ws=$AGENT   # not streaming at the moment: no walsender to charge
+  psql_ 55481 "checkpoint"
   local t0 s0 w0; t0=$(cpu_ticks "$AGENT"); s0=$(grep -c "stored 0" "$W/st-agent.log" || true); w0=$(cpu_ticks "$ws")
   "$B/pgbench" -h 127.0.0.1 -p 55481 -U postgres -n -c 4 -T "$SECS" postgres >/dev/null 2>&1
   sleep 3   # what is still in flight
@@ -123,7 +127,7 @@ echo "every repository a local directory (zstd level 3), the same kind for all t
 start_cluster "$W/st" 55481 ""
 config "$W/st.yml" st 55481 "        flush-interval: ${FLUSH}s"
 start_agent "$W/st.yml" "$W/st-agent.log" \
-  "$([[ -n "${PROFILE:-}" ]] && echo "-XX:StartFlightRecording=name=bench,settings=profile")"
+  "$([[ -n "${PROFILE:-}" ]] && echo "-XX:StartFlightRecording=name=bench,settings=profile") ${AGENT_JAVA_OPTS:-}"
 bin/lifeboat backup --config "$W/st.yml" --cluster st --type physical >/dev/null 2>&1
 cat > "$W/lifeboat.yml" <<EOC
 clusters:
@@ -149,10 +153,12 @@ for round in $(seq "$ROUNDS"); do
   read -r segs per ws < <(stream_load)
   printf "  %-34s %4s segments, %5s ms CPU per segment (the server's walsender: %s ms)\n" "lifeboat agent (stream)" "$segs" "$per" "$ws"
   echo "$per" >> "$W/agent.cpu"; echo "$ws" >> "$W/walsender.cpu"
+  psql_ 55482 "checkpoint"
   out=$(run_load 55482 "lifeboat wal-push" "$W/lb/calls.txt")
   echo "$out" | sed 's/^/  /'
   head -1 <<<"$out" | awk '{print $NF}' >> "$W/walpush.cpu"
   if [[ $HAVE_BR == 1 ]]; then
+    psql_ 55483 "checkpoint"
     out=$(run_load 55483 "pgbackrest archive-push" "$W/br/calls.txt")
     echo "$out" | sed 's/^/  /'
     head -1 <<<"$out" | awk '{print $NF}' >> "$W/br.cpu"
@@ -162,6 +168,10 @@ if [[ -n "${PROFILE:-}" ]]; then
   # Where the agent's CPU went: the top frame of each execution sample (Java code only; zstd's native
   # code shows as the JNI method that called it).
   jcmd "$AGENT" JFR.dump name=bench filename="$W/agent.jfr" >/dev/null
+  echo "the streaming agent's CPU by thread since it started (PROFILE=1; names cut to 15 characters):"
+  for t in /proc/"$AGENT"/task/*; do echo "$(( $(sed 's/.*) //' "$t/stat" | awk '{print $12 + $13}') * 1000 / HZ )) $(cat "$t/comm")"; done |
+    sed 's/[0-9]*$//' | awk '{c = $1; $1 = ""; t[$0] += c; all += c} END {for (n in t) if (t[n] >= all / 100) printf "%8d ms %s\n", t[n], n;
+      printf "%8d ms  all threads\n", all}' | sort -rn
   echo "the streaming agent's execution samples by top frame (PROFILE=1):"
   jfr print --events jdk.ExecutionSample "$W/agent.jfr" | awk '/stackTrace = \[/ {getline; sub(/^ +/, ""); sub(/ +line:.*/, ""); n[$0]++; t++}
     END {for (f in n) printf "%6.1f%%  %s\n", 100 * n[f] / t, f}' | sort -rn | head -20
