@@ -145,14 +145,16 @@ if command -v pgbackrest >/dev/null; then
   runuser -u postgres -- pgbackrest --config="$W/br/pgbackrest.conf" --stanza=bench stanza-create >/dev/null && HAVE_BR=1
 fi
 
-: > "$W/agent.cpu"; : > "$W/walpush.cpu"; : > "$W/br.cpu"; : > "$W/walsender.cpu"
+: > "$W/agent.cpu"; : > "$W/idle.cpu"; : > "$W/segs.count"; : > "$W/walpush.cpu"; : > "$W/br.cpu"; : > "$W/walsender.cpu"
 printf "  %-28s %9s %9s %8s %10s %12s %8s %14s\n" "archive_command" "WAL segs" "archived" "failed" "segs/s" "segs behind" \
   "calls" "CPU ms/seg"
 for round in $(seq "$ROUNDS"); do
   echo "round $round"
   read -r segs per ws < <(stream_load)
   printf "  %-34s %4s segments, %5s ms CPU per segment (the server's walsender: %s ms)\n" "lifeboat agent (stream)" "$segs" "$per" "$ws"
-  echo "$per" >> "$W/agent.cpu"; echo "$ws" >> "$W/walsender.cpu"
+  echo "$per" >> "$W/agent.cpu"; echo "$ws" >> "$W/walsender.cpu"; echo "$segs" >> "$W/segs.count"
+  # The agent's fixed cost: its CPU while its cluster is idle, during the other two loads.
+  idle_t0=$(cpu_ticks "$AGENT"); idle_s0=$(date +%s)
   psql_ 55482 "checkpoint"
   out=$(run_load 55482 "lifeboat wal-push" "$W/lb/calls.txt")
   echo "$out" | sed 's/^/  /'
@@ -163,6 +165,8 @@ for round in $(seq "$ROUNDS"); do
     echo "$out" | sed 's/^/  /'
     head -1 <<<"$out" | awk '{print $NF}' >> "$W/br.cpu"
   fi
+  idle=$(( ($(cpu_ticks "$AGENT") - idle_t0) * 1000 / HZ / ($(date +%s) - idle_s0) ))
+  echo "  lifeboat agent, idle meanwhile: $idle ms CPU per second"; echo "$idle" >> "$W/idle.cpu"
 done
 if [[ -n "${PROFILE:-}" ]]; then
   # Where the agent's CPU went: the top frame of each execution sample (Java code only; zstd's native
@@ -182,6 +186,9 @@ A=$(median < "$W/agent.cpu"); L=$(median < "$W/walpush.cpu"); P=$(median < "$W/b
 echo "CPU per stored segment, median of $ROUNDS rounds (goal: the agent's <= pgBackRest's archive-push):"
 printf "  %-34s %6s ms  %5s x pgBackRest's\n" "lifeboat agent (stream)" "$A" "$(ratio "$A" "$P")"
 printf "  %-34s %6s ms  (not counted above: the server's walsender)\n" "  server-side walsender" "$S"
+I=$(median < "$W/idle.cpu"); N=$(awk '{s += $1} END {print s + 0}' "$W/segs.count")
+printf "  %-34s %6s ms per second (%s ms per segment at this load's rate)\n" "  of that, an idle agent's" "$I" \
+  "$(( N > 0 ? I * (SECS + 3) * ROUNDS / N : 0 ))"
 printf "  %-34s %6s ms  %5s x pgBackRest's\n" "lifeboat wal-push (archive_command)" "$L" "$(ratio "$L" "$P")"
 printf "  %-34s %6s ms\n" "pgbackrest archive-push" "$P"
 
