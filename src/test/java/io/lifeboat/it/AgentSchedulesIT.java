@@ -184,16 +184,17 @@ class AgentSchedulesIT {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 Path segment = null;
                 while (System.nanoTime() < deadline && segment == null) {
-                    segment = Files.isDirectory(wal) ? files(wal, p -> p.getFileName().toString().startsWith(taken + ".sha256-"))
+                    segment = Files.isDirectory(wal) ? files(wal, p -> p.getFileName().toString().matches(taken + "\\.sha256-\\p{XDigit}{64}\\.zst"))
                             .stream().findFirst().orElse(null) : null;
                     Thread.sleep(200);
                 }
                 assertThat(segment).as(agent.output()).isNotNull();
+                // (s3proxy writes an object as a temporary file renamed into place: only the final name is matched)
                 Path aside = fx.work.resolve("aside-" + segment.getFileName());
                 // wait until a later segment is stored, so that the missing one is a hole, not the stream's end
                 deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (System.nanoTime() < deadline && files(wal, p -> p.getFileName().toString().compareTo(taken) > 0
-                        && !p.getFileName().toString().contains(".partial")).isEmpty()) {
+                        && p.getFileName().toString().matches("\\p{XDigit}{24}\\.sha256-\\p{XDigit}{64}\\.zst")).isEmpty()) {
                     Thread.sleep(200);
                 }
                 Files.move(segment, aside);
