@@ -61,6 +61,11 @@ public final class ClusterAgent {
         return agent;
     }
 
+    /** The cluster's repositories, open while the agent serves the cluster (null before start). */
+    public RepositoryAccess repository() {
+        return repo;
+    }
+
     /** Opens the repository, takes the lease, starts the services; on any failure undoes what it did. */
     public void start() {
         repo = RepositoryAccess.open(config, log);
