@@ -82,6 +82,12 @@ class AgentFailuresIT {
         try {
             assertThat(agent.awaitOutput("streaming WAL from", 60)).as(agent.output()).isTrue();
             Cli.Result before = Cli.run("status", "--config", cfg.toString(), "--json");
+            // the lease carries the stream's state from its first renewal after the stream started (10 s)
+            for (int i = 0; i < 60 && !before.out().contains("\"streaming\""); i++) {
+                Thread.sleep(500);
+                before = Cli.run("status", "--config", cfg.toString(), "--json");
+            }
+            assertThat(before.out()).as(before.toString()).contains("\"streaming\"");
             assertThat(agentOf(before)).containsEntry("running", true).containsEntry("state", "running");
             agent.kill9();
             // at once: the lease runs for another 30 s, but its holder is a process of this host that is gone
