@@ -400,6 +400,9 @@ public final class PhysicalRestore {
         boolean fromStandby = RestoredServerSettings.fromStandby(dataDir);
         for (String f : settings.writeTo(dataDir)) {
             Path p = dataDir.resolve(f.replace(" (removed)", ""));
+            if (f.endsWith(" (removed)")) {
+                syncer.removed(p); // written by the restore and queued to be flushed a moment ago (standby.signal)
+            }
             if (Files.exists(p)) {
                 owner.apply(p);
                 syncer.file(p);
