@@ -168,10 +168,24 @@ class RecoveryStopsIT {
 
     @Test
     void aRestoreThatFailsDuringRecoveryLeavesNoProcessAndItsDirectoryStaysRemoved() throws Exception {
-        // The restore gives up while recovery (and WAL prefetching) is under way.
+        // The restore gives up while recovery (and WAL prefetching) is under way: each restore_command call waits
+        // 0.5 s first, so that 40 segments take longer than the restore waits, however fast the machine is.
+        Path slow = work.resolve("slow-lifeboat");
+        // (run in the data directory: a call whose server was stopped meanwhile ends there)
+        Files.writeString(slow, "#!/bin/bash\nif [[ \"$1\" == wal-fetch ]]; then sleep 0.5; [[ -f postmaster.pid ]] || exit 200; fi\n"
+                + "exec " + LauncherProperty.LAUNCHER + " \"$@\"\n");
+        Files.setPosixFilePermissions(slow, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String old = System.getProperty("lifeboat.launcher");
+        System.setProperty("lifeboat.launcher", slow.toString());
         Cli.Result r;
-        try (LauncherProperty l = LauncherProperty.set()) {
+        try {
             r = restore(config, "given-up", "--start-timeout", "2");
+        } finally {
+            if (old == null) {
+                System.clearProperty("lifeboat.launcher");
+            } else {
+                System.setProperty("lifeboat.launcher", old);
+            }
         }
         assertThat(r.exit()).as(r.toString()).isNotZero();
         Path dir = work.resolve("given-up");
