@@ -3,6 +3,7 @@ package io.lifeboat.cli;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.RepositoryAccess;
 import io.lifeboat.engine.archive.ArchiveAhead;
+import io.lifeboat.engine.archive.PushState;
 import io.lifeboat.engine.archive.WalArchive;
 import io.lifeboat.engine.archive.WalPush;
 import picocli.CommandLine;
@@ -52,19 +53,22 @@ final class WalPushCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Output out = root.output();
         ClusterConfig cfg = cluster.load();
+        Path pgWal = ahead ? file.toAbsolutePath() : file.toAbsolutePath().getParent();
+        Path state = PushState.directory(pgWal,
+                PushState.destination(spec.commandLine().getParseResult().originalArgs(), file, ahead));
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             WalArchive archive = new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline());
             int jobs = Math.max(2, cfg.jobs() * 2);
             if (ahead) {
-                int n = new ArchiveAhead(archive, file, out::warn).run(Duration.ofSeconds(Math.max(1, aheadIdle)), jobs);
+                int n = new ArchiveAhead(archive, file, state, out::warn).run(Duration.ofSeconds(Math.max(1, aheadIdle)), jobs);
                 out.result(Map.of("archivedAhead", n));
                 return 0;
             }
-            WalPush.Result r = new WalPush(archive, out::warn).run(file, batch, jobs);
+            WalPush.Result r = new WalPush(archive, out::warn).run(file, state, batch, jobs);
             out.result(Map.of("file", file.getFileName().toString(), "outcome", r.outcome().name().toLowerCase(),
                     "batched", r.batched()));
         }
-        startAhead();
+        startAhead(state);
         return 0;
     }
 
@@ -72,10 +76,10 @@ final class WalPushCommand implements Callable<Integer> {
      * Starts a detached archive-ahead process for this pg_wal (unless one runs): the next segments are
      * then stored before PostgreSQL asks, and the launcher answers those calls without a JVM.
      */
-    private void startAhead() {
+    private void startAhead(Path state) {
         Path pgWal = file.toAbsolutePath().getParent();
         if (!Detached.available() || "off".equals(System.getenv("LIFEBOAT_ARCHIVE_AHEAD"))
-                || pgWal == null || !Files.exists(pgWal.resolve("archive_status")) || ArchiveAhead.running(pgWal)) {
+                || pgWal == null || !Files.exists(pgWal.resolve("archive_status")) || ArchiveAhead.running(state)) {
             return;
         }
         List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
@@ -87,7 +91,7 @@ final class WalPushCommand implements Callable<Integer> {
         args.remove(walArg);
         args.add("--ahead");
         args.add(pgWal.toString());
-        Path starting = pgWal.resolve(".lifeboat").resolve("ahead.starting");
+        Path starting = state.resolve("ahead.starting");
         try {
             // Until the new process writes its pid, this tells the launcher one is on its way.
             Files.createDirectories(starting.getParent());

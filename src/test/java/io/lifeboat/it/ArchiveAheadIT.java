@@ -1,6 +1,7 @@
 package io.lifeboat.it;
 
 import io.lifeboat.codec.Digest;
+import io.lifeboat.engine.archive.PushState;
 import io.lifeboat.postgres.PgSession;
 import io.lifeboat.postgres.ScratchCluster;
 import org.junit.jupiter.api.AfterEach;
@@ -26,16 +27,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ArchiveAheadIT {
     ScratchCluster pg;
     Path repo;
+    Path launcher;
+    String args;
 
     @BeforeEach
     void start() throws Exception {
         repo = Files.createTempDirectory("lifeboat-ahead-repo-");
         ScratchCluster.giveToServerUser(repo);
         pg = ScratchCluster.create(null, ScratchCluster.Options.defaults());
-        Path launcher = Path.of("bin", "lifeboat").toAbsolutePath();
-        String common = String.join(" ", "--repo", "file://" + repo, "--cluster", "a", "--allow-same-server");
+        launcher = Path.of("bin", "lifeboat").toAbsolutePath();
         // A short idle time so the process is seen to leave on its own too.
-        pg.appendConf("archive_mode = on", "archive_command = '" + launcher + " wal-push " + common + " --ahead-idle 20 %p'");
+        args = pushArgs(repo);
+        pg.appendConf("archive_mode = on", "archive_command = '" + launcher + " wal-push " + args + " %p'");
         pg.start();
     }
 
@@ -47,8 +50,13 @@ class ArchiveAheadIT {
         ScratchCluster.deleteTree(repo);
     }
 
+    private static String pushArgs(Path repository) {
+        return String.join(" ", "--repo", "file://" + repository, "--cluster", "a", "--allow-same-server", "--ahead-idle", "20");
+    }
+
+    /** The archive_command's markers and archive-ahead state. */
     private Path state() {
-        return pg.dataDir().resolve("pg_wal/.lifeboat");
+        return PushState.directory(pg.dataDir().resolve("pg_wal"), args);
     }
 
     private Optional<ProcessHandle> aheadProcess() throws IOException {
@@ -94,7 +102,11 @@ class ArchiveAheadIT {
 
     /** name → SHA-256 the repository stored it under. */
     private Map<String, String> stored() throws IOException {
-        try (Stream<Path> s = Files.walk(repo.resolve("a/wal"))) {
+        return stored(repo);
+    }
+
+    private static Map<String, String> stored(Path repository) throws IOException {
+        try (Stream<Path> s = Files.walk(repository.resolve("a/wal"))) {
             return s.filter(Files::isRegularFile).map(p -> p.getFileName().toString())
                     .filter(n -> n.matches("[0-9A-F]{24}\\.sha256-[0-9a-f]{64}\\..*"))
                     .collect(Collectors.toMap(n -> n.substring(0, 24), n -> n.substring(32, 96)));
@@ -167,5 +179,41 @@ class ArchiveAheadIT {
         }
         // The launcher asked whether the dead pid still runs: an answer, not an error in the server log.
         assertThat(pg.readLog()).as("server log").doesNotContain("/cmdline").doesNotContain("No such file or directory");
+    }
+
+    /**
+     * Two wal-push calls in one archive_command, each to its own repository: a marker says "stored
+     * in this command's repositories" only, so the second call is never answered by the first's
+     * (it was: the second repository then never got the segments, and the push said 0).
+     */
+    @Test
+    void twoWalPushesInOneArchiveCommandEachStoreEverySegment() throws Exception {
+        Path second = Files.createTempDirectory("lifeboat-ahead-repo2-");
+        ScratchCluster.giveToServerUser(second);
+        try (PgSession s = pg.session("postgres")) {
+            String both = launcher + " wal-push " + args + " %p && " + launcher + " wal-push " + pushArgs(second) + " %p";
+            s.execute("ALTER SYSTEM SET archive_command = '" + both.replace("'", "''") + "'");
+            s.queryValue("SELECT pg_reload_conf()");
+            Thread.sleep(1000); // the archiver reads the new command on its next wake-up
+            s.execute("CREATE TABLE t (i int, pad text)");
+            long before = archivedCount(s);
+            writeSegments(s, 1);
+            awaitArchived(s, ++before);
+            // both archive-ahead processes run by now: the next segments are answered from markers
+            assertThat(awaitAheadProcess()).isPresent();
+            writeSegments(s, 5);
+            awaitArchived(s, before + 5);
+            assertThat(s.queryValue("SELECT failed_count FROM pg_stat_archiver")).contains("0");
+            String last = s.queryValue("SELECT last_archived_wal FROM pg_stat_archiver").orElseThrow();
+            Map<String, String> first = stored(repo);
+            Map<String, String> other = stored(second);
+            assertThat(first).containsKey(last);
+            assertThat(other).as("the second repository holds every segment the first holds").containsAllEntriesOf(first);
+            assertThat(PushState.directory(pg.dataDir().resolve("pg_wal"), pushArgs(second)).resolve("archived"))
+                    .as("the second command's own markers").isNotEmptyDirectory();
+        } finally {
+            pg.stop();
+            ScratchCluster.deleteTree(second);
+        }
     }
 }

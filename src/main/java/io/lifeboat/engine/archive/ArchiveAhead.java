@@ -36,21 +36,20 @@ public final class ArchiveAhead {
 
     private final WalArchive archive;
     private final Path pgWal;
+    private final Path stateDir;
     private final Consumer<String> log;
 
-    public ArchiveAhead(WalArchive archive, Path pgWal, Consumer<String> log) {
+    /** @param stateDir the archive_command's state directory in pg_wal ({@link PushState}) */
+    public ArchiveAhead(WalArchive archive, Path pgWal, Path stateDir, Consumer<String> log) {
         this.archive = archive;
         this.pgWal = pgWal.toAbsolutePath();
+        this.stateDir = stateDir;
         this.log = log;
     }
 
-    private static Path stateDir(Path pgWal) {
-        return pgWal.toAbsolutePath().resolve(".lifeboat");
-    }
-
-    /** Whether an archive-ahead process holds the lock of this pg_wal directory. */
-    public static boolean running(Path pgWal) {
-        Path lock = stateDir(pgWal).resolve(LOCK);
+    /** Whether an archive-ahead process holds the lock of this state directory. */
+    public static boolean running(Path stateDir) {
+        Path lock = stateDir.resolve(LOCK);
         if (!Files.exists(lock)) {
             return false;
         }
@@ -73,7 +72,7 @@ public final class ArchiveAhead {
      * @return how many files it archived
      */
     public int run(Duration idle, int jobs) throws IOException {
-        Path state = Files.createDirectories(stateDir(pgWal));
+        Path state = Files.createDirectories(stateDir);
         Path dataDir = pgWal.getParent();
         try (FileChannel ch = FileChannel.open(state.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = ch.tryLock()) {
@@ -83,7 +82,7 @@ public final class ArchiveAhead {
             Path pidFile = state.resolve(PID);
             Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()));
             Files.deleteIfExists(state.resolve("ahead.starting"));
-            ArchiveMarkers markers = new ArchiveMarkers(pgWal);
+            ArchiveMarkers markers = new ArchiveMarkers(state);
             int total = 0;
             long idleSince = System.nanoTime();
             long backoff = POLL_MILLIS;

@@ -22,8 +22,9 @@ import java.util.stream.Stream;
 public final class ArchiveMarkers {
     private final Path dir;
 
-    public ArchiveMarkers(Path pgWal) {
-        this.dir = pgWal.resolve(".lifeboat").resolve("archived");
+    /** @param state the archive_command's state directory ({@link PushState}) */
+    public ArchiveMarkers(Path state) {
+        this.dir = state.resolve("archived");
     }
 
     /**

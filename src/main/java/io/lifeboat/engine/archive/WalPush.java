@@ -33,11 +33,13 @@ public final class WalPush {
 
     /**
      * @param file     %p as PostgreSQL passed it (relative to the data directory)
+     * @param state    the archive_command's state directory in pg_wal ({@link PushState}): only its markers
+     *                 say that a file is stored in this command's repositories
      * @param maxBatch how many other waiting files to archive along (0: none)
      */
-    public Result run(Path file, int maxBatch, int jobs) throws IOException {
+    public Result run(Path file, Path state, int maxBatch, int jobs) throws IOException {
         Path pgWal = file.toAbsolutePath().getParent();
-        ArchiveMarkers markers = new ArchiveMarkers(pgWal);
+        ArchiveMarkers markers = new ArchiveMarkers(state);
         String name = file.getFileName().toString();
         WalFileName.parse(name);
         var marker = markers.recorded(name);
