@@ -55,6 +55,23 @@ final class DatabaseCreation {
         }
     }
 
+    /**
+     * Drops a database this restore created, when its restore cannot go on (a dump file failed its
+     * checksum after the schema was in): a half-made database is not left looking like a restored
+     * one. Best effort: the failure that led here is what the user is told.
+     */
+    void dropCreated(String name, Consumer<String> warn) {
+        String sql = "DROP DATABASE IF EXISTS " + PgSession.quoteIdent(name);
+        log.line(sql + ";");
+        try (PgSession s = target.session()) {
+            s.execute(sql);
+        } catch (LifeboatException e) {
+            log.line("ERROR: " + e.getMessage());
+            warn.accept("warning: could not drop the unfinished database '" + name + "' on " + target.where() + ": "
+                    + e.getMessage());
+        }
+    }
+
     /** @param errors collects the failed statements' errors */
     void applyProperties(DatabaseDefinition d, Consumer<String> errors) {
         run(d.propertyStatements(), errors);

@@ -93,6 +93,7 @@ public final class LogicalRestore {
         final List<StoredObject> objects;
         DatabaseDefinition definition;
         Set<String> tablespaces;
+        BackgroundDownload download;
 
         Planned(BackupManifest.DumpedDatabase source, String target, boolean exists, List<StoredObject> objects) {
             this.source = source;
@@ -122,6 +123,7 @@ public final class LogicalRestore {
         }
         RestoreTarget target = RestoreTarget.connect(req.target());
         PgVersion server = target.version();
+        io.lifeboat.Trace.mark("target connected");
         PgVersion dumpVersion = PgVersion.parseToolOutput("(PostgreSQL) " + m.logical().pgDumpVersion());
         PgBinaries binaries = new PgBinaries(cluster.binDir());
         PgRestore pgRestore = new PgRestore(binaries.forMajor("pg_restore", Math.max(dumpVersion.major(), 10),
@@ -131,6 +133,7 @@ public final class LogicalRestore {
                     + "server (" + server.major() + "); objects using newer features will fail");
         }
         List<Planned> plan = plan(m, sources, req, target);
+        io.lifeboat.Trace.mark("planned");
         StoredObject globals = m.logical().globals() == null ? null : m.objects().stream()
                 .filter(o -> o.path().equals(m.logical().globals())).findFirst().orElse(null);
         if (req.globals() && globals == null) {
@@ -150,15 +153,22 @@ public final class LogicalRestore {
                     + "goes to " + restoreLog.path());
             io.lifeboat.Trace.mark("target inspected");
             for (Planned p : plan) {
-                inspect(m, p, spool, pgRestore, req);
+                fetchToc(m, p, spool);
+            }
+            // The first database's files download while the restore reads definitions and prepares the target.
+            startDownload(m, plan.get(0), spool, req);
+            for (Planned p : plan) {
+                inspect(p, spool, pgRestore, req);
             }
             String globalsScript = globals != null && req.globals() ? fetchText(m, globals) : null;
             Map<String, String> fromGlobals = globalsScript == null ? Map.of() : GlobalsScript.tablespaces(globalsScript);
+            io.lifeboat.Trace.mark("inspected");
             checkTablespaces(plan, target, req, fromGlobals, null);
             if (globalsScript != null) {
                 restoreGlobals(binaries, target, spool, globalsScript, req.scratchTablespaces(), restoreLog);
             }
             checkTablespaces(plan, target, req, fromGlobals, globalsScript != null ? restoreLog.path() : null);
+            io.lifeboat.Trace.mark("tablespaces checked");
             DatabaseCreation creation = new DatabaseCreation(target, req.noOwner(), restoreLog);
             for (Planned p : plan) {
                 PgRestoreOutcome outcome = restoreOne(m, p, spool, pgRestore, creation, req, restoreLog);
@@ -175,7 +185,31 @@ public final class LogicalRestore {
             log.accept("restored " + String.join(", ", done.stream().map(Restored::sourceDatabase).toList()) + " from " + m.id()
                     + " in " + took.toMillis() / 1000.0 + " s");
             return new Result(m, List.copyOf(done), globalsScript != null, restoreLog.path(), took);
+        } finally {
+            // a failed restore stops its download before the spool goes
+            plan.stream().filter(p -> p.download != null).forEach(p -> p.download.close());
         }
+    }
+
+    /** Starts downloading a database's dump files (all but its table of contents, which is there). */
+    private void startDownload(BackupManifest m, Planned p, Spool spool, LogicalRestoreRequest req) {
+        List<StoredObject> rest = p.objects.stream().filter(o -> !isToc(p, o)).toList();
+        p.download = new BackgroundDownload(p.source.directory(), () -> {
+            new DumpDownload(catalog, pipeline, progress).run(m, rest, spool.dir(), req.jobs());
+            io.lifeboat.Trace.mark("downloaded and verified");
+        });
+    }
+
+    private static <T> T join(java.util.concurrent.CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw io.lifeboat.engine.Parallel.unchecked(e.getCause());
+        }
+    }
+
+    private static boolean isToc(Planned p, StoredObject o) {
+        return ObjectPipeline.rawName(o).equals(p.source.directory() + "/toc.dat");
     }
 
     private static List<BackupManifest.DumpedDatabase> pickDatabases(BackupManifest m, LogicalRestoreRequest req) {
@@ -227,18 +261,24 @@ public final class LogicalRestore {
         return plan;
     }
 
-    /** Downloads a database's table of contents and reads its definition and the tablespaces it uses. */
-    private void inspect(BackupManifest m, Planned p, Spool spool, PgRestore pgRestore, LogicalRestoreRequest req) {
-        List<StoredObject> toc = p.objects.stream()
-                .filter(o -> ObjectPipeline.rawName(o).equals(p.source.directory() + "/toc.dat")).toList();
+    /** Downloads a database's table of contents (verified, as every object). */
+    private void fetchToc(BackupManifest m, Planned p, Spool spool) {
+        List<StoredObject> toc = p.objects.stream().filter(o -> isToc(p, o)).toList();
         if (toc.size() != 1) {
             throw new LifeboatException(ErrorKind.CORRUPT, "backup " + m.id() + " has no table of contents (toc.dat) for "
                     + p.source.name(), "the manifest lists the database's directory without pg_dump's toc.dat");
         }
         new DumpDownload(catalog, pipeline, progress).run(m, toc, spool.dir(), 1);
+        io.lifeboat.Trace.mark("toc downloaded");
+    }
+
+    /** Reads a database's definition and the tablespaces it uses from its table of contents. */
+    private void inspect(Planned p, Spool spool, PgRestore pgRestore, LogicalRestoreRequest req) {
         DatabaseDefinition d = pgRestore.definition(p.dir(spool), p.source.name(), spool.dir()).renamed(p.target);
+        io.lifeboat.Trace.mark("definition read");
         p.definition = req.noTablespaces() ? d.withoutTablespace() : d;
         p.tablespaces = new TreeSet<>(req.noTablespaces() ? Set.of() : pgRestore.tablespaces(p.dir(spool)));
+        io.lifeboat.Trace.mark("tablespaces read");
         if (!p.exists) {
             p.definition.tablespace().ifPresent(p.tablespaces::add);
         }
@@ -312,12 +352,19 @@ public final class LogicalRestore {
 
     private PgRestoreOutcome restoreOne(BackupManifest m, Planned p, Spool spool, PgRestore pgRestore,
                                         DatabaseCreation creation, LogicalRestoreRequest req, RestoreLog restoreLog) {
-        List<StoredObject> rest = p.objects.stream()
-                .filter(o -> !ObjectPipeline.rawName(o).equals(p.source.directory() + "/toc.dat")).toList();
-        new DumpDownload(catalog, pipeline, progress).run(m, rest, spool.dir(), req.jobs());
-        io.lifeboat.Trace.mark("downloaded and verified");
-        log.accept("all " + p.objects.size() + " objects of " + p.source.name() + " verified; restoring into '" + p.target
-                + "' with " + pgRestore.path() + " -j" + req.jobs());
+        if (p.download == null) {
+            startDownload(m, p, spool, req);
+        }
+        // In a database it creates, the restore runs pg_restore's pre-data section (read from toc.dat
+        // alone) while the data files download, and the rest once every file is verified; should one
+        // fail, the database is dropped. An existing database is not touched before every file is
+        // verified (and --clean drops objects across all sections, so it is one run).
+        boolean early = !p.exists;
+        // the lists are read from toc.dat while the server creates the database
+        java.util.concurrent.CompletableFuture<PgRestore.Split> lists = early
+                ? java.util.concurrent.CompletableFuture.supplyAsync(() -> pgRestore.split(p.dir(spool), spool.dir())) : null;
+        log.accept("restoring " + p.source.name() + " into '" + p.target + "' with " + pgRestore.path() + " -j" + req.jobs()
+                + (early ? " (its schema while its " + (p.objects.size() - 1) + " objects download and are verified)" : ""));
         restoreLog.section((p.exists ? "into the existing database " : "creating database ") + p.target + " from "
                 + p.source.name());
         PgRestoreOutcome.Reader outcome = new PgRestoreOutcome.Reader();
@@ -326,20 +373,54 @@ public final class LogicalRestore {
             log.accept("warning: database '" + p.target + "' exists on the target with " + String.join(", ", differs)
                     + "; it is restored into as it is (only a new database gets the backup's)");
         }
-        if (!p.exists) {
-            creation.create(p.definition, outcome::statementFailed);
+        try {
+            if (!p.exists) {
+                creation.create(p.definition, outcome::statementFailed);
+            }
+            creation.applyProperties(p.definition, outcome::statementFailed);
+        } catch (RuntimeException e) {
+            if (lists != null) {
+                lists.handle((v, x) -> null).join(); // it writes into the spool, which goes next
+            }
+            throw e;
         }
-        creation.applyProperties(p.definition, outcome::statementFailed);
-        restoreLog.section("pg_restore of " + p.source.name() + " into " + p.target);
-        int exit = pgRestore.restore(creation.target().admin().withDatabase(p.target), p.dir(spool),
-                new PgRestore.Options(req.jobs(), p.exists && req.overwrite(), req.noOwner(), req.noTablespaces()), outcome,
-                restoreLog::line);
-        io.lifeboat.Trace.mark("pg_restore done");
-        restoreLog.line("pg_restore exit " + exit);
+        io.lifeboat.Trace.mark("created");
+        PgRestore.Split split = lists == null ? null : join(lists);
+        PgConnectionSettings into = creation.target().admin().withDatabase(p.target);
+        PgRestore.Options options = new PgRestore.Options(req.jobs(), p.exists && req.overwrite(), req.noOwner(),
+                req.noTablespaces());
+        if (split != null && split.schemaEntries() > 0) {
+            restoreLog.section("pg_restore of " + p.source.name() + " into " + p.target + ": pre-data section");
+            // one job: pg_restore runs the pre-data section alone in any case
+            int exit = pgRestore.restore(into, p.dir(spool), options.withList(split.schema(), 1), outcome, restoreLog::line);
+            io.lifeboat.Trace.mark("pre-data done");
+            restoreLog.line("pg_restore exit " + exit);
+            outcome.runEnded(exit);
+        }
+        try {
+            p.download.await();
+        } catch (RuntimeException e) {
+            if (early) {
+                restoreLog.section("a dump file of " + p.source.name() + " did not arrive intact: dropping " + p.target);
+                creation.dropCreated(p.target, log);
+            }
+            throw e;
+        }
+        log.accept("all " + p.objects.size() + " objects of " + p.source.name() + " verified");
+        if (!outcome.stopped()) {
+            restoreLog.section("pg_restore of " + p.source.name() + " into " + p.target + (split != null ? ": the rest" : ""));
+            int exit = pgRestore.restore(into, p.dir(spool), split != null ? options.withList(split.rest(), req.jobs()) : options,
+                    outcome, restoreLog::line);
+            io.lifeboat.Trace.mark("pg_restore done");
+            restoreLog.line("pg_restore exit " + exit);
+            outcome.runEnded(exit);
+        }
         restoreLog.section("privileges of " + p.target);
         creation.applyPrivileges(p.definition, outcome::statementFailed);
+        io.lifeboat.Trace.mark("privileges");
         ScratchCluster.deleteTree(p.dir(spool));
-        return outcome.finish("database '" + p.target + "'", exit, restoreLog.path());
+        io.lifeboat.Trace.mark("spool deleted");
+        return outcome.finish("database '" + p.target + "'", restoreLog.path());
     }
 
     private static LifeboatException failure(List<PgRestoreOutcome> failed, List<Restored> done, PgConnectionSettings conn) {
