@@ -110,6 +110,19 @@ public final class LogicalRestore {
     public Result run(LogicalRestoreRequest req) {
         Instant start = Instant.now();
         Catalog.prepareManifestReader();
+        // The target server is reached while the manifest is read: neither needs the other.
+        java.util.concurrent.CompletableFuture<RestoreTarget> connecting =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> RestoreTarget.connect(req.target()));
+        try {
+            return run(req, start, connecting);
+        } finally {
+            // closed at once, or as soon as it connects (a failure before it was needed); closing twice is harmless
+            connecting.thenAccept(RestoreTarget::close);
+        }
+    }
+
+    private Result run(LogicalRestoreRequest req, Instant start,
+                       java.util.concurrent.CompletableFuture<RestoreTarget> connecting) {
         BackupManifest m = catalog.manifestOrNewest(req.backup(), BackupType.LOGICAL);
         io.lifeboat.Trace.mark("manifest read");
         if (m.type() != BackupType.LOGICAL) {
@@ -121,7 +134,7 @@ public final class LogicalRestore {
             throw new LifeboatException(ErrorKind.USAGE, "--target-database names one database, but " + sources.size()
                     + " are to be restored", "restore them under their own names, or one at a time");
         }
-        RestoreTarget target = RestoreTarget.connect(req.target());
+        RestoreTarget target = join(connecting);
         PgVersion server = target.version();
         io.lifeboat.Trace.mark("target connected");
         PgVersion dumpVersion = PgVersion.parseToolOutput("(PostgreSQL) " + m.logical().pgDumpVersion());
