@@ -76,14 +76,9 @@ public final class PgRestore {
     /** Writes the lists of {@link Split} for {@code dumpDir} into {@code work} (only its toc.dat is read). */
     public Split split(Path dumpDir, Path work) {
         List<String> all = entries(run(List.of(path().toString(), "--list", dumpDir.toString()), "list"));
-        Set<String> schema = new java.util.LinkedHashSet<>();
-        for (String l : entries(run(List.of(path().toString(), "--list", "--section=pre-data", dumpDir.toString()),
-                "list the pre-data section"))) {
-            if (!HELD_BACK.matcher(l).matches()) {
-                schema.add(l);
-            }
-        }
-        List<String> rest = all.stream().filter(l -> !schema.contains(l)).toList();
+        List<String> schema = schemaEntries(entries(run(List.of(path().toString(), "--list", "--section=pre-data",
+                dumpDir.toString()), "list the pre-data section")));
+        List<String> rest = restEntries(all, schema);
         try {
             Path first = work.resolve("schema.list");
             Path second = work.resolve("rest.list");
@@ -93,6 +88,17 @@ public final class PgRestore {
         } catch (IOException e) {
             throw new LifeboatException(ErrorKind.RESOURCE, "cannot write " + work + ": " + e.getMessage(), null, e);
         }
+    }
+
+    /** The pre-data section's entries that run first: all but those pg_restore holds back to the end. */
+    static List<String> schemaEntries(List<String> preData) {
+        return preData.stream().filter(l -> !HELD_BACK.matcher(l).matches()).toList();
+    }
+
+    /** Every entry of the archive the first run did not restore, in the archive's order. */
+    static List<String> restEntries(List<String> all, List<String> schema) {
+        Set<String> first = new java.util.HashSet<>(schema);
+        return all.stream().filter(l -> !first.contains(l)).toList();
     }
 
     private static List<String> entries(ExternalProcess.Result listing) {

@@ -43,7 +43,9 @@ import java.util.function.Consumer;
  * tablespace, connection limit, settings, comment, privileges), also under a new name, then
  * pg_restore -jN fills it. Databases that exist (template1 and postgres on any server; others with
  * --overwrite) are restored into and get the definition's properties but are never recreated. Every
- * object is downloaded and verified before pg_restore sees a byte; before anything changes on the
+ * object is downloaded and verified before pg_restore reads it: the data files download while the
+ * database is created and (in a database the restore created) pg_restore runs the pre-data section
+ * from the verified toc.dat; the rest waits for every file. Before anything changes on the
  * target, the tables of contents of all chosen databases are read to refuse a restore whose
  * tablespaces the target lacks. pg_restore's complete output goes to a log that outlives the spool.
  */
@@ -422,8 +424,14 @@ public final class LogicalRestore {
         log.accept("all " + p.objects.size() + " objects of " + p.source.name() + " verified");
         if (!outcome.stopped()) {
             restoreLog.section("pg_restore of " + p.source.name() + " into " + p.target + (split != null ? ": the rest" : ""));
-            int exit = pgRestore.restore(into, p.dir(spool), split != null ? options.withList(split.rest(), req.jobs()) : options,
-                    outcome, restoreLog::line);
+            int exit;
+            try (ConsumedDataFiles consumed = new ConsumedDataFiles(p.dir(spool))) {
+                exit = pgRestore.restore(into, p.dir(spool), split != null ? options.withList(split.rest(), req.jobs()) : options,
+                        outcome, line -> {
+                            restoreLog.line(line);
+                            consumed.accept(line);
+                        });
+            }
             io.lifeboat.Trace.mark("pg_restore done");
             restoreLog.line("pg_restore exit " + exit);
             outcome.runEnded(exit);
