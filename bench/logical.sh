@@ -80,8 +80,14 @@ quiesce() { psql -d postgres -c checkpoint; sync; echo 3 > /proc/sys/vm/drop_cac
 lb s3 list >/dev/null 2>&1 || true
 
 ROWS=()
-row() { ROWS+=("$(printf "%-8s %-50s %-6s %8.2f %12s %7s" "$@")"); }
+row() { ROWS+=("$(printf "%-8s %-50s %-6s %8.2f %12s %7s %7s" "$@")"); }
 ratio() { echo "scale=2; $1 / $2" | bc; }
+# paired STEP PEER: the median of the rounds' own ratios (STEP's seconds / PEER's in the same round)
+paired() {
+  local -a a b r=(); read -ra a <<< "${T[$1]}"; read -ra b <<< "${T[$2]}"
+  for i in "${!a[@]}"; do r+=("$(ratio "${a[$i]}" "${b[$i]}")"); done
+  median "${r[@]}"
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); secs "$t0" "$t1"; }
 # The plain tools' restore into a new database: createdb, then pg_restore -j2.
@@ -111,26 +117,27 @@ for db in pgbench many; do
   done
   # shellcheck disable=SC2086
   dump=$(median ${T[dump]}); restore=$(median ${T[restore]})
-  row "$db" "pg_dump -Fd -j2 to a local directory" "dir" "$dump" "$(du -sb "$W/dump-$db" | cut -f1)" "1.00"
+  row "$db" "pg_dump -Fd -j2 to a local directory" "dir" "$dump" "$(du -sb "$W/dump-$db" | cut -f1)" "1.00" "1.00"
   for kind in file s3; do
     stored=$(lb "$kind" show --json "${ID[$kind]}" 2>/dev/null | python3 -c 'import json,sys; print(sum(o["size"] for o in json.load(sys.stdin)["objects"]))')
     # shellcheck disable=SC2086
-    s=$(median ${T[backup-$kind]}); row "$db" "lifeboat backup --type logical" "$kind" "$s" "$stored" "$(ratio "$s" "$dump")"
+    s=$(median ${T[backup-$kind]}); row "$db" "lifeboat backup --type logical" "$kind" "$s" "$stored" "$(ratio "$s" "$dump")" "$(paired "backup-$kind" dump)"
   done
-  row "$db" "createdb + pg_restore -j2 from a local directory" "dir" "$restore" "" "1.00"
+  row "$db" "createdb + pg_restore -j2 from a local directory" "dir" "$restore" "" "1.00" "1.00"
   for kind in file s3; do
     # shellcheck disable=SC2086
-    s=$(median ${T[restore-$kind]}); row "$db" "lifeboat restore" "$kind" "$s" "" "$(ratio "$s" "$restore")"
+    s=$(median ${T[restore-$kind]}); row "$db" "lifeboat restore" "$kind" "$s" "" "$(ratio "$s" "$restore")" "$(paired "restore-$kind" restore)"
   done
   for k in "${!T[@]}"; do echo "$db $k:${T[$k]}" >> "$W/rounds"; done
   rm -rf "$W/dump-$db"
 done
 
-printf "\n%-8s %-50s %-6s %8s %12s %7s\n" "data" "step" "repo" "seconds" "bytes" "ratio"
+printf "\n%-8s %-50s %-6s %8s %12s %7s %7s\n" "data" "step" "repo" "seconds" "bytes" "ratio" "paired"
 printf "%s\n" "${ROWS[@]}"
 echo
 echo "repo: dir = the plain tools' local directory; file = a Lifeboat repository in a local directory;"
 echo "s3 = Lifeboat's embedded S3 server on this machine. seconds: the median of $ROUNDS rounds; ratio ="
-echo "seconds / the plain tool's seconds on the same data in this run (goals on file: backup <= 1.15,"
-echo "restore <= 1.20). Every round:"
+echo "seconds / the plain tool's seconds on the same data in this run; paired = the median of each round's"
+echo "own ratio (steps of one round run back to back, so a busy stretch of the machine hits both; goals on"
+echo "file: backup <= 1.15, restore <= 1.20). Every round:"
 sort "$W/rounds"

@@ -289,10 +289,20 @@ public final class LogicalRestore {
 
     /** Reads a database's definition and the tablespaces it uses from its table of contents. */
     private void inspect(Planned p, Spool spool, PgRestore pgRestore, LogicalRestoreRequest req) {
-        DatabaseDefinition d = pgRestore.definition(p.dir(spool), p.source.name(), spool.dir()).renamed(p.target);
+        // two pg_restore runs over toc.dat, side by side (the schema script of thousands of tables takes a while)
+        java.util.concurrent.CompletableFuture<Set<String>> used = req.noTablespaces()
+                ? java.util.concurrent.CompletableFuture.completedFuture(Set.of())
+                : java.util.concurrent.CompletableFuture.supplyAsync(() -> pgRestore.tablespaces(p.dir(spool)));
+        DatabaseDefinition d;
+        try {
+            d = pgRestore.definition(p.dir(spool), p.source.name(), spool.dir()).renamed(p.target);
+        } catch (RuntimeException e) {
+            used.handle((v, x) -> null).join();
+            throw e;
+        }
         io.lifeboat.Trace.mark("definition read");
         p.definition = req.noTablespaces() ? d.withoutTablespace() : d;
-        p.tablespaces = new TreeSet<>(req.noTablespaces() ? Set.of() : pgRestore.tablespaces(p.dir(spool)));
+        p.tablespaces = new TreeSet<>(join(used));
         io.lifeboat.Trace.mark("tablespaces read");
         if (!p.exists) {
             p.definition.tablespace().ifPresent(p.tablespaces::add);
