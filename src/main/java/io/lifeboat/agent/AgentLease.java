@@ -25,6 +25,8 @@ import java.util.UUID;
  */
 public final class AgentLease {
     public static final Duration TTL = Duration.ofSeconds(30);
+    /** How often a serving agent renews its lease (with its state). */
+    public static final Duration RENEW_EVERY = Duration.ofSeconds(10);
 
     /** The lease object. */
     public record Record(String host, long pid, String token, Instant acquired, Instant renewed, Instant expires,
@@ -103,7 +105,12 @@ public final class AgentLease {
 
     /** The lease of a process on this host that is gone (killed, crashed): restarting need not wait for it to expire. */
     private boolean deadHere(Record r) {
-        return host.equals(r.host()) && r.pid() != pid && ProcessHandle.of(r.pid()).map(p -> !p.isAlive()).orElse(true);
+        return host.equals(r.host()) && r.pid() != pid && !alive(r.pid());
+    }
+
+    /** Whether a process of this host is alive. */
+    public static boolean alive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     private LifeboatException taken(Record r) {

@@ -22,7 +22,12 @@ public final class ClusterState {
     public record DrillSummary(String backup, Instant time, boolean ok, double seconds) {
     }
 
+    /** A scheduled job running now: its kind, the cron time it is for, when it started. */
+    public record RunningJob(String kind, Instant scheduled, Instant since) {
+    }
+
     private final String cluster;
+    private volatile RunningJob running;
     private volatile StreamStatus stream;
     private volatile CatalogSummary catalog;
     private final Map<String, JobRecord> lastJobs = new ConcurrentHashMap<>();
@@ -58,7 +63,17 @@ public final class ClusterState {
         return Map.copyOf(lastJobs);
     }
 
+    /** The scheduled job running now, or null. */
+    public RunningJob running() {
+        return running;
+    }
+
+    public void jobStarted(RunningJob j) {
+        running = j;
+    }
+
     public void jobFinished(JobRecord r) {
+        running = null;
         lastJobs.put(r.kind(), r);
         if (!r.ok()) {
             jobFailures.incrementAndGet();

@@ -3,6 +3,7 @@ package io.lifeboat.cli;
 import io.lifeboat.agent.ClusterState;
 import io.lifeboat.agent.ProblemBoard;
 import io.lifeboat.agent.http.AgentHttp;
+import io.lifeboat.agent.http.dashboard.Dashboard;
 import io.lifeboat.agent.schedule.Schedules;
 import io.lifeboat.agent.runtime.Agent;
 import io.lifeboat.agent.runtime.ClusterAgent;
@@ -77,7 +78,10 @@ final class AgentCommand implements Callable<Integer> {
         }
         List<Agent.Part> parts = new ArrayList<>();
         if (cfg.http().enabled()) {
-            AgentHttp http = new AgentHttp(cfg.http(), problems, log);
+            Dashboard dashboard = new Dashboard(agents.stream().map(a -> new Dashboard.Source(a.config(), a.agentConfig(),
+                    a.state(), a::repository)).toList(), problems, cfg.http(), file.toAbsolutePath(),
+                    cc -> WalFetchCommandLine.of(cc, optionsFor(file, cc.name())), log);
+            AgentHttp http = new AgentHttp(cfg.http(), problems, log, dashboard);
             parts.add(new Agent.Part() {
                 @Override
                 public void start(List<ClusterState> states) {

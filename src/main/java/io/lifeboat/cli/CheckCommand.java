@@ -33,11 +33,12 @@ final class CheckCommand implements Callable<Integer> {
     /** The agent's stream, as its lease last reported it. */
     private static ArchiveCheck.Finding streamFinding(RepositoryAccess repo) {
         var lease = io.lifeboat.agent.AgentLease.read(repo.storage(), repo.catalog().layout());
-        boolean running = lease.isPresent() && !lease.get().expired(java.time.Instant.now());
+        var presence = io.lifeboat.agent.AgentPresence.of(lease);
+        boolean running = presence.state() == io.lifeboat.agent.AgentPresence.State.RUNNING;
         var stream = lease.map(io.lifeboat.agent.AgentLease.Record::stream).orElse(null);
         boolean ok = running && stream != null && "streaming".equals(stream.state());
-        String detail = !running ? "no agent serves this cluster" + lease.map(l -> " (last: " + l.owner() + ", "
-                + l.renewed() + ")").orElse("") : stream == null ? "the agent runs without a stream"
+        String detail = !running ? "no agent serves this cluster: " + presence.describe(lease.orElse(null),
+                java.time.Instant.now()) : stream == null ? "the agent runs without a stream"
                 : stream.state() + " on timeline " + stream.timeline() + ", stored up to " + stream.stored() + ", "
                 + stream.lagBytes() + " bytes / " + String.format("%.1f", stream.lagSeconds()) + " s behind"
                 + (stream.lastError() == null ? "" : "; last error: " + stream.lastError());

@@ -12,6 +12,8 @@ import io.lifeboat.engine.logical.LogicalRestoreRequest;
 import io.lifeboat.engine.physical.PhysicalRestore;
 import io.lifeboat.engine.physical.PhysicalRestoreRequest;
 import io.lifeboat.engine.physical.TablespaceMapping;
+import io.lifeboat.engine.plan.BackupChoice;
+import io.lifeboat.engine.plan.RestorePlanner;
 import io.lifeboat.postgres.RecoverySettings;
 import io.lifeboat.postgres.RecoveryTarget;
 import io.lifeboat.postgres.RestoredServerSettings;
@@ -314,9 +316,6 @@ final class RestoreCommand implements Callable<Integer> {
     }
 
     static String shellQuote(String s) {
-        if (s.matches("[A-Za-z0-9_./:=@%+-]+")) {
-            return s;
-        }
-        return "'" + s.replace("'", "'\\''") + "'";
+        return RestorePlanner.quote(s);
     }
 }

@@ -66,9 +66,7 @@ final class StatusCommand implements Callable<Integer> {
         Instant now = Instant.now();
         out.text("cluster " + s.name());
         ClusterStatus.Agent a = s.agent();
-        out.text("  agent      " + (a.running() ? "running on " + a.host() + " (pid " + a.pid() + "), lease renewed "
-                + ago(a.renewed(), now) : a.host() == null ? "never ran" : "not running (last seen on " + a.host() + " "
-                + ago(a.renewed(), now) + ")"));
+        out.text("  agent      " + a.summary());
         StreamStatus st = s.stream();
         if (st != null) {
             out.text("  stream     " + st.state() + (st.synchronous() ? " (synchronous)" : "") + ", timeline " + st.timeline()
@@ -109,10 +107,6 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     private static String ago(Instant t, Instant now) {
-        if (t == null) {
-            return "?";
-        }
-        long s = Duration.between(t, now).toSeconds();
-        return s < 120 ? s + " s ago" : s < 7200 ? s / 60 + " min ago" : s < 172800 ? s / 3600 + " h ago" : s / 86400 + " d ago";
+        return io.lifeboat.agent.AgentPresence.ago(t, now);
     }
 }

@@ -110,6 +110,29 @@ public enum Compression {
     }
 
     /**
+     * {@code data[off..off+len)} as one standalone frame (what {@link #compress} writes for it). Frames
+     * of one codec concatenate: zstd, lz4 and gzip read several frames one after the other as one
+     * stream, so stored frames can be joined without compressing again. zstd compresses in one call
+     * here, sized to the input, which makes small frames cheap.
+     */
+    public byte[] compressFrame(byte[] data, int off, int len, int level) throws IOException {
+        int l = level <= 0 ? defaultLevel : level;
+        if (this == ZSTD) {
+            try (com.github.luben.zstd.ZstdCompressCtx c = new com.github.luben.zstd.ZstdCompressCtx()) {
+                c.setLevel(l);
+                c.setChecksum(true);
+                byte[] out = new byte[(int) Zstd.compressBound(len)];
+                return java.util.Arrays.copyOf(out, c.compressByteArray(out, 0, out.length, data, off, len));
+            }
+        }
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream(len / 2 + 64);
+        try (OutputStream c = compress(buf, l, 0)) {
+            c.write(data, off, len);
+        }
+        return buf.toByteArray();
+    }
+
+    /**
      * Decodes a whole stored object held in {@code src[0..srcLen)} straight into
      * {@code dst[0..dstLen)}, in one call: zstd's streaming decoder would first decode into a window
      * of its own and copy out of it. Returns the decoded length, or -1 when this codec has no

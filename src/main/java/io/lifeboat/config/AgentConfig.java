@@ -21,8 +21,13 @@ public record AgentConfig(Http http, Notify notifications, Map<String, ClusterAg
      * @param host      the address to bind (default 127.0.0.1); null when the endpoint is off
      * @param tokenFile a file holding the bearer token that requests must carry, or null for none
      *                  (allowed only on a loopback address)
+     * @param drills    the dashboard may start restore drills (scratch restores); off by default: read-only
      */
-    public record Http(String host, int port, Path tokenFile) {
+    public record Http(String host, int port, Path tokenFile, boolean drills) {
+        public Http(String host, int port, Path tokenFile) {
+            this(host, port, tokenFile, false);
+        }
+
         public boolean enabled() {
             return host != null;
         }

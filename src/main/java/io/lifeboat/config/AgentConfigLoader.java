@@ -21,7 +21,7 @@ import java.util.Set;
 public final class AgentConfigLoader {
     public static final int DEFAULT_PORT = 9187;
     private static final Set<String> TOP = Set.of("http", "notify");
-    private static final Set<String> HTTP = Set.of("listen", "token-file");
+    private static final Set<String> HTTP = Set.of("listen", "token-file", "drills");
     private static final Set<String> NOTIFY = Set.of("webhook", "email");
     private static final Set<String> WEBHOOK = Set.of("url", "format", "timeout");
     private static final Set<String> EMAIL = Set.of("smtp-host", "smtp-port", "security", "from", "to", "username",
@@ -100,7 +100,8 @@ public final class AgentConfigLoader {
                     + "network could read the metrics; set token-file (a file holding the bearer token) or listen on "
                     + "127.0.0.1");
         }
-        return new AgentConfig.Http(host, port, token == null ? null : Path.of(token));
+        Boolean drills = h.bool("drills");
+        return new AgentConfig.Http(host, port, token == null ? null : Path.of(token), drills != null && drills);
     }
 
     static boolean isLoopback(String host) {

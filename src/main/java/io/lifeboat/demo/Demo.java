@@ -179,6 +179,9 @@ public final class Demo {
             if (launcher != null) {
                 agent(pg, s3, work, launcher);
                 physicalAndPointInTime(pg, config, configFile, launcher, before);
+                if (keep) {
+                    keepDashboard(pg, s3, work, launcher); // returns only if the agent does not start
+                }
             } else {
                 say.accept("(physical backup and point-in-time recovery skipped: run the demo through bin/lifeboat)");
             }
@@ -235,26 +238,25 @@ public final class Demo {
      * partial within its flush interval, runs a scheduled restore drill, and `lifeboat status` shows it.
      */
     private void agent(ScratchCluster pg, EmbeddedS3Server s3, Path work, String launcher) throws Exception {
-        Path cfg = work.resolve("agent.yml");
         int port = ScratchCluster.freePort();
-        Files.writeString(cfg, "agent:\n  http:\n    listen: 127.0.0.1:" + port + "\n" + clusterYaml(pg, s3, key.recipient(),
-                key.identity(), """
-                    agent:
-                      stream:
-                        flush-interval: 2s
-                      schedules:
-                        drill: '* * * * *'
-                """));
-        Files.setPosixFilePermissions(cfg, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path cfg = agentConfig(pg, s3, work, port, "      schedules:\n        drill: '* * * * *'\n");
         Path log = work.resolve("agent.log");
-        ProcessBuilder pb = new ProcessBuilder(launcher, "agent", "--config", cfg.toString()).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        pb.environment().put("LIFEBOAT_AGENT_DEBUG", "1");
-        pb.environment().put("LIFEBOAT_JAVA_OPTS", "-Dlifeboat.agent.watch-seconds=5");
-        Process agent = pb.start();
+        Process agent = startAgent(launcher, cfg, log);
         try {
             timed("lifeboat agent: stream WAL over a replication slot (created for it) into S3", null,
                     x -> awaitLog(log, "streaming WAL from", 60));
+            timed("the agent's dashboard answers: fleet, timeline, restore planner (JSON under /api/)", null, x -> {
+                awaitLog(log, "dashboard on http", 30);
+                java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                                + "/api/clusters")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 200 || !r.body().contains("\"demo\"")) {
+                    throw new IllegalStateException("the dashboard answered " + r.statusCode() + ": " + r.body());
+                }
+                return null;
+            });
+            say.accept("  dashboard: http://127.0.0.1:" + port + "/" + (keep ? ""
+                    : " (run the demo with --keep to keep it up)"));
             timed("commit marker C: within the 2 s flush interval it is in S3, in the unfinished segment's partial copy", null,
                     x -> {
                         long before = Files.readString(log).split("stored partial", -1).length;
@@ -287,6 +289,65 @@ public final class Demo {
             }
             say.accept("  agent stopped (exit " + agent.waitFor() + ")");
         }
+    }
+
+    /**
+     * The agent's lifeboat.yml: the dashboard on a loopback port (drills from the planner allowed), the
+     * stream, and {@code schedules} (indented YAML, may be empty).
+     */
+    private Path agentConfig(ScratchCluster pg, EmbeddedS3Server s3, Path work, int port, String schedules)
+            throws IOException {
+        Path cfg = work.resolve("agent.yml");
+        Files.writeString(cfg, "agent:\n  http:\n    listen: 127.0.0.1:" + port + "\n    drills: true\n"
+                + clusterYaml(pg, s3, key.recipient(), key.identity(), "    agent:\n      stream:\n        flush-interval: 2s\n"
+                + schedules));
+        Files.setPosixFilePermissions(cfg, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        return cfg;
+    }
+
+    private static Process startAgent(String launcher, Path cfg, Path log) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(launcher, "agent", "--config", cfg.toString()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().put("LIFEBOAT_AGENT_DEBUG", "1");
+        pb.environment().put("LIFEBOAT_JAVA_OPTS", "-Dlifeboat.agent.watch-seconds=5 -Dlifeboat.dashboard.refresh-seconds=5");
+        return pb.start();
+    }
+
+    /**
+     * With --keep: the agent serves the restored cluster again and its dashboard stays up, with the
+     * S3 server and PostgreSQL, until Ctrl-C (a shutdown hook stops the three).
+     */
+    private void keepDashboard(ScratchCluster pg, EmbeddedS3Server s3, Path work, String launcher) throws Exception {
+        int port = ScratchCluster.freePort();
+        Path cfg = agentConfig(pg, s3, work, port, "");
+        Path log = work.resolve("agent-kept.log");
+        Process agent = startAgent(launcher, cfg, log);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.destroy(); // SIGTERM: the agent stores what it received and stops
+            try {
+                if (!agent.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                    agent.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                agent.destroyForcibly();
+            }
+            pg.stop();
+            s3.close();
+        }, "lifeboat-demo-stop"));
+        try {
+            awaitLog(log, "dashboard on http", 60);
+        } catch (Exception e) {
+            say.accept("warning: the agent did not start its dashboard: " + e.getMessage());
+            return;
+        }
+        boolean ok = steps.stream().allMatch(Step::ok);
+        say.accept(ok ? "demo passed: the restored database is identical to the original" : "demo FAILED: see the steps above");
+        say.accept("");
+        say.accept("dashboard: http://127.0.0.1:" + port + "/   (the agent serves the restored cluster 'demo'; its log: " + log
+                + ")");
+        say.accept("kept: " + work + "; PostgreSQL on 127.0.0.1:" + pg.port() + ", S3 on " + s3.endpoint());
+        say.accept("press Ctrl-C to stop the agent, PostgreSQL and S3");
+        Thread.currentThread().join();
     }
 
     private static Void awaitLog(Path log, String regex, int seconds) throws Exception {

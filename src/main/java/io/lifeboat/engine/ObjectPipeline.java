@@ -16,6 +16,7 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.List;
 import java.util.function.IntFunction;
 
 /**
@@ -183,18 +184,7 @@ public final class ObjectPipeline {
             this.writer = storage.create(key, sizeHint);
             this.stored = new HashingOutputStream(writer);
             // The codecs close their sink when finished; the writer must survive that to commit.
-            OutputStream shield = new FilterOutputStream(stored) {
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    out.write(b, off, len);
-                }
-
-                @Override
-                public void close() throws IOException {
-                    out.flush();
-                }
-            };
-            this.encoded = compression.compress(encryption.encrypt(shield), level, workers);
+            this.encoded = compression.compress(encryption.encrypt(keepOpen(stored)), level, workers);
             this.raw = new CountingStream(encoded);
         }
 
@@ -249,6 +239,56 @@ public final class ObjectPipeline {
             u.stream().write(data, 0, length);
             return u.finish();
         }
+    }
+
+    /** {@code data[off..off+len)} as one frame of this pipeline's compression, for {@link #storeFrames}. */
+    public byte[] compressFrame(byte[] data, int off, int len) throws IOException {
+        return compression.compressFrame(data, off, len, level);
+    }
+
+    /**
+     * Stores as one object frames already compressed by {@link #compressFrame} followed by {@code
+     * data[off..off+len)} compressed as one more frame, encrypted as any object: a concatenation of
+     * standard frames, which decodes as one stream ({@code zstd -d} reads it too). The WAL stream
+     * stores what it compressed for a partial segment again this way, without compressing it again.
+     * The object has no manifest entry, so no checksum of its stored bytes is computed: returns the
+     * stored size.
+     */
+    public long storeFrames(String key, List<byte[]> frames, byte[] data, int off, int len) throws IOException {
+        long hint = len + len / 64L + 65536;
+        for (byte[] f : frames) {
+            hint += f.length;
+        }
+        try (ObjectWriter writer = storage.create(key, hint)) {
+            CountingStream counted = new CountingStream(writer);
+            OutputStream encrypted = encryption.encrypt(keepOpen(counted));
+            for (byte[] f : frames) {
+                encrypted.write(f);
+            }
+            if (len > 0) {
+                try (OutputStream c = compression.compress(keepOpen(encrypted), level, 0)) {
+                    c.write(data, off, len);
+                }
+            }
+            encrypted.close();
+            writer.commit();
+            return counted.count;
+        }
+    }
+
+    /** {@code out} that a stage closing its sink only flushes (the writer must survive that to commit). */
+    private static OutputStream keepOpen(OutputStream out) {
+        return new FilterOutputStream(out) {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                out.flush();
+            }
+        };
     }
 
     /**

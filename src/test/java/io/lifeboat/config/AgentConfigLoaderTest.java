@@ -56,6 +56,20 @@ class AgentConfigLoaderTest {
     }
 
     @Test
+    void theDashboardIsReadOnlyUnlessDrillsAreAllowed() throws Exception {
+        String cluster = BASE + "    agent:\n      stream: {}\n";
+        assertThat(AgentConfigLoader.load(write(cluster)).http().drills()).isFalse();
+        assertThat(AgentConfigLoader.load(write("agent:\n  http:\n    listen: 127.0.0.1:9187\n" + cluster)).http().drills())
+                .isFalse();
+        assertThat(AgentConfigLoader.load(write("agent:\n  http:\n    drills: true\n" + cluster)).http().drills()).isTrue();
+        assertThatThrownBy(() -> AgentConfigLoader.load(write("agent:\n  http:\n    drills: sometimes\n" + cluster)))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.exitCode()).isEqualTo(3);
+                    assertThat(e.getMessage()).contains("drills", "true or false");
+                });
+    }
+
+    @Test
     void nonLoopbackListenerNeedsAToken() throws Exception {
         Path f = write("agent:\n  http:\n    listen: 0.0.0.0:9187\n" + BASE + "    agent:\n      stream: {}\n");
         assertThatThrownBy(() -> AgentConfigLoader.load(f)).hasMessageContaining("token-file");

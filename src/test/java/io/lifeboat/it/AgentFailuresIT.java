@@ -9,6 +9,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -72,6 +73,40 @@ class AgentFailuresIT {
             assertThat(r.exit()).as(r.toString()).isEqualTo(5);
             assertThat(r.err()).contains("max_replication_slots");
         }
+    }
+
+    @Test
+    void statusTellsAnAgentKilledOnThisHostAtOnceNotWhenItsLeaseExpires() throws Exception {
+        Path cfg = fx.config("k9", pg.port(), "postgres", "stream: {}\n", "agent:\n  http:\n    listen: off\n");
+        AgentProcess agent = AgentProcess.start(cfg, fx.work.resolve("k9.log"));
+        try {
+            assertThat(agent.awaitOutput("streaming WAL from", 60)).as(agent.output()).isTrue();
+            Cli.Result before = Cli.run("status", "--config", cfg.toString(), "--json");
+            // the lease carries the stream's state from its first renewal after the stream started (10 s)
+            for (int i = 0; i < 60 && !before.out().contains("\"streaming\""); i++) {
+                Thread.sleep(500);
+                before = Cli.run("status", "--config", cfg.toString(), "--json");
+            }
+            assertThat(before.out()).as(before.toString()).contains("\"streaming\"");
+            assertThat(agentOf(before)).containsEntry("running", true).containsEntry("state", "running");
+            agent.kill9();
+            // at once: the lease runs for another 30 s, but its holder is a process of this host that is gone
+            Cli.Result after = Cli.run("status", "--config", cfg.toString(), "--json");
+            assertThat(after.exit()).as(after.toString()).isZero();
+            Map<String, Object> a = agentOf(after);
+            assertThat(a).containsEntry("running", false).containsEntry("state", "gone");
+            assertThat(java.time.Instant.parse((String) a.get("expires"))).isAfter(java.time.Instant.now());
+            Cli.Result text = Cli.run("status", "--config", cfg.toString());
+            assertThat(text.out()).contains("is gone (killed or crashed").containsPattern("stream +not running \\(agent gone");
+        } finally {
+            agent.close();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> agentOf(Cli.Result status) throws Exception {
+        Map<String, Object> st = io.lifeboat.catalog.Json.MAPPER.readValue(status.out(), Map.class);
+        return (Map<String, Object>) ((Map<String, Object>) ((java.util.List<?>) st.get("clusters")).get(0)).get("agent");
     }
 
     @Test

@@ -19,12 +19,18 @@ final class AgentProcess implements AutoCloseable {
     }
 
     static AgentProcess start(Path config, Path log, String... more) throws IOException {
+        return startWith(config, log, "", more);
+    }
+
+    /** As {@link #start}, with more JVM options for the agent (e.g. -Dlifeboat.dashboard.refresh-seconds=2). */
+    static AgentProcess startWith(Path config, Path log, String javaOpts, String... more) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(LauncherProperty.LAUNCHER.toString(), "agent", "--config", config.toString()));
         cmd.addAll(List.of(more));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         // A short lease settle time keeps the tests quick; two agents at once still race through it.
-        pb.environment().put("LIFEBOAT_JAVA_OPTS", "-Dlifeboat.agent.lease-settle-ms=500 -Dlifeboat.agent.watch-seconds=2");
+        pb.environment().put("LIFEBOAT_JAVA_OPTS", "-Dlifeboat.agent.lease-settle-ms=500 -Dlifeboat.agent.watch-seconds=2 "
+                + javaOpts);
         pb.environment().put("LIFEBOAT_AGENT_DEBUG", "1");
         return new AgentProcess(pb.start(), log);
     }

@@ -21,8 +21,6 @@ import java.util.function.Consumer;
  * seconds; when another agent took it, this one stops serving the cluster.
  */
 public final class ClusterAgent {
-    static final Duration RENEW_EVERY = Duration.ofSeconds(10);
-
     private final ClusterConfig config;
     private final AgentConfig.ClusterAgent agent;
     private final ProblemBoard problems;
@@ -63,6 +61,11 @@ public final class ClusterAgent {
         return agent;
     }
 
+    /** The cluster's repositories, open while the agent serves the cluster (null before start). */
+    public RepositoryAccess repository() {
+        return repo;
+    }
+
     /** Opens the repository, takes the lease, starts the services; on any failure undoes what it did. */
     public void start() {
         repo = RepositoryAccess.open(config, log);
@@ -91,7 +94,7 @@ public final class ClusterAgent {
             } catch (InterruptedException e) {
                 return;
             }
-            wait = RENEW_EVERY.toMillis();
+            wait = AgentLease.RENEW_EVERY.toMillis();
             if (stopping) {
                 return;
             }

@@ -121,6 +121,7 @@ public final class Scheduler implements AgentService {
         Instant started = clock.instant();
         running = kind;
         runningSince = started;
+        state.jobStarted(new ClusterState.RunningJob(kind.key(), scheduled, started));
         log.accept("cluster '" + cluster + "': " + kind.key() + " job started (scheduled for " + scheduled + ")");
         boolean ok;
         String summary;

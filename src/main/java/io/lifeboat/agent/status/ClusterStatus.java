@@ -1,5 +1,6 @@
 package io.lifeboat.agent.status;
 
+import io.lifeboat.agent.AgentPresence;
 import io.lifeboat.agent.JobRecord;
 import io.lifeboat.agent.ProblemBoard;
 import io.lifeboat.agent.StreamStatus;
@@ -15,8 +16,14 @@ import java.util.Map;
 public record ClusterStatus(String name, Agent agent, StreamStatus stream, Slot slot, Map<String, Backup> lastBackups,
                             Instant pitrOldest, Instant pitrNewest, Drill lastDrill, Map<String, Job> jobs,
                             List<ProblemBoard.Problem> problems, List<String> notes) {
-    /** @param running whether an agent holds a lease that has not expired */
-    public record Agent(boolean running, String host, Long pid, Instant renewed, Instant expires) {
+    /**
+     * @param running whether an agent holds the lease: not expired, and its holder not proven gone
+     * @param state   running, not-renewed (another host's agent late renewing it), gone (a process of this
+     *                host that is not there any more), stopped, expired or never
+     * @param summary what `status` prints
+     */
+    public record Agent(boolean running, AgentPresence.State state, String host, Long pid, Instant renewed, Instant expires,
+                        String summary) {
     }
 
     /** The slot as the server reports it (null fields when the server could not be asked). */

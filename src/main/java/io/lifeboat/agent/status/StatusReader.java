@@ -2,6 +2,7 @@ package io.lifeboat.agent.status;
 
 import io.lifeboat.LifeboatException;
 import io.lifeboat.agent.AgentLease;
+import io.lifeboat.agent.AgentPresence;
 import io.lifeboat.agent.JobRecord;
 import io.lifeboat.agent.ProblemBoard;
 import io.lifeboat.agent.StreamStatus;
@@ -38,12 +39,17 @@ public final class StatusReader {
         List<String> notes = new ArrayList<>();
         Instant now = Instant.now();
         Optional<AgentLease.Record> lease = AgentLease.read(repo.storage(), repo.catalog().layout());
-        boolean running = lease.isPresent() && !lease.get().expired(now);
-        ClusterStatus.Agent a = lease.map(l -> new ClusterStatus.Agent(running, l.host(), l.pid(), l.renewed(), l.expires()))
-                .orElse(new ClusterStatus.Agent(false, null, null, null, null));
+        AgentPresence presence = AgentPresence.of(lease);
+        boolean running = presence.running();
+        String summary = presence.describe(lease.orElse(null), now);
+        ClusterStatus.Agent a = lease.map(l -> new ClusterStatus.Agent(running, presence.state(), l.host(), l.pid(),
+                        l.renewed(), l.expires(), summary))
+                .orElse(new ClusterStatus.Agent(false, presence.state(), null, null, null, null, summary));
         StreamStatus stream = lease.map(AgentLease.Record::stream).orElse(null);
         if (stream != null && !running) {
-            stream = stream.withState("not running (agent stopped; last state " + stream.state() + ")");
+            stream = stream.withState("not running (agent " + presence.state().id() + "; last state " + stream.state() + ")");
+        } else if (stream != null && presence.state() == AgentPresence.State.NOT_RENEWED) {
+            stream = stream.withState(stream.state() + " as of " + presence.renewed() + " (not renewed since)");
         }
         List<ProblemBoard.Problem> problems = running ? lease.get().problems() : List.of();
         ClusterStatus.Slot slot = agent == null || agent.stream() == null ? null : slot(cfg.postgres(), agent.stream().slot());

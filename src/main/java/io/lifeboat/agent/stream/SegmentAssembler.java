@@ -6,7 +6,6 @@ import io.lifeboat.postgres.Lsn;
 import io.lifeboat.postgres.TimelineId;
 import io.lifeboat.postgres.WalSegmentName;
 
-import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
@@ -15,7 +14,7 @@ import java.util.function.Consumer;
  * finished). Pure logic: not thread-safe, the caller synchronises.
  */
 final class SegmentAssembler {
-    /** A segment to store: whole, or the unfinished one as a partial (zero after {@code valid}). */
+    /** A segment to store: whole, or the unfinished one as a partial (WAL in {@code data[0..valid)}). */
     record Piece(WalSegmentName name, byte[] data, int valid, boolean partial) {
         Lsn end() {
             return name.startLsn().plus(valid);
@@ -68,11 +67,15 @@ final class SegmentAssembler {
         }
     }
 
-    /** A copy of the unfinished segment, or null when nothing of it was received. */
+    /**
+     * The unfinished segment, or null when nothing of it was received. Its data is the buffer the
+     * stream goes on filling, not a copy: {@code data[0..valid)} never changes (WAL is only
+     * appended), so the uploader may read it while more arrives behind it.
+     */
     Piece partial() {
         if (fill == 0) {
             return null;
         }
-        return new Piece(new WalSegmentName(timeline, segment, segmentSize), Arrays.copyOf(buffer, buffer.length), fill, true);
+        return new Piece(new WalSegmentName(timeline, segment, segmentSize), buffer, fill, true);
     }
 }

@@ -32,7 +32,8 @@ final class StreamSession {
     interface Observer {
         void progress(Lsn received, Lsn stored, long serverEnd, double lagSeconds);
 
-        void stored(SegmentAssembler.Piece p);
+        /** @param added how many bytes of WAL this stored beyond what was stored before */
+        void stored(SegmentAssembler.Piece p, long added);
     }
 
     private static final int QUEUED_SEGMENTS = 4;
@@ -215,13 +216,14 @@ final class StreamSession {
                 } finally {
                     uploading = false;
                 }
+                long added = Math.max(0, p.end().value() - stored.value());
                 if (p.end().compareTo(stored) > 0) {
                     stored = p.end();
                 }
                 if (p.partial()) {
                     partialQueued = false;
                 }
-                observer.stored(p);
+                observer.stored(p, added);
                 wake();
             }
         } catch (InterruptedException e) {

@@ -19,6 +19,9 @@ import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -44,6 +47,16 @@ public final class WalStreamService implements AgentService {
     private final AtomicLong partials = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong reconnects = new AtomicLong();
+    /**
+     * Deletes partial pieces that larger ones replaced, off the stream's path (a synchronous commit
+     * waits for its piece, not for the cleanup); when it falls far behind, the uploader deletes itself.
+     */
+    private final ThreadPoolExecutor cleaner = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(10_000), r -> {
+                Thread t = new Thread(r, "lifeboat-stream-cleanup");
+                t.setDaemon(true);
+                return t;
+            }, new ThreadPoolExecutor.CallerRunsPolicy());
     private volatile boolean stopping;
     private volatile Instant lastStoredAt;
     private volatile String lastError;
@@ -205,7 +218,7 @@ public final class WalStreamService implements AgentService {
             if (tli > 1) {
                 ReplicationConnection.HistoryFile h = rc.timelineHistory(tli);
                 try {
-                    new SegmentStore(archive, systemIdentifier).storeHistory(h.name(), h.content());
+                    archive.push(io.lifeboat.postgres.WalFileName.parse(h.name()), h.content(), h.content().length);
                 } catch (IOException e) {
                     throw new LifeboatException(ErrorKind.STORAGE, "cannot store the timeline history file " + h.name()
                             + ": " + e.getMessage(), "check the repository", e);
@@ -231,7 +244,8 @@ public final class WalStreamService implements AgentService {
             log.accept("cluster '" + cluster + "': streaming WAL from " + start + " on timeline " + tli + " (slot "
                     + cfg.slot() + (cfg.synchronous() ? ", synchronous" : "") + ")");
             problems.resolve(cluster, "stream", "streaming again");
-            SegmentStore store = new SegmentStore(archive, systemIdentifier);
+            SegmentStore store = new SegmentStore(archive, systemIdentifier, cfg.synchronous(), cfg.flushInterval(), cleaner,
+                    log);
             StreamSession s = new StreamSession(rc, store, cfg, TimelineId.of(tli), segmentSize, start, flushed,
                     new StreamSession.Observer() {
                         @Override
@@ -240,9 +254,9 @@ public final class WalStreamService implements AgentService {
                         }
 
                         @Override
-                        public void stored(SegmentAssembler.Piece p) {
+                        public void stored(SegmentAssembler.Piece p, long added) {
                             (p.partial() ? partials : segments).incrementAndGet();
-                            bytes.addAndGet(p.data().length);
+                            bytes.addAndGet(added);
                             lastStoredAt = Instant.now();
                             if (System.getenv("LIFEBOAT_AGENT_DEBUG") != null) {
                                 log.accept("stored " + (p.partial() ? "partial " : "") + p.name() + " up to " + p.end());
@@ -307,12 +321,14 @@ public final class WalStreamService implements AgentService {
     @Override
     public void stop(Duration grace) {
         stopping = true;
-        if (thread != null) {
-            try {
+        try {
+            if (thread != null) {
                 thread.join(grace.toMillis() + 5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
+            cleaner.shutdown();
+            cleaner.awaitTermination(5, TimeUnit.SECONDS); // what is left is covered by larger copies
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -44,7 +44,7 @@ import java.util.Optional;
  * age files around them in an encrypted repository (`age -d -i key | zstd -d`).
  */
 public final class WalArchive {
-    private static final String HASH_MARK = ".sha256-";
+    static final String HASH_MARK = ".sha256-";
     private static final String ENCRYPTED_SUFFIX = ".age";
     public static final String PARTIAL_SUFFIX = ".partial";
 
@@ -252,11 +252,21 @@ public final class WalArchive {
      * the whole file. Stored, checked and deduplicated exactly as {@link #push(Path)} does.
      */
     public PushOutcome push(WalFileName name, byte[] data, int length) throws IOException {
-        String hash = Digest.sha256(data, 0, length);
-        return push(name, hash, new Content() {
+        return push(name, data, length, Digest.sha256(data, 0, length), List.of(), 0);
+    }
+
+    /**
+     * As {@link #push(WalFileName, byte[], int)}, for a file the stream hashed and partly compressed
+     * already: {@code sha256} is the file's, {@code frames} (compressed by this archive's pipeline,
+     * {@link ObjectPipeline#compressFrame}) hold {@code data[0..framesEnd)}, and only the rest is
+     * compressed here. The object is those frames and one more: a standard multi-frame file.
+     */
+    public PushOutcome push(WalFileName name, byte[] data, int length, String sha256, List<byte[]> frames, int framesEnd)
+            throws IOException {
+        return push(name, sha256, new Content() {
             @Override
             public long storeAs(ObjectPipeline p, String key, String path) throws IOException {
-                return p.store(key, path, data, length).size();
+                return p.storeFrames(key, frames, data, framesEnd, length - framesEnd);
             }
 
             @Override
@@ -266,11 +276,53 @@ public final class WalArchive {
         });
     }
 
+    /**
+     * Stores one piece of the unfinished segment the stream is receiving (see {@link PartialPieces}):
+     * bytes {@code [from, to)} of the segment whose start is {@code data[0..]}, as {@code frames}
+     * (already compressed by this pipeline) followed by {@code data[tailFrom..to)} compressed here.
+     * {@code sha256} is that of {@code data[from..to)}. Checked as every push is (the page header
+     * at the segment's start names this cluster and this segment; the size after upload), in
+     * min-repositories. Returns the stored copy, which the stream deletes once a larger piece or the
+     * whole segment replaces it.
+     */
+    public Archived pushPiece(WalSegmentName segment, byte[] data, int from, int to, String sha256, List<byte[]> frames,
+                              int tailFrom) throws IOException {
+        WalFileName name = WalFileName.parse(segment + PARTIAL_SUFFIX);
+        String suffix = PartialPieces.suffix(from, to);
+        push(name, sha256, new Content() {
+            @Override
+            public long storeAs(ObjectPipeline p, String key, String path) throws IOException {
+                return p.storeFrames(key, frames, data, tailFrom, to - tailFrom);
+            }
+
+            @Override
+            public WalPageHeader header() {
+                return WalPageHeader.parse(data, to, "partial segment " + segment + " received from the server");
+            }
+
+            @Override
+            public String suffix() {
+                return suffix;
+            }
+        });
+        return new Archived(pipeline.storedName(prefixFor(name) + sha256 + suffix), sha256);
+    }
+
+    /** {@code data[off..off+len)} compressed as one frame of this archive's codec, for {@link #pushPiece} and {@link #push(WalFileName, byte[], int, String, List, int)}. */
+    public byte[] compressFrame(byte[] data, int off, int len) throws IOException {
+        return pipeline.compressFrame(data, off, len);
+    }
+
     /** A file's content: stored as one object through a pipeline (returns the stored size), and its page header. */
     private interface Content {
         long storeAs(ObjectPipeline pipeline, String key, String path) throws IOException;
 
         WalPageHeader header() throws IOException;
+
+        /** What the raw name carries after the checksum (a partial piece's byte range). */
+        default String suffix() {
+            return "";
+        }
     }
 
     private PushOutcome push(WalFileName name, String hash, Content content) throws IOException {
@@ -323,7 +375,7 @@ public final class WalArchive {
                     + "own name in lifeboat.yml; never remove archived WAL by hand to get past this");
         }
         checkOrigin(file, name, hash);
-        String key = pipeline.storedName(prefixFor(name) + hash);
+        String key = pipeline.storedName(prefixFor(name) + hash + file.suffix());
         long stored = file.storeAs(pipeline.withStorage(storage), key, key.substring(key.lastIndexOf('/') + 1));
         // Durable means visible with the right size: a read-after-write check, not a hope.
         var info = storage.stat(key);
@@ -416,7 +468,7 @@ public final class WalArchive {
                 return Fetched.MISSING;
             }
             WalFileName partialName = WalFileName.parse(name.name() + PARTIAL_SUFFIX);
-            List<Archived> partials = fullestFirst(find(partialName));
+            List<Archived> partials = find(partialName);
             if (partials.isEmpty()) {
                 return Fetched.MISSING;
             }
@@ -430,7 +482,7 @@ public final class WalArchive {
             if (!servePartial) {
                 return Fetched.PARTIAL_HELD_BACK;
             }
-            fetchInto(partials.get(0), target);
+            servePartial(name.segment(), partials, target);
             return Fetched.PARTIAL;
         }
         if (found.size() > 1) {
@@ -443,26 +495,131 @@ public final class WalArchive {
     }
 
     private void fetchInto(Archived a, Path target) throws IOException {
+        atomically(target, (ch, out) -> {
+            HashingOutputStream hashed = new HashingOutputStream(out);
+            decode(a, hashed);
+            hashed.flush();
+            if (!hashed.sha256().equals(a.rawSha256())) {
+                throw corrupt(a, "decodes to content with sha256 " + hashed.sha256(), null);
+            }
+        });
+    }
+
+    /** Writes a local file's content through {@code body}. */
+    private interface FileBody {
+        void write(FileChannel ch, OutputStream out) throws IOException;
+    }
+
+    /** Writes {@code target} atomically: a temp file beside it, fsync, rename; nothing is left when {@code body} fails. */
+    private static void atomically(Path target, FileBody body) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path temp = LocalWrite.at(dir, () -> Files.createTempFile(dir, ".lifeboat-fetch-", ".tmp"));
         try {
-            String got;
-            FileChannel ch = LocalWrite.at(temp, () -> FileChannel.open(temp, StandardOpenOption.WRITE));
+            FileChannel ch = LocalWrite.at(temp, () -> FileChannel.open(temp, StandardOpenOption.READ, StandardOpenOption.WRITE));
             try (ch; OutputStream fileOut = LocalWrite.guard(temp, java.nio.channels.Channels.newOutputStream(ch))) {
-                HashingOutputStream hashed = new HashingOutputStream(fileOut);
-                decode(a, hashed);
-                hashed.flush();
+                body.write(ch, fileOut);
+                fileOut.flush();
                 LocalWrite.run(temp, () -> ch.force(true));
-                got = hashed.sha256();
-            }
-            if (!got.equals(a.rawSha256())) {
-                throw corrupt(a, "decodes to content with sha256 " + got, null);
             }
             LocalWrite.run(target, () -> Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE,
                     StandardCopyOption.REPLACE_EXISTING));
         } finally {
             Files.deleteIfExists(temp);
         }
+    }
+
+    /**
+     * Writes the segment file that partial copies stand for: the longest run of the stream's pieces
+     * from the segment's start ({@link PartialPieces}), each checked against its checksum, then zeros
+     * to the segment size its page header gives, as PostgreSQL pads a segment it has not finished; or
+     * the fullest whole-file copy (the server's own .partial, an older agent's) when that holds more.
+     */
+    private void servePartial(WalSegmentName segment, List<Archived> copies, Path target) throws IOException {
+        List<PartialPieces.Piece> pieces = new java.util.ArrayList<>();
+        for (Archived a : copies) {
+            pieces.add(PartialPieces.of(a));
+        }
+        Optional<PartialPieces.Run> run = PartialPieces.longestRun(segment, pieces);
+        List<Archived> whole = pieces.stream().filter(p -> !p.ranged()).map(PartialPieces.Piece::archived).toList();
+        if (!whole.isEmpty()) {
+            fetchInto(fullestFirst(whole).get(0), target);
+            if (run.isEmpty() || walEnd(target) > run.get().end()) {
+                return;
+            }
+        }
+        writeRun(segment, run.orElseThrow(), target);
+    }
+
+    private void writeRun(WalSegmentName segment, PartialPieces.Run run, Path target) throws IOException {
+        atomically(target, (ch, out) -> {
+            long at = 0;
+            for (PartialPieces.Piece p : run.pieces()) {
+                // Pieces may overlap: each is read and checked whole, and only what follows the run so far is written.
+                HashingOutputStream hashed = new HashingOutputStream(skipping(out, at - p.from()));
+                decode(p.archived(), hashed);
+                hashed.flush();
+                if (!hashed.sha256().equals(p.archived().rawSha256())) {
+                    throw corrupt(p.archived(), "decodes to content with sha256 " + hashed.sha256(), null);
+                }
+                if (hashed.count() != p.to() - p.from()) {
+                    throw corrupt(p.archived(), "decodes to " + hashed.count() + " bytes, not the " + (p.to() - p.from())
+                            + " its name says", null);
+                }
+                at = p.to();
+            }
+            out.flush();
+            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(64);
+            LocalWrite.at(target, () -> ch.read(head, 0));
+            WalPageHeader h = WalPageHeader.parse(head.array(), head.position(), "partial segment " + segment);
+            Lsn start = WalSegmentName.parse(segment.toString(), h.segmentSize()).startLsn();
+            if (!start.equals(h.pageAddress()) || at > h.segmentSize()) {
+                throw corrupt(run.pieces().get(0).archived(), "holds WAL from " + h.pageAddress() + " for "
+                        + at + " bytes, which is not " + segment + " (" + start + ", " + h.segmentSize() + " bytes)", null);
+            }
+            byte[] zeros = new byte[64 * 1024];
+            for (long left = h.segmentSize() - at; left > 0; left -= zeros.length) {
+                out.write(zeros, 0, (int) Math.min(zeros.length, left));
+            }
+        });
+    }
+
+    /** A stream that drops the first {@code skip} bytes written to it. */
+    private static OutputStream skipping(OutputStream out, long skip) {
+        return new java.io.FilterOutputStream(out) {
+            private long left = skip;
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                int drop = (int) Math.min(left, len);
+                left -= drop;
+                if (len > drop) {
+                    out.write(b, off + drop, len - drop);
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                out.flush();
+            }
+        };
+    }
+
+    /** Where the WAL in a zero-padded segment file ends: after its last byte that is not zero. */
+    private static long walEnd(Path file) throws IOException {
+        long end = 0;
+        long pos = 0;
+        byte[] buf = new byte[256 * 1024];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buf)) > 0; pos += n) {
+                for (int i = n - 1; i >= 0; i--) {
+                    if (buf[i] != 0) {
+                        end = pos + i + 1;
+                        break;
+                    }
+                }
+            }
+        }
+        return end;
     }
 
     /** Partial copies, fullest first (each one the agent stores extends the one before). */
@@ -499,9 +656,9 @@ public final class WalArchive {
         return later;
     }
 
-    /** Deletes the stored copy of {@code name} with this content (e.g. a partial copy that a newer one replaced). */
-    public void remove(WalFileName name, String rawSha256) throws IOException {
-        storage.delete(pipeline.storedName(prefixFor(name) + rawSha256));
+    /** Deletes a stored copy (e.g. a partial piece that a larger one replaced). */
+    public void remove(Archived a) throws IOException {
+        storage.delete(a.key());
     }
 
     /**

@@ -7,7 +7,9 @@ import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.engine.Parallel;
 import io.lifeboat.engine.Progress;
+import io.lifeboat.engine.archive.PartialPieces;
 import io.lifeboat.engine.archive.WalArchive;
+import io.lifeboat.postgres.WalSegmentName;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -30,7 +32,9 @@ public final class ArchivedWalCheck {
         /** could not be read (storage error): unknown, check again */
         UNREADABLE("unreadable"),
         /** several different copies of one file: fetch refuses to choose */
-        CONFLICT("conflicting copies of");
+        CONFLICT("conflicting copies of"),
+        /** a partial segment's pieces have a hole with WAL after it: fetch refuses to end recovery there */
+        INCOMPLETE("incomplete");
 
         private final String word;
 
@@ -83,6 +87,20 @@ public final class ArchivedWalCheck {
     private ArchivedWalCheck() {
     }
 
+    private static java.util.Optional<Bad> incomplete(String name, List<WalArchive.StoredCopy> copies) {
+        try {
+            List<PartialPieces.Piece> pieces = new ArrayList<>();
+            for (WalArchive.StoredCopy c : copies) {
+                pieces.add(PartialPieces.of(c.archived()));
+            }
+            PartialPieces.longestRun(WalSegmentName.parse(name.substring(0, 24)), pieces);
+            return java.util.Optional.empty();
+        } catch (LifeboatException e) {
+            return java.util.Optional.of(new Bad(name, copies.get(0).archived().key(),
+                    e.kind() == ErrorKind.CORRUPT ? Verdict.CORRUPT : Verdict.INCOMPLETE, e.getMessage()));
+        }
+    }
+
     /**
      * @param all     the archived copies to consider (see {@link WalArchive#copies})
      * @param sample  at most this many copies, chosen at random; null for every one
@@ -96,9 +114,13 @@ public final class ArchivedWalCheck {
         Map<String, List<WalArchive.StoredCopy>> byName = new LinkedHashMap<>();
         all.forEach(c -> byName.computeIfAbsent(c.archived().fileName(), n -> new ArrayList<>()).add(c));
         byName.forEach((name, copies) -> {
-            // Partial copies of one segment differ by nature (each the agent stores extends the one before;
-            // wal-fetch serves the fullest): only several copies of a whole file are a conflict.
-            if (copies.size() > 1 && !name.endsWith(WalArchive.PARTIAL_SUFFIX)) {
+            if (name.endsWith(WalArchive.PARTIAL_SUFFIX)) {
+                // Partial copies are kept side by side by design (an unfinished segment's pieces, the server's own
+                // .partial at a promotion): wal-fetch puts together what they hold, and refuses a hole between them.
+                incomplete(name, copies).ifPresent(bad::add);
+                return;
+            }
+            if (copies.size() > 1) {
                 bad.add(new Bad(name, copies.get(0).archived().key(), Verdict.CONFLICT, "the archive holds "
                         + copies.size() + " different copies of " + name + " (" + String.join(", ", copies.stream()
                         .map(c -> c.archived().rawSha256().substring(0, 12) + "…").toList()) + "): two servers archived "

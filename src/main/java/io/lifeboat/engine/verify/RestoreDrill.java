@@ -24,6 +24,7 @@ import io.lifeboat.postgres.PgConnectionSettings;
 import io.lifeboat.postgres.PgSession;
 import io.lifeboat.postgres.PgVersion;
 import io.lifeboat.postgres.RecoverySettings;
+import io.lifeboat.postgres.RecoveryTarget;
 import io.lifeboat.postgres.ScratchCluster;
 import io.lifeboat.postgres.ServerControl;
 import io.lifeboat.storage.Keys;
@@ -91,8 +92,20 @@ public final class RestoreDrill {
      * once with a KEY error (nothing restored, nothing recorded), as a restore does.
      */
     public DrillRecord run(BackupManifest m, Path scratchParent) {
+        return run(m, scratchParent, null);
+    }
+
+    /**
+     * Drills one backup, a physical one recovered to {@code target} (null: to the end of the
+     * archive), and records the result: proof that the restore planner's moment is reachable.
+     */
+    public DrillRecord run(BackupManifest m, Path scratchParent, RecoveryTarget target) {
+        if (target != null && m.type() != BackupType.PHYSICAL) {
+            throw new LifeboatException(ErrorKind.USAGE, "a recovery target applies to physical backups, and "
+                    + m.id() + " is " + m.type().id(), "drill a physical backup to reach a moment");
+        }
         pipeline.checkReadable(catalog, m);
-        DrillRecord record = m.type() == BackupType.PHYSICAL ? physical(m, scratchParent) : logical(m, scratchParent);
+        DrillRecord record = m.type() == BackupType.PHYSICAL ? physical(m, scratchParent, target) : logical(m, scratchParent);
         save(record);
         return record;
     }
@@ -134,7 +147,7 @@ public final class RestoreDrill {
         return new DrillRecord(m.id(), start, problems.isEmpty(), seconds, onto, checks, problems);
     }
 
-    private DrillRecord physical(BackupManifest m, Path scratchParent) {
+    private DrillRecord physical(BackupManifest m, Path scratchParent, RecoveryTarget target) {
         if (walFetchCommand == null) {
             throw new IllegalStateException("a physical drill needs the wal-fetch command");
         }
@@ -159,8 +172,10 @@ public final class RestoreDrill {
             int port = freePort();
             log.accept("restore drill of " + m.id() + " into " + dataDir + (maps.isEmpty() ? "" : ", tablespaces under "
                     + base.resolve("tablespaces")));
-            PhysicalRestoreRequest req = new PhysicalRestoreRequest(m.id(), dataDir, maps,
-                    RecoverySettings.archiveRecovery(walFetchCommand), walFetchCommand, root ? osUser : null, true, false,
+            // To a target, promote there (PostgreSQL would pause): the checks below run on the copy as of that moment.
+            RecoverySettings recovery = target == null ? RecoverySettings.archiveRecovery(walFetchCommand)
+                    : new RecoverySettings(walFetchCommand, target.setting(), "promote", null);
+            PhysicalRestoreRequest req = new PhysicalRestoreRequest(m.id(), dataDir, maps, recovery, walFetchCommand, root ? osUser : null, true, false,
                     null, DRILL_TIMEOUT, cluster.jobs(), true, false); // a scratch copy: no need to make it durable
             PhysicalRestore.Result restored;
             try {
@@ -171,7 +186,8 @@ public final class RestoreDrill {
                 }
                 checks.put("restore", "failed");
                 problems.add("restore of " + m.id() + ": " + e.getMessage());
-                return new DrillRecord(m.id(), start, false, secondsSince(start), onto, checks, problems);
+                return new DrillRecord(m.id(), start, false, secondsSince(start), onto, checks, problems, null, null,
+                        target == null ? null : describe(target));
             }
             checks.put("restore", restored.files() + " files, " + Spool.human(restored.bytes())
                     + " restored, every object's SHA-256 checked");
@@ -184,20 +200,32 @@ public final class RestoreDrill {
             } catch (LifeboatException e) {
                 checks.put("recovery", "failed");
                 problems.add("recovery of " + m.id() + ": " + e.getMessage());
-                return new DrillRecord(m.id(), start, false, secondsSince(start), onto, checks, problems);
+                return new DrillRecord(m.id(), start, false, secondsSince(start), onto, checks, problems, null, null,
+                        target == null ? null : describe(target));
             }
             seconds = secondsSince(start);
             onto = "scratch PostgreSQL " + major + " on 127.0.0.1:" + port;
             recoveredTo = started.redoDoneAt() != null ? started.redoDoneAt() : started.consistentAt();
             lastTransaction = started.lastTransaction();
-            checks.put("recovery", "replayed the WAL archive to its end" + (recoveredTo != null ? " at " + recoveredTo : "")
-                    + ", promoted on timeline " + started.timeline()
-                    + (lastTransaction != null ? "; last replayed commit at " + lastTransaction : "; no commit replayed after the backup"));
+            if (target == null) {
+                checks.put("recovery", "replayed the WAL archive to its end" + (recoveredTo != null ? " at " + recoveredTo : "")
+                        + ", promoted on timeline " + started.timeline() + (lastTransaction != null
+                        ? "; last replayed commit at " + lastTransaction : "; no commit replayed after the backup"));
+            } else if (started.recoveryTarget() != null) {
+                checks.put("recovery", "reached the target " + describe(target) + ": recovery stopping "
+                        + started.recoveryTarget() + ", promoted on timeline " + started.timeline());
+            } else {
+                checks.put("recovery", "failed");
+                problems.add("recovery of " + m.id() + " did not stop at the target " + describe(target)
+                        + (recoveredTo != null ? " (replay ended at " + recoveredTo + ")" : ""));
+            }
             if (!"in production".equals(started.state())) {
                 problems.add("recovery of " + m.id() + " ended in state '" + started.state() + "', not in production");
             }
-            RecoveryEndCheck.check(started.history(), new WalArchive(catalog.storage(), catalog.layout(), pipeline),
-                    m.physical().segmentSize()).ifPresent(s -> problems.add("recovery of " + m.id() + ": " + s.describe()));
+            if (target == null) { // to a target, recovery ends before the archive does, on purpose
+                RecoveryEndCheck.check(started.history(), new WalArchive(catalog.storage(), catalog.layout(), pipeline),
+                        m.physical().segmentSize()).ifPresent(s -> problems.add("recovery of " + m.id() + ": " + s.describe()));
+            }
             Function<String, PgSession> open = sessions(port);
             List<String> databases;
             try (PgSession s = open.apply("postgres")) {
@@ -223,7 +251,13 @@ public final class RestoreDrill {
             }
             ScratchCluster.deleteTree(base);
         }
-        return new DrillRecord(m.id(), start, problems.isEmpty(), seconds, onto, checks, problems, recoveredTo, lastTransaction);
+        return new DrillRecord(m.id(), start, problems.isEmpty(), seconds, onto, checks, problems, recoveredTo, lastTransaction,
+                target == null ? null : describe(target));
+    }
+
+    /** "time 2026-11-24 22:05:12.000000+00:00", "lsn 0/3000028", as drill records name their target. */
+    public static String describe(RecoveryTarget target) {
+        return target.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + target.value();
     }
 
     private static final Duration DRILL_TIMEOUT = Duration.ofHours(1);
@@ -321,6 +355,25 @@ public final class RestoreDrill {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The newest {@code limit} drills of a backup, oldest first; unreadable records are left out. */
+    public static List<DrillRecord> history(Catalog catalog, BackupId id, int limit) {
+        List<DrillRecord> out = new ArrayList<>();
+        try {
+            List<ObjectInfo> all = new ArrayList<>(catalog.storage().list(catalog.layout().drillsDir(id) + "/"));
+            all.sort(Comparator.comparing(ObjectInfo::key));
+            for (ObjectInfo o : all.subList(Math.max(0, all.size() - limit), all.size())) {
+                try {
+                    out.add(Json.MAPPER.readValue(catalog.storage().get(o.key()), DrillRecord.class));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    // a damaged record: the others still count
+                }
+            }
+        } catch (IOException e) {
+            return out;
+        }
+        return out;
     }
 
     /** The newest drill of a backup, if any. */

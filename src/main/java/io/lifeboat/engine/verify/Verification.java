@@ -185,6 +185,7 @@ public final class Verification {
                     case UNREADABLE -> " could not be read, so it was not checked: ";
                     case CONFLICT -> " has conflicting copies: ";
                     case CORRUPT -> " is corrupt: ";
+                    case INCOMPLETE -> " has a hole: ";
                 };
                 String line = "archived WAL " + b.name() + what + b.message() + (neededByNone.contains(b.name())
                         ? " (no backup in this repository needs it)" : "");

@@ -42,7 +42,9 @@ class SchedulerTest {
         }
         AtomicInteger running = new AtomicInteger();
         AtomicInteger most = new AtomicInteger();
+        List<String> shown = new CopyOnWriteArrayList<>();
         Jobs jobs = kind -> {
+            shown.add(state.running() == null ? "nothing" : state.running().kind());
             most.accumulateAndGet(running.incrementAndGet(), Math::max);
             Thread.sleep(200);
             running.decrementAndGet();
@@ -57,6 +59,8 @@ class SchedulerTest {
         Thread.sleep(500);
         s.stop(Duration.ofSeconds(5));
         assertThat(events).containsExactly("physical", "verify");
+        assertThat(shown).as("the state names the job while it runs").containsExactly("physical", "verify");
+        assertThat(state.running()).isNull();
         assertThat(most.get()).isEqualTo(1);
         JobRecord r = records.latest("physical").orElseThrow();
         assertThat(r.ok()).isTrue();

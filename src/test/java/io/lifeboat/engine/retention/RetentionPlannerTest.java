@@ -164,10 +164,13 @@ class RetentionPlannerTest {
     @Test
     void partialsOfSegmentsArchivedWholeAreDeletedOthersKept() {
         String h = ".sha256-" + "a".repeat(64) + ".zst";
+        // the stream's pieces carry their byte range after the checksum
+        String piece = ".sha256-" + "b".repeat(64) + ".bytes-00001000-00002000.zst";
         java.util.List<String> names = java.util.List.of("000000010000000000000005" + h,
-                "000000010000000000000005.partial" + h, "000000010000000000000006.partial" + h,
+                "000000010000000000000005.partial" + h, "000000010000000000000005.partial" + piece,
+                "000000010000000000000006.partial" + h, "000000010000000000000006.partial" + piece,
                 "000000020000000000000005.partial" + h);
         assertThat(RetentionPlanner.supersededPartials(names, java.util.List.of()))
-                .containsExactly("000000010000000000000005.partial" + h);
+                .containsExactly("000000010000000000000005.partial" + h, "000000010000000000000005.partial" + piece);
     }
 }

@@ -1,4 +1,4 @@
-package io.lifeboat.cli;
+package io.lifeboat.engine.plan;
 
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
@@ -19,19 +19,30 @@ import java.util.List;
  * says had finished when it ended. Where nothing is recorded (restore points; xids and older
  * manifests), the oldest backup, which reaches every target after its end.
  */
-final class BackupChoice {
+public final class BackupChoice {
     private BackupChoice() {
     }
 
     /** @param note why this backup, when that is worth saying (null otherwise) */
-    record Choice(BackupManifest backup, String note) {
+    public record Choice(BackupManifest backup, String note) {
     }
 
-    static Choice forTarget(Catalog catalog, RecoveryTarget target) {
-        List<BackupManifest> physical = catalog.list().stream().filter(BackupEntry::complete).map(BackupEntry::manifest)
+    public static Choice forTarget(Catalog catalog, RecoveryTarget target) {
+        return forTarget(catalog.list().stream().filter(BackupEntry::complete).map(BackupEntry::manifest).toList(),
+                catalog.storage().describe(), target);
+    }
+
+    /**
+     * The same choice over complete backups already read (oldest first), as the restore planner
+     * makes it: the planner and `restore` cannot disagree.
+     *
+     * @param where the repository, for the message when it holds no physical backup
+     */
+    public static Choice forTarget(List<BackupManifest> complete, String where, RecoveryTarget target) {
+        List<BackupManifest> physical = complete.stream()
                 .filter(m -> m.type() == BackupType.PHYSICAL && m.physical() != null).toList();
         if (physical.isEmpty()) {
-            throw new LifeboatException(ErrorKind.NOT_FOUND, "no complete physical backup in " + catalog.storage().describe(),
+            throw new LifeboatException(ErrorKind.NOT_FOUND, "no complete physical backup in " + where,
                     "point-in-time recovery starts from a physical backup: take one with `lifeboat backup --type physical`");
         }
         BackupManifest oldest = physical.get(0);

@@ -1,4 +1,4 @@
-package io.lifeboat.cli;
+package io.lifeboat.engine.plan;
 
 import io.lifeboat.LifeboatException;
 import io.lifeboat.catalog.BackupId;
