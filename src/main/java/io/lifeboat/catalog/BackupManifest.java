@@ -84,12 +84,24 @@ public record BackupManifest(
      * @param stopSnapshot     pg_current_snapshot() just after the backup ended ("xmin:xmax:xip,..."): which
      *                         transactions had finished by then, so which --target-xid it can recover to;
      *                         null in older manifests or when the server allowed no SQL session
+     * @param files            for backups with a file index (read by Lifeboat itself): the index and the chain of
+     *                         backups it is put together from; null for backups restored from their tar archives alone
      */
     public record PhysicalDetails(String startLsn, String stopLsn, int timeline, String startWalSegment,
                                   String stopWalSegment, String backupLabel, boolean walIncluded,
                                   Map<String, String> tablespaces, String checkpointLsn, int stopTimeline,
                                   long walSegmentSize, List<TarArchive> archives, List<String> walSegments,
-                                  String pgManifest, int pgManifestVersion, String stopSnapshot) {
+                                  String pgManifest, int pgManifestVersion, String stopSnapshot, IndexedFiles files) {
+
+        public PhysicalDetails(String startLsn, String stopLsn, int timeline, String startWalSegment,
+                               String stopWalSegment, String backupLabel, boolean walIncluded,
+                               Map<String, String> tablespaces, String checkpointLsn, int stopTimeline,
+                               long walSegmentSize, List<TarArchive> archives, List<String> walSegments,
+                               String pgManifest, int pgManifestVersion, String stopSnapshot) {
+            this(startLsn, stopLsn, timeline, startWalSegment, stopWalSegment, backupLabel, walIncluded, tablespaces,
+                    checkpointLsn, stopTimeline, walSegmentSize, archives, walSegments, pgManifest, pgManifestVersion,
+                    stopSnapshot, null);
+        }
 
         public PhysicalDetails(String startLsn, String stopLsn, int timeline, String startWalSegment,
                                String stopWalSegment, String backupLabel, boolean walIncluded,
@@ -111,6 +123,36 @@ public record BackupManifest(
         public long segmentSize() {
             return walSegmentSize > 0 ? walSegmentSize : io.lifeboat.postgres.WalSegmentName.DEFAULT_SEGMENT_SIZE;
         }
+
+        /** An incremental backup: restoring it needs its parent (and the parent's parents). */
+        public boolean incremental() {
+            return files != null && files.parent() != null;
+        }
+    }
+
+    /**
+     * A physical backup with a file index ({@link FileIndex}): a backup Lifeboat read from the data
+     * directory itself (source local), full or incremental.
+     *
+     * @param index          object path of the file index
+     * @param source         "local": read from the data directory between pg_backup_start and pg_backup_stop
+     * @param parent         the backup this one is an incremental of; null for a full backup
+     * @param chain          the backups it is put together from, the full backup first, its parent last (empty
+     *                       for a full backup)
+     * @param blockSize      the server's block size
+     * @param dataBytes      the size of the data directory and tablespaces it restores to
+     * @param storedFiles    files stored whole
+     * @param blockFiles     relation files of which it holds only the blocks changed since its parent
+     * @param storedBlocks   blocks it holds of those
+     * @param dataChecksums  data_checksums of the server: hint-bit changes move page LSNs only with checksums or
+     *                       wal_log_hints
+     * @param walLogHints    wal_log_hints of the server
+     * @param dataDirectory  the data directory read
+     * @param inodes         whether the files' inode numbers were recorded (they tell a recreated file from the old one)
+     */
+    public record IndexedFiles(String index, String source, BackupId parent, List<BackupId> chain, int blockSize,
+                               long dataBytes, long storedFiles, long blockFiles, long storedBlocks,
+                               boolean dataChecksums, boolean walLogHints, String dataDirectory, boolean inodes) {
     }
 
     /**

@@ -9,6 +9,8 @@ import io.lifeboat.engine.RepositoryAccess;
 import io.lifeboat.engine.logical.DumpCompression;
 import io.lifeboat.engine.logical.LogicalBackup;
 import io.lifeboat.engine.logical.LogicalBackupRequest;
+import io.lifeboat.engine.physical.LocalBackup;
+import io.lifeboat.engine.physical.LocalBackupRequest;
 import io.lifeboat.engine.physical.PhysicalBackup;
 import io.lifeboat.engine.physical.PhysicalBackupRequest;
 import picocli.CommandLine.Command;
@@ -67,6 +69,18 @@ final class BackupCommand implements Callable<Integer> {
             + "files, in KiB/s (32 .. 1048576), to spare a busy server's disks.")
     Integer maxRate;
 
+    @Option(names = "--source", paramLabel = "SOURCE", description = "Physical: remote (the replication protocol, from "
+            + "any host; the default) or local (on the database host: Lifeboat reads the data directory itself, --jobs "
+            + "files at a time, and can take block-level incrementals). Default: the cluster's source setting.")
+    String source;
+
+    @Option(names = "--incremental", description = "Physical, --source local: store only what changed since the newest "
+            + "backup taken that way (blocks of relation files, other files whole); a full backup if there is none.")
+    boolean incremental;
+
+    @Option(names = "--full", description = "Physical: a full backup, also where full-every would take an incremental.")
+    boolean full;
+
     @Override
     public Integer call() {
         Interrupts.handleInThisThread();
@@ -78,9 +92,9 @@ final class BackupCommand implements Callable<Integer> {
         if (t == BackupType.PHYSICAL) {
             return physical(out, cfg);
         }
-        if (includeWal || maxRate != null) {
-            throw new LifeboatException(ErrorKind.USAGE, "--include-wal and --max-rate are for physical backups",
-                    "add --type physical, or leave them out");
+        if (includeWal || maxRate != null || source != null || incremental || full) {
+            throw new LifeboatException(ErrorKind.USAGE, "--include-wal, --max-rate, --source, --incremental and --full "
+                    + "are for physical backups", "add --type physical, or leave them out");
         }
         if (all && !databases.isEmpty()) {
             throw new LifeboatException(ErrorKind.USAGE, "--all-databases and --database exclude each other",
@@ -117,8 +131,40 @@ final class BackupCommand implements Callable<Integer> {
         PhysicalBackupRequest req = new PhysicalBackupRequest(includeWal, checkpoint.equals("fast"),
                 maxRate == null ? 0 : maxRate, cfg.jobs(), Integer.getInteger("lifeboat.chunk-mib", PhysicalBackupRequest.DEFAULT_CHUNK_BYTES >> 20) << 20,
                 archiveTimeout);
+        if (source != null && !source.equals("local") && !source.equals("remote")) {
+            throw new LifeboatException(ErrorKind.USAGE, "--source must be local or remote, not '" + source + "'",
+                    "local reads the data directory on the database host; remote (the default) uses the replication protocol");
+        }
+        if (incremental && full) {
+            throw new LifeboatException(ErrorKind.USAGE, "--incremental and --full exclude each other", "pass one of them");
+        }
+        boolean local = source != null ? source.equals("local") : cfg.localSource();
+        if (local) {
+            return local(out, cfg, req);
+        }
+        if (incremental) {
+            throw new LifeboatException(ErrorKind.USAGE, "incremental backups are taken with --source local",
+                    "run the backup on the database host with --source local (or source: local in lifeboat.yml)");
+        }
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             BackupManifest m = new PhysicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log).run(req);
+            out.text(m.id().toString());
+            out.result(Views.summary(m));
+            expireIfConfigured(out, cfg, repo);
+        }
+        return 0;
+    }
+
+    private int local(Output out, ClusterConfig cfg, PhysicalBackupRequest req) {
+        if (maxRate != null) {
+            throw new LifeboatException(ErrorKind.USAGE, "--max-rate limits the server's reads over the replication "
+                    + "protocol; with --source local Lifeboat reads the files itself", "leave out --max-rate, or use fewer --jobs");
+        }
+        LocalBackupRequest.Kind kind = full ? LocalBackupRequest.Kind.FULL : incremental ? LocalBackupRequest.Kind.INCREMENTAL
+                : cfg.fullEvery() != null ? LocalBackupRequest.Kind.AUTO : LocalBackupRequest.Kind.FULL;
+        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
+            BackupManifest m = new LocalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log)
+                    .run(new LocalBackupRequest(req, kind, cfg.fullEvery(), false));
             out.text(m.id().toString());
             out.result(Views.summary(m));
             expireIfConfigured(out, cfg, repo);

@@ -144,6 +144,11 @@ final class RestoreCommand implements Callable<Integer> {
             + "a copy that becomes the new primary.")
     String archiveMode;
 
+    @Option(names = "--delta", description = "Physical: restore into the existing data directory of this cluster (its "
+            + "server stopped): files that already match are kept, of relation files only differing blocks are written, "
+            + "what the backup does not hold is removed. For backups taken with --source local.")
+    boolean delta;
+
     @Option(names = "--standby", description = "Physical: make the restored server a standby (standby.signal; a "
             + "backup taken from a standby keeps its primary_conninfo). Default: a standalone server, whatever the "
             + "backup was taken from.")
@@ -169,8 +174,8 @@ final class RestoreCommand implements Callable<Integer> {
             throw new LifeboatException(ErrorKind.USAGE, "recovery targets apply to physical restores",
                     "add --type physical (and --data-directory)");
         }
-        if ((archiveMode != null || standby) && t != BackupType.PHYSICAL) {
-            throw new LifeboatException(ErrorKind.USAGE, "--archive-mode and --standby apply to physical restores",
+        if ((archiveMode != null || standby || delta) && t != BackupType.PHYSICAL) {
+            throw new LifeboatException(ErrorKind.USAGE, "--archive-mode, --standby and --delta apply to physical restores",
                     "add --type physical (and --data-directory)");
         }
         if (t == BackupType.PHYSICAL) {
@@ -253,7 +258,7 @@ final class RestoreCommand implements Callable<Integer> {
             }
             PhysicalRestoreRequest req = new PhysicalRestoreRequest(id, dir, mappings, recovery, fetch, owner,
                     !noVerify, start, port, Duration.ofSeconds(Math.max(1, startTimeout)), cfg.jobs(), !skipSpaceCheck,
-                    !noSync, server);
+                    !noSync, server, delta);
             PhysicalRestore.Result r = new PhysicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log)
                     .run(req);
             out.text("restored " + r.backup().id() + " into " + r.dataDirectory()

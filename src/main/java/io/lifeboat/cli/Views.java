@@ -37,6 +37,25 @@ final class Views {
             j.put("stopLsn", m.physical().stopLsn());
             j.put("timeline", m.physical().timeline());
             j.put("walIncluded", m.physical().walIncluded());
+            BackupManifest.IndexedFiles f = m.physical().files();
+            if (f != null) {
+                j.put("source", f.source());
+                j.put("incremental", f.parent() != null);
+                if (f.parent() != null) {
+                    j.put("parent", f.parent().toString());
+                    j.put("chain", f.chain().stream().map(Object::toString).toList());
+                }
+                j.put("dataBytes", f.dataBytes());
+                j.put("filesStoredWhole", f.storedFiles());
+                j.put("filesStoredInPart", f.blockFiles());
+                j.put("blocksStored", f.storedBlocks());
+                if (m.extra() != null && m.extra().get("filesNotRead") != null) {
+                    j.put("filesNotRead", Long.parseLong(m.extra().get("filesNotRead")));
+                }
+                if (m.extra() != null && m.extra().get("notes") != null) {
+                    j.put("notes", m.extra().get("notes"));
+                }
+            }
         }
         return j;
     }
@@ -87,6 +106,15 @@ final class Views {
         return j;
     }
 
+    /** "full, " or "incremental of ID (chain of N), " for backups with a file index; "" for the others. */
+    static String chain(BackupManifest m) {
+        BackupManifest.IndexedFiles f = m.physical().files();
+        if (f == null) {
+            return "";
+        }
+        return f.parent() == null ? "full, " : "incremental of " + f.parent() + " (chain of " + (f.chain().size() + 1) + "), ";
+    }
+
     static List<String> table(List<BackupEntry> entries, Map<io.lifeboat.catalog.BackupId, io.lifeboat.engine.verify.DrillRecord> drills) {
         List<String> lines = new java.util.ArrayList<>();
         lines.add(String.format("%-20s %-9s %-10s %10s %10s %8s  %s", "ID", "TYPE", "STATUS", "SIZE", "STORED", "TIME", "CONTENT"));
@@ -95,8 +123,8 @@ final class Views {
                 BackupManifest m = e.manifest();
                 String content = m.logical() != null
                         ? String.join(",", m.logical().databases().stream().map(BackupManifest.DumpedDatabase::name).toList())
-                        : m.physical() != null ? "lsn " + m.physical().startLsn() + ".." + m.physical().stopLsn() + " tli "
-                        + m.physical().timeline() : "";
+                        : m.physical() != null ? chain(m) + "lsn " + m.physical().startLsn() + ".." + m.physical().stopLsn()
+                        + " tli " + m.physical().timeline() : "";
                 io.lifeboat.engine.verify.DrillRecord d = drills.get(m.id());
                 String proof = d == null ? "" : "; " + proof(d);
                 lines.add(String.format("%-20s %-9s %-10s %10s %10s %7.1fs  %s", m.id(), m.type().id(), "complete",

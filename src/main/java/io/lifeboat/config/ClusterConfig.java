@@ -16,11 +16,23 @@ import java.util.List;
  * @param expireAfterBackup run `expire` after each successful backup
  * @param encryption    age recipients and identity, or null for unencrypted repositories
  * @param minRepositories how many repositories must store a backup or WAL file for it to count as done
+ * @param localSource   physical backups read the data directory on this host ({@code source: local}) instead of
+ *                      streaming it over the replication protocol
+ * @param fullEvery     when a chain of incremental physical backups gets a new full backup; null: only on request
  */
 public record ClusterConfig(String name, PgConnectionSettings postgres, List<RepositoryConfig> repositories, int jobs,
                             Path spoolDir, Path binDir, Path dataDirectory,
                             io.lifeboat.engine.retention.RetentionPolicy retention, boolean expireAfterBackup,
-                            EncryptionConfig encryption, int minRepositories) {
+                            EncryptionConfig encryption, int minRepositories, boolean localSource, FullEvery fullEvery) {
+
+    /** Physical backups over the replication protocol, full only. */
+    public ClusterConfig(String name, PgConnectionSettings postgres, List<RepositoryConfig> repositories, int jobs,
+                         Path spoolDir, Path binDir, Path dataDirectory,
+                         io.lifeboat.engine.retention.RetentionPolicy retention, boolean expireAfterBackup,
+                         EncryptionConfig encryption, int minRepositories) {
+        this(name, postgres, repositories, jobs, spoolDir, binDir, dataDirectory, retention, expireAfterBackup, encryption,
+                minRepositories, false, null);
+    }
 
     /** Without encryption, every repository required. */
     public ClusterConfig(String name, PgConnectionSettings postgres, List<RepositoryConfig> repositories, int jobs,
@@ -33,7 +45,7 @@ public record ClusterConfig(String name, PgConnectionSettings postgres, List<Rep
     /** The same settings against another server (e.g. a restore drill's scratch cluster). */
     public ClusterConfig withPostgres(PgConnectionSettings other) {
         return new ClusterConfig(name, other, repositories, jobs, spoolDir, binDir, dataDirectory, retention,
-                expireAfterBackup, encryption, minRepositories);
+                expireAfterBackup, encryption, minRepositories, localSource, fullEvery);
     }
 
     /** The codec stage for objects written for this cluster. */

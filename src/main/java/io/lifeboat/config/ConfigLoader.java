@@ -34,7 +34,7 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP = Set.of("clusters", "agent");
     private static final Set<String> CLUSTER = Set.of("postgres", "repositories", "jobs", "spool-directory", "retention",
-            "encryption", "min-repositories", "agent");
+            "encryption", "min-repositories", "source", "full-every", "agent");
     private static final Set<String> ENCRYPTION = Set.of("recipients", "recipients-file", "identity-file",
             "passphrase-file", "scrypt-work-factor");
     private static final Set<String> RETENTION = Set.of("physical-count", "physical-window", "logical-count",
@@ -246,11 +246,24 @@ public final class ConfigLoader {
             throw c.error("min-repositories", "is " + minRepos + " but the cluster has " + repositories.size()
                     + " repositories");
         }
+        String source = c == null ? null : c.string("source");
+        if (source != null && !source.equals("local") && !source.equals("remote")) {
+            throw c.error("source", "must be local (read the data directory on the database host) or remote (the "
+                    + "replication protocol, the default), not '" + source + "'");
+        }
+        FullEvery fullEvery = null;
+        if (c != null && c.string("full-every") != null) {
+            try {
+                fullEvery = FullEvery.parse(c.string("full-every"));
+            } catch (LifeboatException e) {
+                throw c.error("full-every", e.getMessage() + " (" + e.hint() + ")");
+            }
+        }
         return new ClusterConfig(name, conn, List.copyOf(repositories),
                 jobs == null ? Runtime.getRuntime().availableProcessors() : jobs,
                 spool == null ? Path.of(System.getProperty("java.io.tmpdir"), "lifeboat-spool") : Path.of(spool),
                 binDir == null ? null : Path.of(binDir), dataDir == null ? null : Path.of(dataDir), retention, afterBackup,
-                encryption, minRepos == null ? repositories.size() : minRepos);
+                encryption, minRepos == null ? repositories.size() : minRepos, "local".equals(source), fullEvery);
     }
 
     /**

@@ -30,6 +30,7 @@ final class FileSyncer implements AutoCloseable {
     private final boolean enabled;
     private final ExecutorService pool;
     private final List<Future<?>> pending = new ArrayList<>();
+    private final java.util.Set<String> removed = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** @param enabled false for scratch restores (drills): then nothing is flushed */
     FileSyncer(boolean enabled) {
@@ -55,6 +56,15 @@ final class FileSyncer implements AutoCloseable {
     }
 
     /**
+     * The restore removed a file it had queued (standby.signal of a standby's backup, for a standalone
+     * copy): its flush, if it comes after the removal, finds nothing and that is no failure (the
+     * directory's flush records the removal).
+     */
+    void removed(Path p) {
+        removed.add(p.toString());
+    }
+
+    /**
      * Waits for the queued files, then flushes every directory under each root, deepest first, and
      * the roots' parents (a root may be new). Symbolic links are not followed: tablespaces are roots.
      */
@@ -73,6 +83,10 @@ final class FileSyncer implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new LifeboatException(ErrorKind.INTERRUPTED, "interrupted while flushing the restored files to disk");
             } catch (ExecutionException e) {
+                if (e.getCause() instanceof LifeboatException le && le.getCause() instanceof java.nio.file.NoSuchFileException gone
+                        && removed.contains(gone.getFile())) {
+                    continue;
+                }
                 throw e.getCause() instanceof LifeboatException le ? le
                         : new LifeboatException(ErrorKind.GENERAL, String.valueOf(e.getCause()), null, e.getCause());
             }

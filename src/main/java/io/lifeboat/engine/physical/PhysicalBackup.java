@@ -11,7 +11,6 @@ import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.Spool;
-import io.lifeboat.engine.archive.WalArchive;
 import io.lifeboat.postgres.BackupLabel;
 import io.lifeboat.postgres.Lsn;
 import io.lifeboat.postgres.PgBackupManifest;
@@ -20,7 +19,6 @@ import io.lifeboat.postgres.PgVersion;
 import io.lifeboat.postgres.ReplicationConnection;
 import io.lifeboat.postgres.TarStreamWatcher;
 import io.lifeboat.postgres.TimelineId;
-import io.lifeboat.postgres.WalFileName;
 import io.lifeboat.postgres.WalSegmentName;
 import io.lifeboat.postgres.WalStreamer;
 
@@ -188,47 +186,8 @@ public final class PhysicalBackup {
         return ReplicationConnection.parseSize(s);
     }
 
-    /**
-     * The backup is restorable only with the WAL from its start to its stop in the archive: wait
-     * until the segment holding its stop point is in this repository (archive_command stores it
-     * there), so the manifest is never written for a backup whose WAL went nowhere.
-     */
     private void awaitArchived(BackupId id, Receiver r, int timeoutSeconds) {
-        WalSegmentName last = r.stopSegment();
-        WalArchive archive = new WalArchive(catalog.storage(), catalog.layout(), pipeline);
-        WalFileName name = WalFileName.parse(last.toString());
-        long started = System.nanoTime();
-        long deadline = started + timeoutSeconds * 1_000_000_000L;
-        long nextReport = started + 30_000_000_000L;
-        log.accept("backup " + id + ": waiting for WAL segment " + last + " to reach the repository through archive_command");
-        while (true) {
-            try {
-                if (!archive.find(name).isEmpty()) {
-                    return;
-                }
-            } catch (IOException e) {
-                throw new LifeboatException(ErrorKind.STORAGE, "cannot look for WAL segment " + last + " in "
-                        + catalog.storage().describe() + ": " + e.getMessage(), "check the repository", e);
-            }
-            long now = System.nanoTime();
-            if (now > deadline) {
-                throw new LifeboatException(ErrorKind.DATABASE, "backup " + id + ": WAL segment " + last + ", which the backup "
-                        + "needs, did not reach " + catalog.storage().describe() + " within " + timeoutSeconds + " s",
-                        "archive_command is failing or slow: see the server log and run `lifeboat check`; raise "
-                        + "--archive-timeout, or take the backup with --include-wal");
-            }
-            if (now > nextReport) {
-                log.accept("backup " + id + ": still waiting for " + last + " (" + (now - started) / 1_000_000_000L
-                        + " s of " + timeoutSeconds + " s); is archive_command working? `lifeboat check` tests it");
-                nextReport = now + 30_000_000_000L;
-            }
-            try {
-                Thread.sleep(500);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new LifeboatException(ErrorKind.INTERRUPTED, "backup " + id + " interrupted", null);
-            }
-        }
+        BackupWal.awaitArchived(catalog, pipeline, log, id, r.stopSegment(), timeoutSeconds);
     }
 
     private void storeHistory(ReplicationConnection rc, Receiver r) {
@@ -293,16 +252,7 @@ public final class PhysicalBackup {
     }
 
     private void checkWalComplete(Receiver r, long segmentSize, List<String> walSegments) {
-        long first = r.startLsn.segmentNumber(segmentSize);
-        long last = r.stopSegment().segmentNumber();
-        for (long s = first; s <= last; s++) {
-            String name = pipeline.storedName("pg_wal/" + new WalSegmentName(TimelineId.of(r.startTimeline), s, segmentSize));
-            String onStop = pipeline.storedName("pg_wal/" + new WalSegmentName(TimelineId.of(r.stopTimeline), s, segmentSize));
-            if (!walSegments.contains(name) && !walSegments.contains(onStop)) {
-                throw new LifeboatException(ErrorKind.DATABASE, "the WAL stream did not deliver segment " + name
-                        + " (needed from " + r.startLsn + " to " + r.stopLsn + ")", "run the backup again");
-            }
-        }
+        BackupWal.checkComplete(pipeline, r.startLsn, r.startTimeline, r.stopLsn, r.stopTimeline, segmentSize, walSegments);
     }
 
     /** Best effort: a failed backup should not litter the repository (a killed one is listed as unfinished). */
@@ -310,7 +260,7 @@ public final class PhysicalBackup {
         io.lifeboat.engine.Cleanup.discardBackup(catalog, id, log);
     }
 
-    private static String hostName() {
+    static String hostName() {
         try {
             return InetAddress.getLocalHost().getHostName();
         } catch (IOException e) {

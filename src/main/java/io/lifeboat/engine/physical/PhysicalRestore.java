@@ -102,7 +102,12 @@ public final class PhysicalRestore {
         List<Path> targets = new ArrayList<>();
         targets.add(dataDir);
         spaceTargets.values().forEach(p -> targets.add(p.toAbsolutePath().normalize()));
-        checkTargets(targets);
+        // A backup with a file index (local source) whose chain must be put together, or one restored over an
+        // existing directory, is restored file by file (IndexedRestore); the others from their tar archives.
+        ChainView chain = req.delta() || d.incremental() ? chainFor(m, req) : null;
+        if (!req.delta()) {
+            checkTargets(targets);
+        }
         Path serverBin = req.start() ? serverBinaries(cluster.binDir(), major) : null;
         Ownership owner = Ownership.choose(req.owner(), dataDir);
         Map<String, StoredObject> byPath = new LinkedHashMap<>();
@@ -110,24 +115,31 @@ public final class PhysicalRestore {
         List<StoredObject> walObjects = d.walSegments() == null ? List.of()
                 : d.walSegments().stream().map(p -> object(m, byPath, p)).toList();
         StoredObject pgManifest = d.pgManifest() == null ? null : object(m, byPath, d.pgManifest());
-        if (req.checkSpace()) {
+        if (req.checkSpace() && !req.delta()) {
             Map<Path, Long> needs = new LinkedHashMap<>();
             for (BackupManifest.TarArchive a : d.archives()) {
                 Path where = a.tablespaceOid() == null ? dataDir : spaceTargets.get(a.tablespaceOid());
                 needs.merge(where, a.rawBytes(), Long::sum);
             }
             needs.merge(dataDir, walObjects.stream().mapToLong(StoredObject::rawSize).sum(), Long::sum);
+            if (chain != null) {
+                needs.clear(); // a chain's archives are smaller than what it restores
+                needs.put(dataDir, d.files().dataBytes() + walObjects.stream().mapToLong(StoredObject::rawSize).sum());
+            }
             DiskSpace.check(needs, DiskSpace.REAL);
         }
-        long total = d.archives().stream().mapToLong(BackupManifest.TarArchive::rawBytes).sum()
+        long total = (chain != null ? d.files().dataBytes()
+                : d.archives().stream().mapToLong(BackupManifest.TarArchive::rawBytes).sum())
                 + walObjects.stream().mapToLong(StoredObject::rawSize).sum();
         log.accept("restore " + m.id() + " (PostgreSQL " + new PgVersion(m.pgVersionNum()) + ", " + Spool.human(total)
                 + ") into " + dataDir + (spaceTargets.isEmpty() ? "" : ", tablespaces " + spaceTargets)
                 + (owner.changes() ? ", owned by " + owner.userName() : ""));
 
         pipeline.checkReadable(catalog, m);
+        boolean existing = req.delta() && DeltaTarget.prepare(m, dataDir, log);
         List<Path> created = new ArrayList<>();
         Ending ending = new Ending(targets, created, dataDir.resolve("pg_wal"));
+        ending.keepFiles = existing;
         // Ctrl-C or a kill ends the JVM without finally blocks: the hook stops what this restore started.
         Thread hook = new Thread(() -> ending.end(true), "lifeboat-restore-interrupted");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -144,7 +156,7 @@ public final class PhysicalRestore {
             progress.start("restore " + m.id(), total);
             long[] counts = new long[2];
             List<Parallel.Task<Void>> tasks = new ArrayList<>();
-            for (BackupManifest.TarArchive a : d.archives()) {
+            for (BackupManifest.TarArchive a : chain != null ? List.<BackupManifest.TarArchive>of() : d.archives()) {
                 Path root = a.tablespaceOid() == null ? dataDir : spaceTargets.get(a.tablespaceOid());
                 Map<String, Path> links = new LinkedHashMap<>();
                 if (a.tablespaceOid() == null) {
@@ -169,6 +181,18 @@ public final class PhysicalRestore {
             // Each archive being extracted holds jobs+1 decoded chunks: at most `jobs` archives at a time
             // keeps a restore of a cluster with many tablespaces within a few hundred MiB.
             Parallel.run(Math.max(1, Math.min(tasks.size(), req.jobs())), tasks);
+            if (chain != null) {
+                IndexedRestore.Written w = new IndexedRestore(catalog, pipeline, progress, log).run(chain, dataDir,
+                        spaceTargets, owner, syncer, req.jobs(), existing);
+                counts[0] = w.files();
+                counts[1] = w.bytes();
+                if (existing) {
+                    DeltaTarget.done(dataDir);
+                    log.accept("restore " + m.id() + " (delta): " + w.filesKept() + " files (" + Spool.human(w.bytesKept())
+                            + ") already as in the backup and kept, " + w.files() + " files written in whole or in part, "
+                            + w.removed() + " entries the backup does not hold removed");
+                }
+            }
             io.lifeboat.Trace.mark("extracted");
             writeWal(m, walObjects, dataDir, owner, syncer);
             if (pgManifest != null) {
@@ -262,6 +286,8 @@ public final class PhysicalRestore {
         private final List<Path> created;
         private final Path pgWal;
         volatile boolean success;
+        /** A delta restore over an existing directory: its files are never removed. */
+        volatile boolean keepFiles;
         volatile ServerControl server;
         volatile boolean handedOver;
         /** The restore failed because it was interrupted (a signal: Ctrl-C, a service manager's stop). */
@@ -294,10 +320,28 @@ public final class PhysicalRestore {
                     WalFetch.dropCache(pgWal); // recovery is over (a failed one keeps it for pg_ctl start)
                 }
             }
-            if (!success) {
+            if (!success && keepFiles) {
+                log.accept("restore " + (interrupted ? "interrupted" : "failed") + ": the delta restore into " + pgWal.getParent()
+                        + " did not finish; it has no " + io.lifeboat.postgres.ControlFile.PATH + " until a restore --delta "
+                        + "completes");
+            } else if (!success) {
                 cleanUp(targets, created);
             }
         }
+    }
+
+    /** The chain a backup with a file index is put together from; a delta restore needs such a backup. */
+    private ChainView chainFor(BackupManifest m, PhysicalRestoreRequest req) {
+        if (m.physical().files() == null) {
+            throw new LifeboatException(ErrorKind.USAGE, "backup " + m.id() + " has no file index, so it cannot be "
+                    + "restored with --delta", "restore it into an empty directory, or take backups with --source local");
+        }
+        ChainView chain = ChainLoader.load(catalog, pipeline, m);
+        if (chain.links().size() > 1) {
+            log.accept("restore " + m.id() + ": an incremental backup; its files are put together from the chain "
+                    + chain.links().stream().map(l -> l.manifest().id().toString()).toList());
+        }
+        return chain;
     }
 
     /**
@@ -356,6 +400,9 @@ public final class PhysicalRestore {
         boolean fromStandby = RestoredServerSettings.fromStandby(dataDir);
         for (String f : settings.writeTo(dataDir)) {
             Path p = dataDir.resolve(f.replace(" (removed)", ""));
+            if (f.endsWith(" (removed)")) {
+                syncer.removed(p); // written by the restore and queued to be flushed a moment ago (standby.signal)
+            }
             if (Files.exists(p)) {
                 owner.apply(p);
                 syncer.file(p);

@@ -29,11 +29,22 @@ import java.util.List;
  * @param sync           flush every restored file and directory to disk before reporting success (off only
  *                       for scratch restores such as drills)
  * @param server         whether the restored server archives and whether it is a standby (default: neither)
+ * @param delta          restore into an existing data directory of the same cluster (stopped), writing only what
+ *                       differs and removing what the backup does not hold
  */
 public record PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<TablespaceMapping> tablespaceMap,
                                      RecoverySettings recovery, String restoreCommand, String owner, boolean verify,
                                      boolean start, Integer port, Duration startTimeout, int jobs, boolean checkSpace,
-                                     boolean sync, RestoredServerSettings server) {
+                                     boolean sync, RestoredServerSettings server, boolean delta) {
+
+    /** A restore into an absent or empty directory. */
+    public PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<TablespaceMapping> tablespaceMap,
+                                  RecoverySettings recovery, String restoreCommand, String owner, boolean verify,
+                                  boolean start, Integer port, Duration startTimeout, int jobs, boolean checkSpace,
+                                  boolean sync, RestoredServerSettings server) {
+        this(backup, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, start, port, startTimeout, jobs,
+                checkSpace, sync, server, false);
+    }
 
     /** A restore whose server neither archives nor follows a primary. */
     public PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<TablespaceMapping> tablespaceMap,
@@ -52,21 +63,21 @@ public record PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<T
 
     public PhysicalRestoreRequest withBackup(BackupId id) {
         return new PhysicalRestoreRequest(id, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, start,
-                port, startTimeout, jobs, checkSpace, sync, server);
+                port, startTimeout, jobs, checkSpace, sync, server, delta);
     }
 
     public PhysicalRestoreRequest withRecovery(RecoverySettings r) {
         return new PhysicalRestoreRequest(backup, dataDirectory, tablespaceMap, r, restoreCommand, owner, verify, start,
-                port, startTimeout, jobs, checkSpace, sync, server);
+                port, startTimeout, jobs, checkSpace, sync, server, delta);
     }
 
     public PhysicalRestoreRequest withStart(boolean s, Integer p) {
         return new PhysicalRestoreRequest(backup, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, s,
-                p, startTimeout, jobs, checkSpace, sync, server);
+                p, startTimeout, jobs, checkSpace, sync, server, delta);
     }
 
     public PhysicalRestoreRequest withTablespaceMap(List<TablespaceMapping> map) {
         return new PhysicalRestoreRequest(backup, dataDirectory, map, recovery, restoreCommand, owner, verify, start, port,
-                startTimeout, jobs, checkSpace, sync, server);
+                startTimeout, jobs, checkSpace, sync, server, delta);
     }
 }

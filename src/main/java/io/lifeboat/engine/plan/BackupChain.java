@@ -18,9 +18,9 @@ import java.util.regex.Pattern;
  * The backups a restore of one backup reads: the backup alone when it is full; for a block-level
  * incremental, its parents back to the full backup, which must all be complete.
  *
- * <p>Today the parent is read from the manifest's {@code kind} fact ("incremental of ID"), which
- * incremental backups write next to their structured chain; when that structured field is in this
- * tree, {@link #parent} should read it instead. A backup without the fact is full.
+ * <p>The parent is the physical details' file index {@code parent}; the manifest's {@code kind} fact
+ * ("incremental of ID"), written next to it, is read only when that field is absent. A backup with
+ * neither is full.
  *
  * @param members the backups restored, the full backup first and this one last; up to the first missing one
  * @param missing the first parent that is not a complete backup in the repository, or null
@@ -30,6 +30,9 @@ public record BackupChain(List<BackupManifest> members, BackupId missing) {
 
     /** The backup {@code m} is an incremental of, or null for a full one. */
     public static BackupId parent(BackupManifest m) {
+        if (m.physical() != null && m.physical().files() != null && m.physical().files().parent() != null) {
+            return m.physical().files().parent();
+        }
         String kind = m.extra() == null ? null : m.extra().get("kind");
         Matcher x = kind == null ? null : INCREMENTAL.matcher(kind.trim());
         if (x == null || !x.matches()) {

@@ -49,7 +49,11 @@ public final class Expire {
         if (dryRun) {
             return new Result(plan, true, 0, 0);
         }
-        for (BackupId id : plan.backupsToDelete()) {
+        // Newest first: an incremental goes before the backups of its chain, so an interrupted expire
+        // never leaves a complete incremental whose parent is gone.
+        List<BackupId> doomed = new java.util.ArrayList<>(plan.backupsToDelete());
+        java.util.Collections.reverse(doomed);
+        for (BackupId id : doomed) {
             catalog.delete(id);
             backups++;
         }

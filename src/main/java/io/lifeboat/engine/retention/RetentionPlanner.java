@@ -67,6 +67,9 @@ public final class RetentionPlanner {
                     keptPhysical.add(m);
                 }
             }
+            if (physical) {
+                keepChains(complete, decisions, keptPhysical);
+            }
             if (governed && !complete.isEmpty() && complete.stream().noneMatch(m -> decisions.get(m.id()).keep())) {
                 throw new LifeboatException(ErrorKind.CONFIG, "the retention settings would delete every " + type.id() + " backup",
                         "keep at least one (e.g. retention count 1)");
@@ -104,6 +107,30 @@ public final class RetentionPlanner {
         }
         wal.addAll(supersededPartials(walNames, wal));
         return new RetentionPlan(ordered, wal, oldest);
+    }
+
+    /**
+     * An incremental backup restores only with every backup of its chain: each backup of the chain
+     * of a kept backup is kept too (and its WAL, as of any kept backup), whatever the rules said.
+     */
+    private static void keepChains(List<BackupManifest> complete, Map<BackupId, RetentionPlan.Decision> decisions,
+                                   List<BackupManifest> keptPhysical) {
+        Map<BackupId, BackupManifest> byId = new HashMap<>();
+        complete.forEach(m -> byId.put(m.id(), m));
+        for (BackupManifest m : complete) {
+            if (!decisions.get(m.id()).keep() || m.physical() == null || m.physical().files() == null
+                    || m.physical().files().chain() == null) {
+                continue;
+            }
+            for (BackupId ancestor : m.physical().files().chain()) {
+                RetentionPlan.Decision d = decisions.get(ancestor);
+                if (d != null && !d.keep()) {
+                    decisions.put(ancestor, new RetentionPlan.Decision(ancestor, true, "in the chain of " + m.id()
+                            + ", which is kept"));
+                    keptPhysical.add(byId.get(ancestor));
+                }
+            }
+        }
     }
 
     /**

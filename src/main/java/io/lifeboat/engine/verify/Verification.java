@@ -148,7 +148,12 @@ public final class Verification {
                 members.stream().filter(m -> listings.containsKey(m.name())).findFirst().orElseThrow()
                         .catalog().manifest(only);
             }
-            everywhere.retainAll(List.of(only));
+            // An incremental backup is checked with every backup it is put together from.
+            Set<BackupId> wanted = new java.util.HashSet<>(List.of(only));
+            listings.values().stream().flatMap(List::stream).filter(e -> e.complete() && e.id().equals(only))
+                    .map(BackupEntry::manifest).filter(m -> m.physical() != null && m.physical().files() != null)
+                    .forEach(m -> wanted.addAll(m.physical().files().chain()));
+            everywhere.retainAll(wanted);
         }
         Map<String, CatalogAgreement.Findings> catalog = CatalogAgreement.check(listings, only, unfinishedGrace, now);
         List<RepositoryReport> out = new ArrayList<>();
@@ -205,7 +210,14 @@ public final class Verification {
             if (manifest == null) {
                 continue;
             }
-            List<String> objectProblems = verifier.verify(manifest, jobs);
+            List<String> objectProblems = new ArrayList<>(verifier.verify(manifest, jobs));
+            BackupManifest.IndexedFiles files = manifest.physical() == null ? null : manifest.physical().files();
+            for (BackupId ancestor : files == null || files.chain() == null ? List.<BackupId>of() : files.chain()) {
+                if (!here.containsKey(ancestor)) {
+                    objectProblems.add("backup " + id + " is an incremental backup that needs " + ancestor + ", which is "
+                            + "not complete in this repository: it cannot be restored");
+                }
+            }
             WalContinuity.Result continuity = null;
             WalContinuity.BackupWal need = manifest.type() == BackupType.PHYSICAL ? WalContinuity.BackupWal.of(manifest) : null;
             if (need != null && wal != null) {

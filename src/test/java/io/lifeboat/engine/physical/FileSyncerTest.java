@@ -41,6 +41,21 @@ class FileSyncerTest {
     }
 
     @Test
+    void aFileTheRestoreRemovedAfterQueueingItIsNoFailure() throws IOException {
+        Path signal = Files.writeString(tmp.resolve("standby.signal"), "");
+        Path other = tmp.resolve("vanished");
+        try (FileSyncer s = new FileSyncer(true)) {
+            Files.delete(signal); // removed before its flush runs (the race LocalSourceIT#fromAStandby lost)
+            s.file(signal);
+            s.removed(signal);
+            s.finish(List.of(tmp));
+            s.file(other);
+            assertThatThrownBy(() -> s.finish(List.of(tmp))).as("a file gone that the restore did not remove")
+                    .isInstanceOf(LifeboatException.class);
+        }
+    }
+
+    @Test
     void disabledItTouchesNothing() {
         try (FileSyncer s = new FileSyncer(false)) {
             s.file(tmp.resolve("never-written"));

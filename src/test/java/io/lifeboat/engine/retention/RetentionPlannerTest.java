@@ -28,6 +28,43 @@ class RetentionPlannerTest {
         return new BackupEntry(id, BackupEntry.Status.COMPLETE, m, 1, 1, start);
     }
 
+    /** A backup with a file index: full when {@code chain} is empty, else an incremental of its last element. */
+    static BackupEntry indexed(Instant start, String startSegment, BackupId... chain) {
+        BackupId id = BackupId.of(start, BackupType.PHYSICAL);
+        BackupManifest.IndexedFiles files = new BackupManifest.IndexedFiles("file-index.json.zst", "local",
+                chain.length == 0 ? null : chain[chain.length - 1], List.of(chain), 8192, 1, 1, 0, 0, false, true, "/d", true);
+        BackupManifest m = new BackupManifest(1, id, BackupType.PHYSICAL, "c", start, start.plusSeconds(600), 150000, "1",
+                "zstd", "none", List.of(), null, new BackupManifest.PhysicalDetails("0/0", "0/0", 1, startSegment, startSegment,
+                "l", false, Map.of(), null, 1, 0, List.of(), List.of(), null, 1, null, files), Map.of());
+        return new BackupEntry(id, BackupEntry.Status.COMPLETE, m, 1, 1, start);
+    }
+
+    @Test
+    void aKeptIncrementalKeepsItsWholeChainAndTheChainsWal() {
+        BackupEntry f1 = indexed(daysAgo(40), "000000010000000000000010");
+        BackupEntry i1 = indexed(daysAgo(35), "000000010000000000000012", f1.id());
+        BackupEntry f2 = indexed(daysAgo(30), "000000010000000000000020");
+        BackupEntry i2a = indexed(daysAgo(20), "000000010000000000000024", f2.id());
+        BackupEntry i2b = indexed(daysAgo(10), "000000010000000000000028", f2.id(), i2a.id());
+        List<BackupEntry> e = List.of(f1, i1, f2, i2a, i2b);
+        RetentionPlan p = RetentionPlanner.plan(e, List.of("000000010000000000000011.zst", "000000010000000000000021.zst"),
+                new RetentionPolicy(1, null, 0, null, null), NOW);
+        assertThat(p.backupsToDelete()).containsExactly(f1.id(), i1.id());
+        assertThat(p.backups()).filteredOn(d -> d.id().equals(f2.id())).singleElement()
+                .satisfies(d -> assertThat(d.reason()).isEqualTo("in the chain of " + i2b.id() + ", which is kept"));
+        assertThat(p.oldestNeededSegment()).isEqualTo(0x20);
+        assertThat(p.walToDelete()).containsExactly("000000010000000000000011.zst");
+
+        // A window whose rules keep only the chain's incrementals keeps its full backup too.
+        BackupEntry g = indexed(daysAgo(50), "000000010000000000000001");
+        BackupEntry g1 = indexed(daysAgo(45), "000000010000000000000002", g.id());
+        BackupEntry g2 = indexed(daysAgo(35), "000000010000000000000003", g.id(), g1.id());
+        RetentionPlan w = RetentionPlanner.plan(List.of(g, g1, g2), List.of(), new RetentionPolicy(0, Duration.ofDays(40), 0,
+                null, null), NOW);
+        assertThat(w.backupsToDelete()).isEmpty();
+        assertThat(w.backups().get(0).reason()).startsWith("in the chain of " + g2.id());
+    }
+
     static BackupEntry logical(Instant start) {
         BackupId id = BackupId.of(start, BackupType.LOGICAL);
         BackupManifest m = new BackupManifest(1, id, BackupType.LOGICAL, "c", start, start.plusSeconds(60), 150000, "1",
