@@ -1,58 +1,117 @@
 #!/usr/bin/env bash
-# WAL archiving benchmark: sustained archiving under `pgbench -c 4` writes with archive_command =
-# lifeboat wal-push (to an S3 server), then the same with pgBackRest archive-push (to a local repo),
-# in one run on one machine. Reports segments archived per second, whether the archiver fell behind
-# (pg_stat_archiver), the CPU time used per archived segment (every archive_command call timed, plus
-# Lifeboat's archive-ahead process), and the cost of one wal-push process start.
-# Usage (as root): bench/wal-archive.sh [seconds=30] [pgbench scale=20]
+# WAL archiving benchmark, like for like: one cluster under `pgbench -c 4` archives to the same S3
+# server over https, in turn with
+#   lifeboat wal-push (its launcher, JVM calls and archive-ahead process),
+#   pgbackrest archive-push, sync and async (its spool and async process, process-max 2),
+# each for SECS seconds of load, in interleaved rounds. Per mode: segments archived and the CPU of
+# every process archive_command started (cgroup "tool": launchers, JVMs, pgBackRest's async
+# workers...) per archived segment, and the S3 server's. A mode ends when the archiver has caught up
+# and every process it started has exited (Lifeboat's archive-ahead process is ended then).
+# The load: pgbench -c 4 with a checkpoint every second (see load()).
+# Usage (as root): bench/wal-archive.sh [seconds=20] [pgbench scale=10]; RUNS=N (3) rounds.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
-SECS=${1:-30}
-SCALE=${2:-20}
+SECS=${1:-20}
+SCALE=${2:-10}
+RUNS=${RUNS:-3}
 B=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-W=$(mktemp -d /tmp/lifeboat-walbench-XXXX)
-chmod 755 "$W"
+W=$(mktemp -d /tmp/lifeboat-walbench-XXXX); chmod 755 "$W"; chown postgres "$W"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 [[ -f target/lifeboat.jar ]] || mvn -B -q -ntp -DskipTests package
-bin/lifeboat --version >/dev/null   # make sure the start-up archive exists before timing
-command -v pgbackrest >/dev/null || { apt-get install -y -qq pgbackrest >/dev/null 2>&1 || true; }
+command -v pgbackrest >/dev/null || apt-get install -y -qq pgbackrest >/dev/null
 cleanup() {
-  for d in "$W"/lb "$W"/br; do runuser -u postgres -- "$B/pg_ctl" -D "$d/data" -m immediate stop >/dev/null 2>&1 || true; done
-  [[ -n "${S3PID:-}" ]] && kill "$S3PID" 2>/dev/null || true
-  rm -rf "$W"
+  runuser -u postgres -- "$B/pg_ctl" -D "$W/data" -m immediate stop >/dev/null 2>&1 || true
+  bench_cleanup; rm -rf "$W"
 }
 trap cleanup EXIT
-
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
-start_s3
-walpush_config "$W/lifeboat.yml"
+bench_init
+start_s3_https
+lifeboat_yml "$W/s3.yml" bench "s3://bench/wal?endpoint=$LIFEBOAT_S3_ENDPOINT&path-style=true"
+mkdir -p "$W/br/log" "$W/br/lock" "$W/br/spool"
+{
+  printf '[global]\nlog-path=%s\nlock-path=%s\nspool-path=%s\ncompress-type=zst\ncompress-level=3\nprocess-max=2\narchive-check=n\n' \
+    "$W/br/log" "$W/br/lock" "$W/br/spool"
+  pgbackrest_s3_lines 1 /pgbr
+  printf '[bench]\npg1-path=%s\npg1-port=%s\npg1-socket-path=%s\n' "$W/data" "$PORT" "$W"
+} > "$W/br/pgbackrest.conf"
+chown -R postgres "$W/br"
+BR="pgbackrest --config=$W/br/pgbackrest.conf --stanza=bench"
 
-pgbackrest_conf bench "$W/br/data" 55472 "$W/br" archive-async=n
+start_cluster "$W" "$PORT" "/bin/true"   # $W/data, pgbench data of scale $SCALE
+C=(-h 127.0.0.1 -p "$PORT" -U postgres)
+psql1() { "$B/psql" "${C[@]}" -Atc "$1"; }
+runuser -u postgres -- $BR stanza-create >/dev/null
 
-start_cluster "$W/lb" 55471 "$(timed "$W/lb/calls.txt") $PWD/bin/lifeboat wal-push --config $W/lifeboat.yml --cluster bench %p"
-HAVE_BR=0
-if command -v pgbackrest >/dev/null; then
-  start_cluster "$W/br" 55472 "$(timed "$W/br/calls.txt") pgbackrest --config=$W/br/pgbackrest.conf --stanza=bench archive-push %p"
-  runuser -u postgres -- pgbackrest --config="$W/br/pgbackrest.conf" --stanza=bench stanza-create >/dev/null && HAVE_BR=1
-fi
-echo "pgbench -c 4 for $SECS s (scale $SCALE) on $(nproc) cores; archiver lag measured when the load stops"
-printf "%-28s %9s %9s %8s %10s %12s %8s %14s\n" "archive_command" "WAL segs" "archived" "failed" "segs/s" "segs behind" "calls" "CPU ms/seg"
-run_load 55471 "lifeboat wal-push (S3)" "$W/lb/calls.txt"
-[[ $HAVE_BR == 1 ]] && run_load 55472 "pgbackrest archive-push" "$W/br/calls.txt"
+declare -A CMD SEGS TOOL S3CPU
+AHEAD=""
+CMD[lb]="$W/in-cgroup tool $LB_BIN wal-push --config $W/s3.yml --cluster bench %p"
+CMD[brs]="$W/in-cgroup tool $BR --no-archive-async archive-push %p"
+CMD[bra]="$W/in-cgroup tool $BR --archive-async archive-push %p"
+declare -A LABEL=([lb]="lifeboat wal-push (S3)" [brs]="pgbackrest archive-push sync (S3)" [bra]="pgbackrest archive-push async (S3)")
+MODES=(lb brs bra)
 
-# One process start: push a segment that is already archived (no upload, just start + check).
-seg=$(ls "$W/lb/data/pg_wal" | grep -E '^[0-9A-F]{24}$' | head -1)
-if [[ -n "$seg" ]]; then
-  cd "$W/lb/data"
-  s=$(date +%s%N); for i in 1 2 3 4 5; do runuser -u postgres -- env LIFEBOAT_NO_FAST_PATH=1 LIFEBOAT_ARCHIVE_AHEAD=off "$OLDPWD/bin/lifeboat" wal-push --config "$W/lifeboat.yml" --cluster bench "pg_wal/$seg" >/dev/null 2>&1 || true; done; e=$(date +%s%N)
-  echo "lifeboat wal-push, one JVM call (already archived): $(( (e - s) / 5000000 )) ms"
-  if [[ -f "pg_wal/.lifeboat/archived/$seg" ]]; then
-    s=$(date +%s%N); for i in 1 2 3 4 5; do runuser -u postgres -- "$OLDPWD/bin/lifeboat" wal-push --config "$W/lifeboat.yml" --cluster bench "pg_wal/$seg" >/dev/null 2>&1 || true; done; e=$(date +%s%N)
-    echo "lifeboat wal-push, one call answered by the launcher (stored ahead): $(( (e - s) / 5000000 )) ms"
-  fi
-  if [[ $HAVE_BR == 1 ]]; then
-    cd "$W/br/data"; seg2=$(ls pg_wal | grep -E '^[0-9A-F]{24}$' | head -1)
-    s=$(date +%s%N); for i in 1 2 3 4 5; do runuser -u postgres -- pgbackrest --config="$W/br/pgbackrest.conf" --stanza=bench archive-push "pg_wal/$seg2" >/dev/null 2>&1 || true; done; e=$(date +%s%N)
-    echo "pgbackrest archive-push, one call (already archived): $(( (e - s) / 5000000 )) ms"
-  fi
-fi
+switch_wal() { psql1 "select pg_walfile_name(pg_switch_wal())"; }
+caught_up() { # waits until the archiver has stored every segment before $1's successor
+  local i
+  for i in $(seq 1500); do
+    [[ "$(psql1 "select coalesce(last_archived_wal, '') from pg_stat_archiver")" < "$1" ]] || return 0
+    sleep 0.2
+  done
+  echo "the archiver did not catch up with $1" >&2; return 1
+}
+tool_idle() { # every process of group tool has exited; Lifeboat's archive-ahead process (idle by then) is ended
+  local i pid
+  for i in $(seq 300); do
+    [[ -n "$(cat "$CG/tool/cgroup.procs")" ]] || return 0   # (a cgroup file has no size: not -s)
+    if (( i > 10 )); then
+      for pid in $(cat "$CG/tool/cgroup.procs"); do
+        { grep -qa -- "--ahead" "/proc/$pid/cmdline" && kill "$pid"; } 2>/dev/null || true
+      done
+    fi
+    sleep 0.2
+  done
+}
+load() { # pgbench -c 4 for SECS s, with a checkpoint every second: full-page images make the WAL of a busy
+  # server (some 15 segments in 15 s here instead of 2), so that per-segment costs are not start-up costs
+  "$B/pgbench" "${C[@]}" -n -c 4 -T "$SECS" postgres >/dev/null 2>&1 &
+  local p=$!
+  while kill -0 "$p" 2>/dev/null; do psql1 "checkpoint" >/dev/null 2>&1 || true; sleep 1; done
+  wait "$p"
+}
+for ((r = 1; r <= RUNS; r++)); do
+  for m in "${MODES[@]}"; do
+    psql1 "alter system set archive_command = '${CMD[$m]}'" >/dev/null
+    psql1 "select pg_reload_conf()" >/dev/null
+    caught_up "$(switch_wal)"
+    tool_idle
+    before=$(psql1 "select archived_count from pg_stat_archiver")
+    t=$(cg_cpu tool); s=$(cg_cpu s3)
+    load
+    caught_up "$(switch_wal)"
+    tool_idle
+    n=$(( $(psql1 "select archived_count from pg_stat_archiver") - before ))
+    ahead="$W/data/pg_wal/.lifeboat/ahead.log"
+    if [[ $m == lb && -f "$ahead" ]]; then # where Lifeboat's CPU went: its archive-ahead process's own account
+      AHEAD+="$(awk '{for (i = 1; i <= NF; i++) {split($i, kv, "="); f[kv[1]] = kv[2]} if (f["cpu_total_ms"] > t[f["pid"]]) t[f["pid"]] = f["cpu_total_ms"]; n += f["archived"]; c += f["cpu_ms"]}
+                     END {s = 0; for (p in t) s += t[p]; printf "archive-ahead: %d segments, %d ms CPU in its batches, %d ms in all (start-up, JIT, waiting)", n, c, s}' "$ahead")"$'\n'
+      rm -f "$ahead"
+    fi
+    SEGS[$m]+="$n "
+    TOOL[$m]+="$(echo "scale=1; ($(cg_cpu tool) - $t) / 1000000 / $n" | bc) "
+    S3CPU[$m]+="$(echo "scale=1; ($(cg_cpu s3) - $s) / 1000000 / $n" | bc) "
+  done
+done
+echo "pgbench -c 4 for $SECS s per mode (scale $SCALE), $RUNS rounds; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "\n%-38s %14s %16s %14s  %s\n" "archive_command (median of $RUNS)" "segs archived" "tool CPU ms/seg" "S3 CPU ms/seg" "tool ms/seg of each run"
+for m in "${MODES[@]}"; do
+  printf "%-38s %14s %16s %14s  %s\n" "${LABEL[$m]}" "$(median ${SEGS[$m]})" "$(median ${TOOL[$m]})" "$(median ${S3CPU[$m]})" "${TOOL[$m]}"
+done
+printf '%s' "$AHEAD"
+echo
+for m in brs bra; do
+  printf "%-62s CPU/seg %5.2f   goal <= 1.00 %s\n" "lifeboat wal-push / ${LABEL[$m]}" \
+    "$(echo "scale=4; $(median ${TOOL[lb]}) / $(median ${TOOL[$m]})" | bc)" \
+    "$( (( $(echo "$(median ${TOOL[lb]}) <= $(median ${TOOL[$m]})" | bc) )) && echo met || echo MISSED)"
+done

@@ -14,6 +14,7 @@ import io.lifeboat.engine.physical.PhysicalRestoreRequest;
 import io.lifeboat.engine.physical.TablespaceMapping;
 import io.lifeboat.engine.plan.BackupChoice;
 import io.lifeboat.engine.plan.RestorePlanner;
+import io.lifeboat.postgres.ExternalProcess;
 import io.lifeboat.postgres.RecoverySettings;
 import io.lifeboat.postgres.RecoveryTarget;
 import io.lifeboat.postgres.RestoredServerSettings;
@@ -238,6 +239,16 @@ final class RestoreCommand implements Callable<Integer> {
                     "a standby follows its primary; restore without --standby to stop at a target");
         }
         String fetch = WalFetchCommandLine.of(cfg, cluster);
+        String serverUser = PhysicalRestore.serverUser(owner, dir);
+        for (Path f : WalFetchCommandLine.filesRead(cfg, cluster)) {
+            if (!ExternalProcess.readableBy(serverUser, f)) {
+                // While this restore runs, its own WAL prefetch serves recovery; a server started later cannot.
+                out.warn("restore_command runs as " + serverUser + ", who cannot read " + f + ": if the restored server "
+                        + "fetches WAL from the archive without this restore (started later, restarted, a standby), "
+                        + "recovery stops there; make it readable by " + serverUser + " (e.g. chgrp " + serverUser
+                        + " and chmod 640), or use a configuration file that it can read");
+            }
+        }
         if (cfg.encryption() != null && cfg.encryption().passphrase() != null
                 && cfg.encryption().passphrase().file() == null) {
             out.warn("the passphrase comes from LIFEBOAT_PASSPHRASE, which restore_command (wal-fetch) does not "

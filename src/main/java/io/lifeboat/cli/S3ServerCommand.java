@@ -1,6 +1,7 @@
 package io.lifeboat.cli;
 
 import io.lifeboat.storage.EmbeddedS3Server;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -14,10 +15,13 @@ import java.util.concurrent.CountDownLatch;
 
 /** A local S3 server for trying Lifeboat and for benchmarks; not for real backups (it runs on this machine). */
 @Command(name = "s3-server", hidden = true, mixinStandardHelpOptions = true,
-        description = "Run an S3 server (s3proxy, filesystem backend) on 127.0.0.1 until stopped. For trials and benchmarks.")
+        description = "Run an S3 server (s3proxy, filesystem backend) on 127.0.0.1 until stopped, over http or https. For trials and benchmarks.")
 final class S3ServerCommand implements Callable<Integer> {
     @ParentCommand
     LifeboatCommand root;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--dir", required = true, paramLabel = "DIR", description = "Where the objects are kept.")
     Path dir;
@@ -32,9 +36,22 @@ final class S3ServerCommand implements Callable<Integer> {
             description = "Write LIFEBOAT_S3_ENDPOINT and the credentials here (mode 0600), not to the terminal.")
     Path envFile;
 
+    @Option(names = "--tls-key-store", paramLabel = "FILE",
+            description = "Serve https only, with the key and certificate of this PKCS#12 key store.")
+    Path keyStore;
+
+    @Option(names = "--tls-password-file", paramLabel = "FILE",
+            description = "The key store's password (first line), kept out of the process arguments.")
+    Path passwordFile;
+
     @Override
     public Integer call() throws Exception {
-        try (EmbeddedS3Server s3 = EmbeddedS3Server.start(dir, port)) {
+        if ((keyStore == null) != (passwordFile == null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--tls-key-store and --tls-password-file go together");
+        }
+        try (EmbeddedS3Server s3 = keyStore == null ? EmbeddedS3Server.start(dir, port)
+                : EmbeddedS3Server.startTls(dir, port, keyStore, Files.readAllLines(passwordFile).get(0).strip())) {
             s3.createBucket(bucket);
             Path tmp = envFile.resolveSibling(envFile.getFileName() + ".tmp");
             Files.deleteIfExists(tmp);

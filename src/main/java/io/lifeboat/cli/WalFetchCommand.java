@@ -4,6 +4,8 @@ import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.RepositoryAccess;
 import io.lifeboat.engine.archive.WalArchive;
 import io.lifeboat.engine.archive.WalFetch;
+import io.lifeboat.engine.archive.WalPrefetcher;
+import io.lifeboat.postgres.WalPageHeader;
 import io.lifeboat.postgres.WalFileName;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,6 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,9 +90,14 @@ final class WalFetchCommand implements Callable<Integer> {
         }
     }
 
-    /** A detached `lifeboat wal-prefetch` with our options, so recovery is not bound by one download at a time. */
+    /**
+     * The recovery's prefetcher, unless it runs (in the restore that started the server, or detached):
+     * a detached `lifeboat wal-prefetch` with our options, which lives until recovery ends, so that
+     * the next calls are answered by the launcher from its spool.
+     */
     private void startPrefetcher(WalFileName wal) {
-        if (wal.kind() != WalFileName.Kind.SEGMENT) {
+        Path pgWal = target.toAbsolutePath().getParent();
+        if (wal.kind() != WalFileName.Kind.SEGMENT || WalPrefetcher.running(pgWal)) {
             return;
         }
         List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
@@ -100,8 +108,14 @@ final class WalFetchCommand implements Callable<Integer> {
         args.remove(args.size() - 1);
         args.remove(args.size() - 1);
         args.set(at, "wal-prefetch");
+        try {
+            // the names that follow depend on it (segments per log): the header of what was just fetched says
+            args.add("--segment-size=" + WalPageHeader.read(target).segmentSize());
+        } catch (IOException | RuntimeException e) {
+            // the default, or what the spool records
+        }
         args.add(wal.name());
-        args.add(target.toAbsolutePath().getParent().toString());
+        args.add(pgWal.toString());
         Detached.start(args);
     }
 }

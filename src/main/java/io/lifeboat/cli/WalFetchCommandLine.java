@@ -62,4 +62,20 @@ final class WalFetchCommandLine {
         return sb.append("%f %p").toString();
     }
 
+    /** The files that restore_command reads (as the server's user): the configuration and key files it names. */
+    static List<Path> filesRead(ClusterConfig cfg, ClusterOptions cluster) {
+        List<Path> files = new ArrayList<>();
+        Path config = ConfigLoader.locate(cluster.config, System.getenv());
+        if (config != null) {
+            files.add(config.toAbsolutePath());
+        }
+        if (cfg.encryption() != null && cfg.encryption().identityFile() != null) {
+            files.add(cfg.encryption().identityFile().toAbsolutePath());
+        }
+        if (cfg.encryption() != null && cfg.encryption().passphrase() != null
+                && cfg.encryption().passphrase().file() != null) {
+            files.add(cfg.encryption().passphrase().file().toAbsolutePath());
+        }
+        return files;
+    }
 }

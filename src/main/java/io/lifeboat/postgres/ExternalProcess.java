@@ -84,6 +84,14 @@ public final class ExternalProcess {
         return c;
     }
 
+    /** Whether {@code osUser} can read {@code file} (asked as that user: modes, groups and ACLs all count). */
+    public static boolean readableBy(String osUser, Path file) {
+        if (!runningAsRoot() || osUser == null || osUser.equals("root")) {
+            return Files.isReadable(file);
+        }
+        return new ExternalProcess(asUser(osUser, List.of("test", "-r", file.toString())), Map.of()).run().ok();
+    }
+
     /** The command as started: under setpriv, so that it dies with us, where setpriv exists. */
     List<String> launchCommand() {
         if (!PDEATHSIG || !runnable(command.get(0))) {

@@ -51,6 +51,11 @@ public final class EmbeddedS3Server implements AutoCloseable {
         return start(dataDir, 0, keyStore, password);
     }
 
+    /** As {@link #startTls(Path, Path, String)}, on a given port (0: a free one). */
+    public static EmbeddedS3Server startTls(Path dataDir, int port, Path keyStore, String password) {
+        return start(dataDir, port, keyStore, password);
+    }
+
     private static EmbeddedS3Server start(Path dataDir, int port, Path keyStore, String password) {
         try {
             Files.createDirectories(dataDir);

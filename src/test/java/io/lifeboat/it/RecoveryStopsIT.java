@@ -100,25 +100,42 @@ class RecoveryStopsIT {
     }
 
     @Test
-    void aConfigurationTheServerCannotReadStopsRecoveryAndTheRestoreFails() throws Exception {
+    void aConfigurationTheServerCannotReadIsReportedAndStopsARecoveryWithoutTheRestore() throws Exception {
         // As the issue found it: the configuration is root's (0600), restore_command runs as postgres.
         Path rootOnly = work.resolve("root-only.yml");
         Files.copy(config, rootOnly);
         Files.setPosixFilePermissions(rootOnly, PosixFilePermissions.fromString("rw-------"));
         try (LauncherProperty l = LauncherProperty.set()) {
-            Cli.Result r = restore(rootOnly, "unreadable");
-            assertThat(r.exit()).as(r.toString()).isNotZero();
+            // With --start, the restore's own prefetcher (root, which can read it) serves the whole recovery.
+            Cli.Result started = restore(rootOnly, "unreadable-started");
+            assertThat(started.exit()).as(started.toString()).isZero();
+            assertThat(started.err()).contains("restore_command runs as " + ScratchCluster.OS_USER + ", who cannot read "
+                    + rootOnly);
+            scratch.stopAll();
+            // Without it, the server started later asks restore_command itself.
+            Path dir = scratch.dataDirectory("unreadable");
+            Cli.Result r = Cli.run("restore", "--config", rootOnly.toString(), "--cluster", "rs", "--type", "physical",
+                    "--data-directory", dir.toString());
+            assertThat(r.exit()).as(r.toString()).isZero();
+            assertThat(r.err()).contains("who cannot read " + rootOnly);
+            Path log = dir.resolve("started-later.log");
+            io.lifeboat.postgres.ExternalProcess.Result start = new io.lifeboat.postgres.ExternalProcess(
+                    io.lifeboat.postgres.ExternalProcess.asUser(ScratchCluster.OS_USER, List.of(
+                            pg.binDir().resolve("pg_ctl").toString(), "-D", dir.toString(), "-l", log.toString(), "-o",
+                            "-p " + ScratchCluster.freePort(), "-w", "-t", "120", "start")), Map.of()).run();
+            assertThat(start.exitCode()).as(start.toString()).isNotZero();
+            // recovery stopped instead of ending: never promoted, still on timeline 1, in recovery
+            Map<String, String> c = control(dir);
+            assertThat(c.get("Latest checkpoint's TimeLineID")).isEqualTo("1");
+            assertThat(c.get("Database cluster state")).contains("recovery");
+            assertThat(dir.resolve("recovery.signal")).exists();
+            assertThat(dir.resolve("postmaster.pid")).doesNotExist();
+            assertThat(Files.readString(log)).contains("root-only.yml").contains("FATAL");
+            for (int i = 0; i < 50 && !processesOf(dir).isEmpty(); i++) {
+                Thread.sleep(100);
+            }
+            assertThat(processesOf(dir)).isEmpty();
         }
-        Path dir = work.resolve("unreadable");
-        // recovery stopped instead of ending: never promoted, still on timeline 1, in recovery
-        Map<String, String> c = control(dir);
-        assertThat(c.get("Latest checkpoint's TimeLineID")).isEqualTo("1");
-        assertThat(c.get("Database cluster state")).contains("recovery");
-        assertThat(dir.resolve("recovery.signal")).exists();
-        assertThat(dir.resolve("postmaster.pid")).doesNotExist();
-        String log = Files.readString(dir.resolve("log/lifeboat-start.log"));
-        assertThat(log).contains("root-only.yml").contains("FATAL");
-        assertThat(processesOf(dir)).isEmpty();
     }
 
     @Test
@@ -151,10 +168,24 @@ class RecoveryStopsIT {
 
     @Test
     void aRestoreThatFailsDuringRecoveryLeavesNoProcessAndItsDirectoryStaysRemoved() throws Exception {
-        // The restore gives up while recovery (and WAL prefetching) is under way.
+        // The restore gives up while recovery (and WAL prefetching) is under way: each restore_command call waits
+        // 0.5 s first, so that 40 segments take longer than the restore waits, however fast the machine is.
+        Path slow = work.resolve("slow-lifeboat");
+        // (run in the data directory: a call whose server was stopped meanwhile ends there)
+        Files.writeString(slow, "#!/bin/bash\nif [[ \"$1\" == wal-fetch ]]; then sleep 0.5; [[ -f postmaster.pid ]] || exit 200; fi\n"
+                + "exec " + LauncherProperty.LAUNCHER + " \"$@\"\n");
+        Files.setPosixFilePermissions(slow, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String old = System.getProperty("lifeboat.launcher");
+        System.setProperty("lifeboat.launcher", slow.toString());
         Cli.Result r;
-        try (LauncherProperty l = LauncherProperty.set()) {
+        try {
             r = restore(config, "given-up", "--start-timeout", "2");
+        } finally {
+            if (old == null) {
+                System.clearProperty("lifeboat.launcher");
+            } else {
+                System.setProperty("lifeboat.launcher", old);
+            }
         }
         assertThat(r.exit()).as(r.toString()).isNotZero();
         Path dir = work.resolve("given-up");
@@ -190,5 +221,41 @@ class RecoveryStopsIT {
         assertThat(processesOf(dir)).as(Files.readString(work.resolve("interrupted.log"))).isEmpty();
         assertThat(dir.resolve("postmaster.pid")).doesNotExist();
         assertThat(Files.readString(work.resolve("interrupted.log"))).contains("restore interrupted: stopped the restored server");
+    }
+
+    @Test
+    void aServerKilledInRecoveryTakesItsPrefetcherWithIt() throws Exception {
+        // A standby restored without --start and started by hand: restore_command's first JVM starts the detached
+        // prefetcher, which lives while the server recovers. kill -9 of the server leaves postmaster.pid behind; the
+        // prefetcher must still see that recovery is over, not wait for minutes.
+        Path dir = scratch.dataDirectory("killed");
+        try (LauncherProperty l = LauncherProperty.set()) {
+            Cli.Result r = Cli.run("restore", "--config", config.toString(), "--cluster", "rs", "--type", "physical",
+                    "--data-directory", dir.toString(), "--standby");
+            assertThat(r.exit()).as(r.toString()).isZero();
+        }
+        Path log = dir.resolve("started-by-hand.log");
+        io.lifeboat.postgres.ExternalProcess.Result started = new io.lifeboat.postgres.ExternalProcess(
+                io.lifeboat.postgres.ExternalProcess.asUser(ScratchCluster.OS_USER, List.of(
+                        pg.binDir().resolve("pg_ctl").toString(), "-D", dir.toString(), "-l", log.toString(), "-o",
+                        "-p " + ScratchCluster.freePort(), "-w", "-t", "120", "start")), Map.of()).run();
+        assertThat(started.exitCode()).as(started.toString()).isZero();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (prefetchersOf(dir).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(prefetchersOf(dir)).as(Files.readString(log)).isNotEmpty();
+        long postmaster = Long.parseLong(Files.readAllLines(dir.resolve("postmaster.pid")).get(0).trim());
+        ProcessHandle.of(postmaster).orElseThrow().destroyForcibly();
+        for (int i = 0; i < 100 && !prefetchersOf(dir).isEmpty(); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(prefetchersOf(dir)).as("prefetcher of a server killed in recovery").isEmpty();
+        assertThat(dir.resolve("postmaster.pid")).exists(); // what the prefetcher had to see through
+        Files.delete(dir.resolve("postmaster.pid"));
+    }
+
+    static List<String> prefetchersOf(Path dir) {
+        return processesOf(dir).stream().filter(c -> c.contains("wal-prefetch")).toList();
     }
 }

@@ -20,9 +20,9 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * restore_command: serves a WAL file from the prefetch cache (pg_wal/.lifeboat/prefetch, filled
- * with verified files by a background prefetcher) or straight from the archive, always by atomic
- * rename so PostgreSQL never reads a partial or unverified file.
+ * restore_command: serves a WAL file from the prefetch spool (pg_wal/.lifeboat/prefetch, filled
+ * with verified files by the recovery's {@link WalPrefetcher}) or straight from the archive, always
+ * by atomic rename so PostgreSQL never reads a partial or unverified file.
  */
 public final class WalFetch {
     private final WalArchive archive;
@@ -31,12 +31,8 @@ public final class WalFetch {
         this.archive = archive;
     }
 
-    static final String PID = ".pid";
-    static final String WANT = ".want-";
-    static final String MISSING = ".missing-";
-
     static Path cacheDir(Path pgWal) {
-        return pgWal.resolve(".lifeboat").resolve("prefetch");
+        return WalPrefetcher.spoolOf(pgWal);
     }
 
     /** @return false when the archive does not have the file (PostgreSQL's end-of-archive signal) */
@@ -50,139 +46,32 @@ public final class WalFetch {
     }
 
     /**
-     * Downloads the segments after {@code served} into the cache, {@code count} ahead, in parallel;
-     * stops at the first one the archive lacks. One prefetcher at a time (a lock file).
-     */
-    public int prefetch(WalFileName served, Path pgWal, int count, int jobs) throws IOException {
-        if (served.kind() != WalFileName.Kind.SEGMENT) {
-            return 0;
-        }
-        return prefetchFrom(served.segment().next(), pgWal, count, jobs);
-    }
-
-    /**
-     * Downloads {@code first} and the {@code count - 1} segments after it into the cache (see
-     * {@link #prefetch}). A restore calls this before it starts the server, so recovery finds its
-     * first segments waiting instead of starting a JVM for each.
-     */
-    public int prefetchFrom(WalSegmentName first, Path pgWal, int count, int jobs) throws IOException {
-        Path cache = cacheDir(pgWal);
-        if (!openCache(cache)) {
-            return 0; // the data directory is gone (a failed restore was removed): never bring it back
-        }
-        try (FileChannel lockFile = FileChannel.open(cache.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock lock = lockFile.tryLock()) {
-            if (lock == null) {
-                return 0; // another prefetcher is at work
-            }
-            dropBefore(cache, first);
-            // For the launcher: which process prefetches (its pid) and which segments are on their
-            // way (.want-NAME), so a restore_command call for one of those waits instead of
-            // starting a JVM to download the same segment again.
-            Path pidFile = cache.resolve(PID);
-            Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()));
-            Files.deleteIfExists(cache.resolve(".starting"));
-            try (Stream<Path> old = Files.list(cache)) {
-                old.filter(p -> p.getFileName().toString().startsWith(WANT) || p.getFileName().toString().startsWith(MISSING))
-                        .forEach(p -> p.toFile().delete());
-            }
-            List<WalSegmentName> wanted = new ArrayList<>();
-            WalSegmentName next = first;
-            for (int i = 0; i < count; i++, next = next.next()) {
-                if (!Files.exists(cache.resolve(next.toString()))) {
-                    wanted.add(next);
-                }
-            }
-            for (WalSegmentName s : wanted) {
-                Files.deleteIfExists(cache.resolve(WANT + s));
-                Files.createFile(cache.resolve(WANT + s));
-            }
-            List<Parallel.Task<Boolean>> tasks = new ArrayList<>();
-            for (WalSegmentName s : wanted) {
-                tasks.add(() -> {
-                    if (!Files.isDirectory(cache)) {
-                        return null; // removed meanwhile: stop
-                    }
-                    try {
-                        // A partial copy is served only by restore_command itself, which checks that it is
-                        // still the end of the archive when recovery asks; held back, it is not "missing" either.
-                        WalArchive.Fetched f = archive.fetch(WalFileName.parse(s.toString()), cache.resolve(s.toString()), false);
-                        return f == WalArchive.Fetched.PARTIAL_HELD_BACK ? null : f == WalArchive.Fetched.SEGMENT;
-                    } catch (LifeboatException e) {
-                        return null; // the real fetch will report it
-                    } finally {
-                        Files.deleteIfExists(cache.resolve(WANT + s));
-                    }
-                });
-            }
-            try {
-                List<Boolean> got = Parallel.run(jobs, tasks);
-                noteMissing(cache, wanted, got, first);
-                return (int) got.stream().filter(Boolean.TRUE::equals).count();
-            } finally {
-                Files.deleteIfExists(pidFile);
-            }
-        }
-    }
-
-    /**
-     * Leaves .missing-NAME (with the time) for the first wanted segment the archive lacks, and for
-     * the next timeline's history file when the archive has none: the end of the archive, and what
-     * PostgreSQL probes for before it picks a timeline. The launcher answers "not in the archive"
-     * from these for a few seconds, instead of a JVM start to find out again.
-     */
-    private void noteMissing(Path cache, List<WalSegmentName> wanted, List<Boolean> got, WalSegmentName first) {
-        List<String> missing = new ArrayList<>();
-        for (int i = 0; i < wanted.size(); i++) {
-            if (Boolean.FALSE.equals(got.get(i))) {
-                missing.add(wanted.get(i).toString());
-                break;
-            }
-        }
-        String history = String.format("%08X.history", first.timeline().value() + 1);
-        try {
-            if (archive.find(WalFileName.parse(history)).isEmpty()) {
-                missing.add(history);
-            }
-        } catch (IOException | LifeboatException e) {
-            // unknown: leave it to the real fetch
-        }
-        String now = Long.toString(System.currentTimeMillis() / 1000);
-        for (String name : missing) {
-            try {
-                Files.writeString(cache.resolve(MISSING + name), now + "\n");
-            } catch (IOException ignored) {
-                // only a shortcut
-            }
-        }
-    }
-
-    /**
-     * Creates the cache below an existing pg_wal, one level at a time, so that a pg_wal (or data
-     * directory) removed meanwhile is never created again; false when it is gone.
-     */
-    private static boolean openCache(Path cache) throws IOException {
-        for (Path p : List.of(cache.getParent(), cache)) {
-            try {
-                Files.createDirectory(p);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                // there already
-            } catch (java.nio.file.NoSuchFileException e) {
-                return false;
-            }
-        }
-        return Files.isDirectory(cache);
-    }
-
-    /**
-     * Whether a prefetcher started for this pg_wal still has work: its server runs (postmaster.pid)
-     * and is in recovery (recovery.signal or standby.signal, which PostgreSQL removes when it
-     * promotes). A prefetcher started near the end of recovery, or after its restore failed, exits.
+     * Whether a prefetcher started for this pg_wal still has work: its server runs (postmaster.pid
+     * names a live process: a crashed server leaves the file behind) and is in recovery
+     * (recovery.signal or standby.signal, which PostgreSQL removes when it promotes). A prefetcher
+     * started near the end of recovery, or after its restore failed, exits.
      */
     public static boolean recoveryGoesOn(Path pgWal) {
         Path dataDir = pgWal.toAbsolutePath().getParent();
-        return dataDir != null && Files.isDirectory(pgWal) && Files.exists(dataDir.resolve("postmaster.pid"))
+        return dataDir != null && Files.isDirectory(pgWal) && postmasterRuns(dataDir.resolve("postmaster.pid"))
                 && (Files.exists(dataDir.resolve("recovery.signal")) || Files.exists(dataDir.resolve("standby.signal")));
+    }
+
+    /** Whether the pid file exists and its first line is not the pid of a process that is gone. */
+    static boolean postmasterRuns(Path pidFile) {
+        String first;
+        try (java.io.BufferedReader r = Files.newBufferedReader(pidFile, java.nio.charset.StandardCharsets.US_ASCII)) {
+            first = r.readLine();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            return Files.exists(pidFile); // unreadable: trust that it is there
+        }
+        try {
+            return ProcessHandle.of(Long.parseLong(first == null ? "" : first.trim())).isPresent();
+        } catch (NumberFormatException e) {
+            return true; // being written by a starting server
+        }
     }
 
     /**
@@ -255,15 +144,5 @@ public final class WalFetch {
             here |= pgWal.contains(a);
         }
         return prefetch && here;
-    }
-
-    /** Cached segments before the first wanted (up to the one just served) are not asked for again. */
-    private static void dropBefore(Path cache, WalSegmentName first) throws IOException {
-        try (Stream<Path> s = Files.list(cache)) {
-            s.filter(p -> {
-                String n = p.getFileName().toString();
-                return WalSegmentName.looksLikeSegment(n) && WalSegmentName.parse(n).compareTo(first) < 0;
-            }).forEach(p -> p.toFile().delete());
-        }
     }
 }

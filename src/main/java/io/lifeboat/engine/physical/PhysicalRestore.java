@@ -14,6 +14,7 @@ import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.Spool;
 import io.lifeboat.engine.archive.WalArchive;
 import io.lifeboat.engine.archive.WalFetch;
+import io.lifeboat.engine.archive.WalPrefetcher;
 import io.lifeboat.postgres.ExternalProcess;
 import io.lifeboat.postgres.Lsn;
 import io.lifeboat.postgres.PgBinaries;
@@ -55,7 +56,8 @@ import java.util.function.Consumer;
  * request the server is started. If anything fails, everything written is removed again.
  */
 public final class PhysicalRestore {
-    private static final int PREFETCH_AT_START = 16;
+    /** Segments the recovery's prefetch spool holds at most (256 MiB of 16 MiB segments). */
+    private static final int PREFETCH_AHEAD = 16;
     private final ClusterConfig cluster;
     private final Catalog catalog;
     private final ObjectPipeline pipeline;
@@ -153,6 +155,15 @@ public final class PhysicalRestore {
             for (Path t : targets) {
                 prepare(t, owner, created);
             }
+            // Decided before anything is extracted, so that the first WAL downloads overlap the extraction.
+            RecoverySettings chosen = recoverySettings(req, d);
+            boolean fetchesWal = chosen != null && chosen.restoreCommand() != null && !d.walIncluded();
+            Map<TimelineId, TimelineHistory> histories = fetchesWal ? histories(d) : Map.of();
+            RecoverySettings recovery = fetchesWal && chosen.targetTimeline() == null
+                    ? chosen.withTargetTimeline(chooseTimeline(m, d, histories)) : chosen;
+            if (fetchesWal) {
+                ending.prefetcher = startPrefetcher(d, dataDir, owner, recovery, histories, req.jobs());
+            }
             progress.start("restore " + m.id(), total);
             long[] counts = new long[2];
             List<Parallel.Task<Void>> tasks = new ArrayList<>();
@@ -207,9 +218,6 @@ public final class PhysicalRestore {
             String verification = !req.verify() ? "skipped (--no-verify)"
                     : pgManifest == null ? "skipped: the backup has no backup_manifest (the SHA-256 of every object was checked)"
                     : verify(m, dataDir, d.walIncluded());
-            RecoverySettings chosen = recoverySettings(req, d);
-            RecoverySettings recovery = chosen != null && chosen.restoreCommand() != null && chosen.targetTimeline() == null
-                    ? chosen.withTargetTimeline(chooseTimeline(m, d)) : chosen;
             if (recovery != null) {
                 LocalWrite.run(dataDir, () -> recovery.writeTo(dataDir));
                 for (String f : List.of("recovery.signal", "postgresql.auto.conf")) {
@@ -217,9 +225,6 @@ public final class PhysicalRestore {
                     syncer.file(dataDir.resolve(f));
                 }
                 log.accept("recovery settings written: " + recovery.settings().keySet() + " + recovery.signal");
-                if (!d.walIncluded()) {
-                    prefetchFirstSegments(m, d, dataDir, owner, req.jobs());
-                }
             }
             applyServerSettings(m, req.server(), dataDir, owner, syncer);
             syncer.finish(targets);
@@ -277,9 +282,9 @@ public final class PhysicalRestore {
 
     /**
      * How a restore ends, however it ends (returned, failed, or interrupted: then from a shutdown
-     * hook): a server it started and did not hand over is stopped, the prefetchers its recovery
-     * started are ended (they run detached and would otherwise keep writing into the directory,
-     * even after it was removed), and an unfinished restore's files are removed.
+     * hook): a server it started and did not hand over is stopped, its own prefetcher and those its
+     * recovery started are ended (these run detached and would otherwise keep writing into the
+     * directory, even after it was removed), and an unfinished restore's files are removed.
      */
     private final class Ending {
         private final List<Path> targets;
@@ -290,6 +295,7 @@ public final class PhysicalRestore {
         volatile boolean keepFiles;
         volatile ServerControl server;
         volatile boolean handedOver;
+        volatile WalPrefetcher prefetcher;
         /** The restore failed because it was interrupted (a signal: Ctrl-C, a service manager's stop). */
         volatile boolean interrupted;
         private boolean ended;
@@ -310,6 +316,11 @@ public final class PhysicalRestore {
                 s.stop("fast");
                 log.accept("restore " + (interrupted ? "interrupted" : "failed") + ": stopped the restored server (its "
                         + "files stay in " + pgWal.getParent() + ")");
+            }
+            WalPrefetcher p = prefetcher;
+            if (p != null) {
+                p.close(); // before anything is removed: no download writes after this
+                log.accept("WAL prefetch: " + p.fetched() + " files fetched ahead of recovery");
             }
             if (s != null) {
                 int n = WalFetch.stopPrefetchers(pgWal);
@@ -349,25 +360,88 @@ public final class PhysicalRestore {
      * the archive whose history holds this backup, not PostgreSQL's 'latest', which would take a
      * timeline that branched off before the backup and refuse to start.
      */
-    private String chooseTimeline(BackupManifest m, BackupManifest.PhysicalDetails d) {
+    private String chooseTimeline(BackupManifest m, BackupManifest.PhysicalDetails d,
+                                  Map<TimelineId, TimelineHistory> histories) {
         if (d.startLsn() == null || d.stopLsn() == null) {
             return null; // a manifest too old to say: PostgreSQL's default
         }
         TimelineId startTli = TimelineId.of(Math.max(1, d.timeline()));
-        TimelineId stopTli = d.stopTimeline() > 0 ? TimelineId.of(d.stopTimeline()) : startTli;
-        Map<TimelineId, TimelineHistory> histories;
-        try {
-            histories = archive().historiesAfter(stopTli);
-        } catch (IOException e) {
-            throw new LifeboatException(ErrorKind.STORAGE, "cannot read the timeline history files in "
-                    + catalog.storage().describe() + ": " + e.getMessage(), "check that the repository is reachable", e);
-        }
+        TimelineId stopTli = stopTimeline(d);
         RecoveryTimeline c = RecoveryTimeline.choose(m.id().toString(), startTli, Lsn.parse(d.startLsn()), stopTli,
                 Lsn.parse(d.stopLsn()), histories);
         log.accept("restore " + m.id() + ": recovery follows timeline " + c.timeline()
                 + (histories.isEmpty() ? " (the archive has no later timeline)" : "")
                 + (c.notes().isEmpty() ? "" : "; " + String.join("; ", c.notes())));
         return Long.toString(c.timeline().value());
+    }
+
+    private static TimelineId stopTimeline(BackupManifest.PhysicalDetails d) {
+        return d.stopTimeline() > 0 ? TimelineId.of(d.stopTimeline()) : TimelineId.of(Math.max(1, d.timeline()));
+    }
+
+    /** The history files of the timelines after the backup's, checked (see WalArchive#historiesAfter). */
+    private Map<TimelineId, TimelineHistory> histories(BackupManifest.PhysicalDetails d) {
+        try {
+            return archive().historiesAfter(stopTimeline(d));
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.STORAGE, "cannot read the timeline history files in "
+                    + catalog.storage().describe() + ": " + e.getMessage(), "check that the repository is reachable", e);
+        }
+    }
+
+    /**
+     * The recovery's prefetcher, in this process, from the backup's first segment on: its downloads
+     * overlap the extraction, and once the server runs it stays ahead of the replay until the
+     * restore ends. Only an optimisation: null if it cannot start (recovery then fetches WAL itself).
+     */
+    private WalPrefetcher startPrefetcher(BackupManifest.PhysicalDetails d, Path dataDir, Ownership owner,
+                                          RecoverySettings recovery, Map<TimelineId, TimelineHistory> histories, int jobs) {
+        if (d.startWalSegment() == null) {
+            return null;
+        }
+        Path pgWal = dataDir.resolve("pg_wal");
+        try {
+            // pg_wal as the backup's tar makes it (which then finds it there), so that the spool can be below it
+            LocalWrite.run(pgWal, () -> {
+                if (!Files.isDirectory(pgWal)) {
+                    Files.createDirectory(pgWal, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                    owner.apply(pgWal);
+                }
+            });
+            WalSegmentName first = WalSegmentName.parse(d.startWalSegment(), d.segmentSize());
+            TimelineHistory followed = followed(recovery.targetTimeline(), stopTimeline(d), histories);
+            Optional<WalPrefetcher> p = WalPrefetcher.open(archive(), pgWal,
+                    new WalPrefetcher.Settings(PREFETCH_AHEAD, Math.max(2, jobs), d.segmentSize()), owner::apply, log);
+            p.ifPresent(x -> x.startInBackground(first, followed, lastNeeded(recovery, d, followed)));
+            return p.orElse(null);
+        } catch (IOException | RuntimeException e) {
+            log.accept("warning: could not start the WAL prefetch (" + e.getMessage() + "); recovery fetches WAL itself");
+            return null;
+        }
+    }
+
+    /** The history of the timeline recovery_target_timeline names (a number, latest or current). */
+    private static TimelineHistory followed(String setting, TimelineId stopTli, Map<TimelineId, TimelineHistory> histories) {
+        if (setting == null || setting.equals("current")) {
+            return TimelineHistory.root(stopTli);
+        }
+        if (setting.equals("latest")) {
+            return histories.values().stream().reduce((a, b) -> b).orElse(TimelineHistory.root(stopTli));
+        }
+        TimelineHistory h = histories.get(TimelineId.parse(setting));
+        return h != null ? h : TimelineHistory.root(stopTli);
+    }
+
+    /** The last segment a recovery target needs, when it is known before replay (an LSN, or immediate). */
+    private static WalSegmentName lastNeeded(RecoverySettings recovery, BackupManifest.PhysicalDetails d,
+                                             TimelineHistory followed) {
+        Lsn at = recovery.target().containsKey("lsn") ? Lsn.parse(recovery.target().get("lsn"))
+                : recovery.target().containsKey("") && d.stopLsn() != null ? Lsn.parse(d.stopLsn()) : null;
+        if (at == null) {
+            return null;
+        }
+        TimelineId t = followed.timelineAt(at);
+        return WalSegmentName.containing(t != null ? t : followed.timeline(), at, d.segmentSize());
     }
 
     /** A promoted server must have replayed what the archive holds of its lineage (see RecoveryEndCheck). */
@@ -422,35 +496,6 @@ public final class PhysicalRestore {
             log.accept("restore " + m.id() + ": the backup was taken from a standby; the restored server is a standalone "
                     + "server (standby.signal removed, primary_conninfo and primary_slot_name cleared); --standby keeps it "
                     + "a standby");
-        }
-    }
-
-    /**
-     * Recovery will ask restore_command for the backup's WAL from its start segment on: fetch the
-     * first of those now, with the repository already open, into the cache wal-fetch serves from
-     * (verified, as wal-fetch does), instead of a JVM start per segment once the server runs. Only
-     * an optimisation: if it fails, recovery fetches them itself.
-     */
-    private void prefetchFirstSegments(BackupManifest m, BackupManifest.PhysicalDetails d, Path dataDir, Ownership owner,
-                                       int jobs) {
-        if (d.startWalSegment() == null) {
-            return;
-        }
-        Path pgWal = dataDir.resolve("pg_wal");
-        try {
-            WalSegmentName first = WalSegmentName.parse(d.startWalSegment(), d.segmentSize());
-            int n = new WalFetch(archive()).prefetchFrom(first, pgWal, PREFETCH_AT_START, Math.max(2, jobs * 2));
-            log.accept("restore " + m.id() + ": " + n + " WAL segments from " + first + " on fetched ahead of recovery");
-        } catch (IOException | RuntimeException e) {
-            log.accept("warning: could not fetch WAL ahead of recovery (" + e.getMessage() + "); recovery fetches it itself");
-        } finally {
-            try (java.util.stream.Stream<Path> all = Files.walk(pgWal.resolve(".lifeboat"))) {
-                for (Path p : all.toList()) {
-                    owner.apply(p); // the server's user serves and refills this cache
-                }
-            } catch (IOException ignored) {
-                // nothing was fetched
-            }
         }
     }
 
@@ -655,6 +700,11 @@ public final class PhysicalRestore {
         log.accept("pg_verifybackup " + tool.version() + ": " + r.stdout().strip());
         return "passed (pg_verifybackup " + tool.version() + (walIncluded ? ")" : "; WAL not parsed (-n): the backup does "
                 + "not hold its WAL, recovery fetches it from the archive and checks each segment's SHA-256)");
+    }
+
+    /** The OS user a restore into {@code dataDirectory} gives the files to, who runs the server (see Ownership). */
+    public static String serverUser(String requestedOwner, Path dataDirectory) {
+        return Ownership.choose(requestedOwner, dataDirectory.toAbsolutePath().normalize()).userName();
     }
 
     /** The bin directory with pg_ctl of exactly this major version (a server only runs its own data). */

@@ -108,6 +108,9 @@ final class TarExtractor {
                         Files.createDirectory(target, PosixFilePermissions.asFileAttribute(dirPermissions(mode)));
                         owner.apply(target);
                     });
+                } else {
+                    // made before its entry came (a parent of an earlier file, or pg_wal for the WAL prefetch): the archive's mode
+                    LocalWrite.run(target, () -> Files.setPosixFilePermissions(target, dirPermissions(mode)));
                 }
                 knownDirs.add(target);
             } else if (e.isFile()) {

@@ -5,7 +5,6 @@ import io.lifeboat.codec.Compression;
 import io.lifeboat.codec.Encryption;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.postgres.WalFileName;
-import io.lifeboat.postgres.WalSegmentName;
 import io.lifeboat.storage.MemoryStorage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,79 +35,44 @@ class WalFetchTest {
     }
 
     @Test
-    void prefetchesAheadStopsAtTheEndAndServesFromTheCache() throws Exception {
-        byte[][] content = new byte[6][];
-        for (int i = 1; i <= 5; i++) {
+    void servesFromTheSpoolFirstThenFromTheArchive() throws Exception {
+        byte[][] content = new byte[4][];
+        for (int i = 1; i <= 3; i++) {
             content[i] = new byte[100_000];
             new Random(i).nextBytes(content[i]);
         }
         archiveSegments(content);
         Path pgWal = Files.createDirectories(dir.resolve("restore/pg_wal"));
+        Path spool = Files.createDirectories(WalPrefetcher.spoolOf(pgWal));
+        Files.write(spool.resolve("000000010000000000000002"), content[2]);
         WalFetch fetch = new WalFetch(archive);
-        assertThat(fetch.run(WalFileName.parse("000000010000000000000001"), pgWal.resolve("RECOVERYXLOG"))).isTrue();
-        int got = fetch.prefetch(WalFileName.parse("000000010000000000000001"), pgWal, 8, 4);
-        assertThat(got).isEqualTo(4);
-        Path cache = pgWal.resolve(".lifeboat/prefetch");
-        assertThat(cache.resolve("000000010000000000000005")).exists();
-        assertThat(cache.resolve("000000010000000000000006")).doesNotExist();
-
-        // Served from the cache even when the archive no longer answers for it.
-        storage.deletePrefix("m/wal/0000000100000000/000000010000000000000003");
+        // Served from the spool even when the archive no longer answers for it.
+        storage.deletePrefix("m/wal/0000000100000000/000000010000000000000002");
+        assertThat(fetch.run(WalFileName.parse("000000010000000000000002"), pgWal.resolve("RECOVERYXLOG"))).isTrue();
+        assertThat(Files.readAllBytes(pgWal.resolve("RECOVERYXLOG"))).isEqualTo(content[2]);
+        assertThat(spool.resolve("000000010000000000000002")).doesNotExist();
         assertThat(fetch.run(WalFileName.parse("000000010000000000000003"), pgWal.resolve("RECOVERYXLOG"))).isTrue();
         assertThat(Files.readAllBytes(pgWal.resolve("RECOVERYXLOG"))).isEqualTo(content[3]);
-        assertThat(cache.resolve("000000010000000000000003")).doesNotExist();
-
-        // A later prefetch drops what recovery has passed.
-        fetch.prefetch(WalFileName.parse("000000010000000000000004"), pgWal, 8, 4);
-        assertThat(cache.resolve("000000010000000000000002")).doesNotExist();
-        assertThat(cache.resolve("000000010000000000000005")).exists();
+        assertThat(fetch.run(WalFileName.parse("000000010000000000000004"), pgWal.resolve("RECOVERYXLOG"))).isFalse();
     }
 
     @Test
-    void notesTheEndOfTheArchiveAndAnAbsentNextTimelineForTheLauncher() throws Exception {
-        Path source = archiveSegments(new byte[][] {null, new byte[1001], new byte[1002], new byte[1003]});
-        Path pgWal = Files.createDirectories(dir.resolve("restore/pg_wal"));
-        WalFetch fetch = new WalFetch(archive);
-        assertThat(fetch.prefetchFrom(WalSegmentName.parse("000000010000000000000001"), pgWal, 6, 2)).isEqualTo(3);
-        Path cache = pgWal.resolve(".lifeboat/prefetch");
-        long now = System.currentTimeMillis() / 1000;
-        // Only the first absent segment: recovery ends there.
-        assertThat(cache.resolve(".missing-000000010000000000000004")).exists();
-        assertThat(cache.resolve(".missing-000000010000000000000005")).doesNotExist();
-        assertThat(Long.parseLong(Files.readString(cache.resolve(".missing-000000010000000000000004")).trim()))
-                .isBetween(now - 5, now);
-        assertThat(cache.resolve(".missing-00000002.history")).exists();
-        assertThat(Files.list(cache).map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".want-"));
-
-        // Once the archive has them, a new run leaves no stale "missing" behind.
-        Path h = source.resolve("00000002.history");
-        Files.writeString(h, "1\t0/4000000\tno recovery target specified\n");
-        archive.push(h);
-        Path seg4 = source.resolve("000000010000000000000004");
-        Files.write(seg4, new byte[1004]);
-        archive.push(seg4);
-        fetch.prefetchFrom(WalSegmentName.parse("000000010000000000000004"), pgWal, 1, 2);
-        assertThat(cache.resolve("000000010000000000000004")).exists();
-        assertThat(cache.resolve(".missing-000000010000000000000004")).doesNotExist();
-        assertThat(cache.resolve(".missing-00000002.history")).doesNotExist();
-    }
-
-    @Test
-    void aPrefetcherNeverBringsBackARemovedDirectory() throws Exception {
-        byte[][] content = {null, new byte[1000], new byte[1000]};
-        archiveSegments(content);
+    void recoveryGoesOnWhileItsServerRunsInRecovery() throws Exception {
         Path dataDir = dir.resolve("removed");
         Path pgWal = dataDir.resolve("pg_wal");
-        // the restore failed and its directory was removed; a prefetcher started before that runs now
-        assertThat(new WalFetch(archive).prefetchFrom(WalSegmentName.parse("000000010000000000000001"), pgWal, 4, 2))
-                .isZero();
-        assertThat(dataDir).doesNotExist();
         assertThat(WalFetch.recoveryGoesOn(pgWal)).isFalse();
         // a data directory whose server is not in recovery (promoted: no signal file) has nothing to prefetch for
         Files.createDirectories(pgWal);
         Files.writeString(dataDir.resolve("postmaster.pid"), "1\n");
         assertThat(WalFetch.recoveryGoesOn(pgWal)).isFalse();
         Files.writeString(dataDir.resolve("recovery.signal"), "");
+        assertThat(WalFetch.recoveryGoesOn(pgWal)).isTrue();
+        // a server killed in recovery leaves postmaster.pid behind: its prefetcher must not wait on for it
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Files.writeString(dataDir.resolve("postmaster.pid"), gone.pid() + "\n" + dataDir + "\n1700000000\n5432\n");
+        assertThat(WalFetch.recoveryGoesOn(pgWal)).isFalse();
+        Files.writeString(dataDir.resolve("postmaster.pid"), ProcessHandle.current().pid() + "\n" + dataDir + "\n");
         assertThat(WalFetch.recoveryGoesOn(pgWal)).isTrue();
     }
 

@@ -59,16 +59,28 @@ class WalPartialTest {
     }
 
     @Test
-    void aPartialIsHeldBackFromThePrefetcherWhichMustNotCallItMissing() throws IOException {
+    void aPartialIsHeldBackFromThePrefetcherWhichMustNotCallItMissing() throws Exception {
         archive.push(name("000000010000000000000005.partial"), segment(3, 5000), SIZE);
         assertThat(archive.fetch(name("000000010000000000000005"), dir.resolve("y"), false))
                 .isEqualTo(WalArchive.Fetched.PARTIAL_HELD_BACK);
         assertThat(Files.exists(dir.resolve("y"))).isFalse();
         Path pgWal = Files.createDirectories(dir.resolve("pg_wal"));
-        new WalFetch(archive).prefetchFrom(io.lifeboat.postgres.WalSegmentName.parse("000000010000000000000005"), pgWal, 4, 2);
-        Path cache = WalFetch.cacheDir(pgWal);
-        assertThat(cache.resolve("000000010000000000000005")).doesNotExist();
-        assertThat(cache.resolve(WalFetch.MISSING + "000000010000000000000005")).doesNotExist();
+        Path spool = WalPrefetcher.spoolOf(pgWal);
+        try (WalPrefetcher p = WalPrefetcher.open(archive, pgWal, new WalPrefetcher.Settings(4, 2, SIZE), f -> { },
+                m -> { }).orElseThrow()) {
+            p.startInBackground(io.lifeboat.postgres.WalSegmentName.parse("000000010000000000000005", SIZE),
+                    io.lifeboat.postgres.TimelineHistory.root(io.lifeboat.postgres.TimelineId.of(1)), null);
+            Thread.sleep(500);
+            assertThat(spool.resolve("000000010000000000000005")).doesNotExist();
+            // asked for it, the prefetcher leaves it to restore_command's JVM: "failed", never "missing"
+            Files.writeString(spool.resolve(".ask-000000010000000000000005"), "t1\n");
+            Path answer = spool.resolve(".answer-000000010000000000000005");
+            for (int i = 0; i < 2000 && !Files.exists(answer); i++) {
+                Thread.sleep(5);
+            }
+            assertThat(Files.readString(answer)).startsWith("t1 failed ").contains("partial");
+            assertThat(spool.resolve("000000010000000000000005")).doesNotExist();
+        }
         assertThat(new WalFetch(archive).run(name("000000010000000000000005"), pgWal.resolve("RECOVERYXLOG"))).isTrue();
     }
 
