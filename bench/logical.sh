@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Logical backup benchmark: Lifeboat `backup --type logical` and `restore` against plain
-# `pg_dump -Fd -j2` / `pg_restore -j2` with a local directory, in the same run, on two databases:
+# `pg_dump -Fd -j2` / `createdb` + `pg_restore -j2` with a local directory, in the same run, on two
+# databases (the plain restore's step creates its database, as Lifeboat's restore does):
 #   pgbench   pgbench -i -s SCALE: four tables, one of them nearly all the data
 #   many      TABLES tables of mixed sizes (most a few rows, every 20th 10,000, every 200th 300,000;
 #             every 10th with a second index): where per-object costs show
@@ -79,10 +80,18 @@ quiesce() { psql -d postgres -c checkpoint; sync; echo 3 > /proc/sys/vm/drop_cac
 lb s3 list >/dev/null 2>&1 || true
 
 ROWS=()
-row() { ROWS+=("$(printf "%-8s %-46s %-6s %8.2f %12s %7s" "$@")"); }
+row() { ROWS+=("$(printf "%-8s %-50s %-6s %8.2f %12s %7s %7s" "$@")"); }
 ratio() { echo "scale=2; $1 / $2" | bc; }
+# paired STEP PEER: the median of the rounds' own ratios (STEP's seconds / PEER's in the same round)
+paired() {
+  local -a a b r=(); read -ra a <<< "${T[$1]}"; read -ra b <<< "${T[$2]}"
+  for i in "${!a[@]}"; do r+=("$(ratio "${a[$i]}" "${b[$i]}")"); done
+  median "${r[@]}"
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); secs "$t0" "$t1"; }
+# The plain tools' restore into a new database: createdb, then pg_restore -j2.
+plain_restore() { "$B/createdb" "${C[@]}" "${1}_r0" && "$B/pg_restore" "${C[@]}" -d "${1}_r0" -j2 "$W/dump-$1"; }
 
 # Each round times every step once, in turn (plain tool, Lifeboat to file, Lifeboat to S3), so that
 # a slower stretch of the machine hits all of them; the table shows each step's median.
@@ -97,9 +106,8 @@ for db in pgbench many; do
       T[backup-$kind]+=" $(secs "$t0" "$t1")"
     done
     # Each restored database is dropped right after its step: its autovacuum would slow the next one.
-    psql -d postgres -c "create database ${db}_r0"
     quiesce
-    T[restore]+=" $(timed "$B/pg_restore" "${C[@]}" -d "${db}_r0" -j2 "$W/dump-$db")"
+    T[restore]+=" $(timed plain_restore "$db")"
     psql -d postgres -c "drop database ${db}_r0"
     for kind in file s3; do
       quiesce
@@ -109,26 +117,27 @@ for db in pgbench many; do
   done
   # shellcheck disable=SC2086
   dump=$(median ${T[dump]}); restore=$(median ${T[restore]})
-  row "$db" "pg_dump -Fd -j2 to a local directory" "dir" "$dump" "$(du -sb "$W/dump-$db" | cut -f1)" "1.00"
+  row "$db" "pg_dump -Fd -j2 to a local directory" "dir" "$dump" "$(du -sb "$W/dump-$db" | cut -f1)" "1.00" "1.00"
   for kind in file s3; do
     stored=$(lb "$kind" show --json "${ID[$kind]}" 2>/dev/null | python3 -c 'import json,sys; print(sum(o["size"] for o in json.load(sys.stdin)["objects"]))')
     # shellcheck disable=SC2086
-    s=$(median ${T[backup-$kind]}); row "$db" "lifeboat backup --type logical" "$kind" "$s" "$stored" "$(ratio "$s" "$dump")"
+    s=$(median ${T[backup-$kind]}); row "$db" "lifeboat backup --type logical" "$kind" "$s" "$stored" "$(ratio "$s" "$dump")" "$(paired "backup-$kind" dump)"
   done
-  row "$db" "pg_restore -j2 from a local directory" "dir" "$restore" "" "1.00"
+  row "$db" "createdb + pg_restore -j2 from a local directory" "dir" "$restore" "" "1.00" "1.00"
   for kind in file s3; do
     # shellcheck disable=SC2086
-    s=$(median ${T[restore-$kind]}); row "$db" "lifeboat restore" "$kind" "$s" "" "$(ratio "$s" "$restore")"
+    s=$(median ${T[restore-$kind]}); row "$db" "lifeboat restore" "$kind" "$s" "" "$(ratio "$s" "$restore")" "$(paired "restore-$kind" restore)"
   done
   for k in "${!T[@]}"; do echo "$db $k:${T[$k]}" >> "$W/rounds"; done
   rm -rf "$W/dump-$db"
 done
 
-printf "\n%-8s %-46s %-6s %8s %12s %7s\n" "data" "step" "repo" "seconds" "bytes" "ratio"
+printf "\n%-8s %-50s %-6s %8s %12s %7s %7s\n" "data" "step" "repo" "seconds" "bytes" "ratio" "paired"
 printf "%s\n" "${ROWS[@]}"
 echo
 echo "repo: dir = the plain tools' local directory; file = a Lifeboat repository in a local directory;"
 echo "s3 = Lifeboat's embedded S3 server on this machine. seconds: the median of $ROUNDS rounds; ratio ="
-echo "seconds / the plain tool's seconds on the same data in this run (goals on file: backup <= 1.15,"
-echo "restore <= 1.20). Every round:"
+echo "seconds / the plain tool's seconds on the same data in this run; paired = the median of each round's"
+echo "own ratio (steps of one round run back to back, so a busy stretch of the machine hits both; goals on"
+echo "file: backup <= 1.15, restore <= 1.20). Every round:"
 sort "$W/rounds"

@@ -29,7 +29,8 @@ public final class Main {
     public static int run(String[] args, PrintStream out, PrintStream err) {
         io.lifeboat.Trace.mark("main");
         LifeboatCommand root = new LifeboatCommand(out, err);
-        CommandLine cl = new CommandLine(root);
+        CommandLine cl = LifeboatCommand.commandLine(root, args);
+        io.lifeboat.Trace.mark("command line model built");
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
         // A command line that does not parse has not set the option yet: look for it.

@@ -157,6 +157,7 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        io.lifeboat.Trace.mark("command parsed");
         Interrupts.handleInThisThread();
         Output out = root.output();
         BackupId id = backup == null ? null : BackupId.parse(backup);
@@ -167,6 +168,7 @@ final class RestoreCommand implements Callable<Integer> {
                     + t.id(), "leave out --type; the backup id says what it is");
         }
         ClusterConfig cfg = cluster.load();
+        io.lifeboat.Trace.mark("config loaded");
         boolean pitr = targetTime != null || targetLsn != null || targetXid != null || targetName != null
                 || targetImmediate != null || targetAction != null || targetTimeline != null;
         if (pitr && t != BackupType.PHYSICAL) {

@@ -39,8 +39,8 @@ final class WarmupCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("lifeboat-warmup-");
         try {
-            new CommandLine(new LifeboatCommand(new PrintStream(OutputStream.nullOutputStream()),
-                    new PrintStream(OutputStream.nullOutputStream()))).usage(new PrintStream(OutputStream.nullOutputStream()));
+            LifeboatCommand.commandLine(new LifeboatCommand(new PrintStream(OutputStream.nullOutputStream()),
+                    new PrintStream(OutputStream.nullOutputStream())), new String[0]).usage(new PrintStream(OutputStream.nullOutputStream()));
             Path yml = dir.resolve("lifeboat.yml");
             Files.writeString(yml, "clusters:\n  w:\n    postgres:\n      host: 127.0.0.1\n    repositories:\n"
                     + "      - uri: file://" + dir.resolve("repo") + "\n        compression: lz4\n"

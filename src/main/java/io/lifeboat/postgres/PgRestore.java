@@ -38,12 +38,71 @@ public final class PgRestore {
     }
 
     /**
+     * TOC entries pg_restore holds back to the end of a run (its ACL and post-ACL passes): privileges
+     * could stop a non-superuser's data load, event triggers would fire during it, and materialized
+     * views are refreshed once their data and privileges are in.
+     */
+    private static final Pattern HELD_BACK = Pattern.compile(
+            "^\\d+; \\d+ \\d+ (ACL|DEFAULT ACL|ACL LANGUAGE|EVENT TRIGGER|MATERIALIZED VIEW DATA) .*");
+
+    /**
      * @param jobs          pg_restore -j
      * @param clean         --clean --if-exists (replace objects in a non-empty database)
      * @param noOwner       --no-owner --no-privileges
      * @param noTablespaces --no-tablespaces (everything into the database's default tablespace)
+     * @param list          --use-list: only the entries of this list file; null for all
      */
-    public record Options(int jobs, boolean clean, boolean noOwner, boolean noTablespaces) {
+    public record Options(int jobs, boolean clean, boolean noOwner, boolean noTablespaces, Path list) {
+        public Options(int jobs, boolean clean, boolean noOwner, boolean noTablespaces) {
+            this(jobs, clean, noOwner, noTablespaces, null);
+        }
+
+        public Options withList(Path file, int jobs) {
+            return new Options(jobs, clean, noOwner, noTablespaces, file);
+        }
+    }
+
+    /**
+     * An archive's entries in two lists for two pg_restore runs that together restore what one would:
+     * {@code schema}, the pre-data section (types, functions, tables: everything created before any
+     * data, read from toc.dat alone) without the entries pg_restore holds back to the end; and
+     * {@code rest}, every other entry (data, indexes, constraints, privileges), in the archive's order.
+     *
+     * @param schemaEntries how many entries the first list holds
+     */
+    public record Split(Path schema, Path rest, int schemaEntries) {
+    }
+
+    /** Writes the lists of {@link Split} for {@code dumpDir} into {@code work} (only its toc.dat is read). */
+    public Split split(Path dumpDir, Path work) {
+        List<String> all = entries(run(List.of(path().toString(), "--list", dumpDir.toString()), "list"));
+        List<String> schema = schemaEntries(entries(run(List.of(path().toString(), "--list", "--section=pre-data",
+                dumpDir.toString()), "list the pre-data section")));
+        List<String> rest = restEntries(all, schema);
+        try {
+            Path first = work.resolve("schema.list");
+            Path second = work.resolve("rest.list");
+            Files.write(first, schema);
+            Files.write(second, rest);
+            return new Split(first, second, schema.size());
+        } catch (IOException e) {
+            throw new LifeboatException(ErrorKind.RESOURCE, "cannot write " + work + ": " + e.getMessage(), null, e);
+        }
+    }
+
+    /** The pre-data section's entries that run first: all but those pg_restore holds back to the end. */
+    static List<String> schemaEntries(List<String> preData) {
+        return preData.stream().filter(l -> !HELD_BACK.matcher(l).matches()).toList();
+    }
+
+    /** Every entry of the archive the first run did not restore, in the archive's order. */
+    static List<String> restEntries(List<String> all, List<String> schema) {
+        Set<String> first = new java.util.HashSet<>(schema);
+        return all.stream().filter(l -> !first.contains(l)).toList();
+    }
+
+    private static List<String> entries(ExternalProcess.Result listing) {
+        return listing.stdout().lines().filter(l -> !l.isBlank() && !l.startsWith(";")).toList();
     }
 
     /**
@@ -128,6 +187,9 @@ public final class PgRestore {
         }
         if (o.noTablespaces()) {
             cmd.add("--no-tablespaces");
+        }
+        if (o.list() != null) {
+            cmd.add("--use-list=" + o.list());
         }
         cmd.add(dumpDir.toString());
         return new ExternalProcess(cmd, db.libpqEnvironment()).onStderrLine(line -> {

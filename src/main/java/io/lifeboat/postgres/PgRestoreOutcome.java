@@ -44,7 +44,9 @@ public final class PgRestoreOutcome {
 
     /**
      * Reads pg_restore's stderr line by line, as it comes, and the failures of statements Lifeboat
-     * runs for the same database (its definition), in the order they happen.
+     * runs for the same database (its definition), in the order they happen. A restore may be
+     * several pg_restore runs over parts of one archive (see {@link #runEnded}): their failed
+     * statements add up, and one run that stopped makes the whole a stopped one.
      */
     public static final class Reader implements Consumer<String> {
         private final List<String> first = new ArrayList<>();
@@ -52,6 +54,9 @@ public final class PgRestoreOutcome {
         private String lastError;
         private long ignored = -1;
         private long otherErrors;
+        private boolean summarised;
+        private boolean stopped;
+        private int exitCode;
 
         /** A statement of the database's definition failed (counted with pg_restore's own). */
         public synchronized void statementFailed(String error) {
@@ -77,12 +82,35 @@ public final class PgRestoreOutcome {
             }
             Matcher m = IGNORED.matcher(line);
             if (line.startsWith("pg_restore: warning: ") && m.find()) {
-                ignored = Long.parseLong(m.group(1));
+                ignored = Math.max(ignored, 0) + Long.parseLong(m.group(1));
+                summarised = true;
             }
         }
 
+        /** A pg_restore run ended with this status; lines after it belong to the next run. */
+        public synchronized void runEnded(int exit) {
+            if (exit != 0 && exitCode == 0) {
+                exitCode = exit;
+            }
+            // a failure without pg_restore's summary: it stopped before the end of its part
+            stopped |= exit != 0 && !summarised;
+            summarised = false;
+        }
+
+        /** Some run stopped before the end of its part of the archive. */
+        public synchronized boolean stopped() {
+            return stopped;
+        }
+
+        /** The outcome of the runs that ended (the first failed run's status is the exit code). */
+        public synchronized PgRestoreOutcome finish(String target, Path log) {
+            return new PgRestoreOutcome(target, exitCode, stopped ? -1 : ignored, first, lastError, otherErrors, log);
+        }
+
+        /** The outcome of one run, which ended with {@code exitCode}. */
         public synchronized PgRestoreOutcome finish(String target, int exitCode, Path log) {
-            return new PgRestoreOutcome(target, exitCode, ignored, first, lastError, otherErrors, log);
+            runEnded(exitCode);
+            return finish(target, log);
         }
     }
 

@@ -76,6 +76,41 @@ class PgRestoreOutcomeTest {
     }
 
     @Test
+    void theFailedStatementsOfSeveralRunsOverOneArchiveAddUp() {
+        PgRestoreOutcome.Reader r = new PgRestoreOutcome.Reader();
+        r.accept("pg_restore: error: could not execute query: ERROR:  could not load library \"regress.so\"");
+        r.accept("pg_restore: warning: errors ignored on restore: 1");
+        r.runEnded(1);
+        r.accept("pg_restore: error: could not execute query: ERROR:  permission denied for table t");
+        r.accept("pg_restore: error: could not execute query: ERROR:  permission denied for table u");
+        r.accept("pg_restore: warning: errors ignored on restore: 2");
+        r.runEnded(1);
+        PgRestoreOutcome o = r.finish("database 'app'", LOG);
+        assertThat(r.stopped()).isFalse();
+        assertThat(o.completed()).isTrue();
+        assertThat(o.errors()).isEqualTo(3);
+        assertThat(o.failure(CONN).getMessage()).contains("finished with 3 failed statements").contains("(3) could not execute query: ERROR:  permission denied for table u");
+    }
+
+    @Test
+    void aLaterRunThatStoppedMakesTheRestoreAStoppedOne() {
+        PgRestoreOutcome.Reader r = new PgRestoreOutcome.Reader();
+        r.accept("pg_restore: warning: errors ignored on restore: 4");
+        r.runEnded(1);
+        r.accept("pg_restore: error: could not write to file: No space left on device");
+        r.runEnded(1);
+        PgRestoreOutcome o = r.finish("database 'app'", LOG);
+        assertThat(r.stopped()).isTrue();
+        assertThat(o.completed()).isFalse();
+        assertThat(o.failure(CONN).kind()).isEqualTo(ErrorKind.RESOURCE);
+
+        PgRestoreOutcome.Reader clean = new PgRestoreOutcome.Reader();
+        clean.runEnded(0);
+        clean.runEnded(0);
+        assertThat(clean.finish("database 'app'", LOG).ok()).isTrue();
+    }
+
+    @Test
     void aCleanRunIsOk() {
         PgRestoreOutcome o = read(0, List.of(), "pg_restore: warning: something harmless");
         assertThat(o.ok()).isTrue();

@@ -34,53 +34,67 @@ final class DatabaseCreation {
 
     /** @param errors collects the failed statements' errors (the owner's; a failed CREATE DATABASE throws) */
     void create(DatabaseDefinition d, Consumer<String> errors) {
-        try (PgSession s = target.session()) {
-            for (String sql : d.createStatements()) {
-                log.line(sql + ";");
-                try {
-                    s.execute(sql);
-                } catch (LifeboatException e) {
-                    log.line("ERROR: " + e.getMessage());
-                    Map<String, String> o = d.createOptions();
-                    o.remove("TEMPLATE");
-                    throw new LifeboatException(ErrorKind.DATABASE, "cannot create database '" + d.name() + "' on "
-                            + target.where() + " as the backup defines it (" + describe(o) + "): " + e.getMessage(),
-                            "the target server needs the database's encoding, locale (and ICU, for locale provider icu) "
-                                    + "and tablespace; see " + log.path(), e);
-                }
+        PgSession s = target.shared();
+        for (String sql : d.createStatements()) {
+            log.line(sql + ";");
+            try {
+                s.execute(sql);
+            } catch (LifeboatException e) {
+                log.line("ERROR: " + e.getMessage());
+                Map<String, String> o = d.createOptions();
+                o.remove("TEMPLATE");
+                throw new LifeboatException(ErrorKind.DATABASE, "cannot create database '" + d.name() + "' on "
+                        + target.where() + " as the backup defines it (" + describe(o) + "): " + e.getMessage(),
+                        "the target server needs the database's encoding, locale (and ICU, for locale provider icu) "
+                                + "and tablespace; see " + log.path(), e);
             }
         }
         if (!noOwner) {
-            run(d.ownerStatements(), errors);
+            run(target.shared(), d.ownerStatements(), errors);
+        }
+    }
+
+    /**
+     * Drops a database this restore created, when its restore cannot go on (a dump file failed its
+     * checksum after the schema was in): a half-made database is not left looking like a restored
+     * one. Best effort: the failure that led here is what the user is told.
+     */
+    void dropCreated(String name, Consumer<String> warn) {
+        String sql = "DROP DATABASE IF EXISTS " + PgSession.quoteIdent(name);
+        log.line(sql + ";");
+        try {
+            target.shared().execute(sql);
+        } catch (LifeboatException e) {
+            log.line("ERROR: " + e.getMessage());
+            warn.accept("warning: could not drop the unfinished database '" + name + "' on " + target.where() + ": "
+                    + e.getMessage());
         }
     }
 
     /** @param errors collects the failed statements' errors */
     void applyProperties(DatabaseDefinition d, Consumer<String> errors) {
-        run(d.propertyStatements(), errors);
+        run(target.shared(), d.propertyStatements(), errors);
     }
 
     /** @param errors collects the failed statements' errors */
     void applyPrivileges(DatabaseDefinition d, Consumer<String> errors) {
-        if (!noOwner) {
-            run(d.privilegeStatements(), errors);
+        if (!noOwner && !d.privilegeStatements().isEmpty()) {
+            // its own session: privileges may be granted as their grantor (SET SESSION AUTHORIZATION)
+            try (PgSession s = target.session()) {
+                run(s, d.privilegeStatements(), errors);
+            }
         }
     }
 
-    private void run(List<String> statements, Consumer<String> errors) {
-        if (statements.isEmpty()) {
-            return;
-        }
-        try (PgSession s = target.session()) {
-            for (String sql : statements) {
-                log.line(sql + ";");
-                try {
-                    s.execute(sql);
-                } catch (LifeboatException e) {
-                    String msg = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
-                    log.line("ERROR: " + msg);
-                    errors.accept(sql + ": " + msg);
-                }
+    private void run(PgSession s, List<String> statements, Consumer<String> errors) {
+        for (String sql : statements) {
+            log.line(sql + ";");
+            try {
+                s.execute(sql);
+            } catch (LifeboatException e) {
+                String msg = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
+                log.line("ERROR: " + msg);
+                errors.accept(sql + ": " + msg);
             }
         }
     }

@@ -43,7 +43,9 @@ import java.util.function.Consumer;
  * tablespace, connection limit, settings, comment, privileges), also under a new name, then
  * pg_restore -jN fills it. Databases that exist (template1 and postgres on any server; others with
  * --overwrite) are restored into and get the definition's properties but are never recreated. Every
- * object is downloaded and verified before pg_restore sees a byte; before anything changes on the
+ * object is downloaded and verified before pg_restore reads it: the data files download while the
+ * database is created and (in a database the restore created) pg_restore runs the pre-data section
+ * from the verified toc.dat; the rest waits for every file. Before anything changes on the
  * target, the tables of contents of all chosen databases are read to refuse a restore whose
  * tablespaces the target lacks. pg_restore's complete output goes to a log that outlives the spool.
  */
@@ -93,6 +95,7 @@ public final class LogicalRestore {
         final List<StoredObject> objects;
         DatabaseDefinition definition;
         Set<String> tablespaces;
+        BackgroundDownload download;
 
         Planned(BackupManifest.DumpedDatabase source, String target, boolean exists, List<StoredObject> objects) {
             this.source = source;
@@ -109,6 +112,19 @@ public final class LogicalRestore {
     public Result run(LogicalRestoreRequest req) {
         Instant start = Instant.now();
         Catalog.prepareManifestReader();
+        // The target server is reached while the manifest is read: neither needs the other.
+        java.util.concurrent.CompletableFuture<RestoreTarget> connecting =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> RestoreTarget.connect(req.target()));
+        try {
+            return run(req, start, connecting);
+        } finally {
+            // closed at once, or as soon as it connects (a failure before it was needed); closing twice is harmless
+            connecting.thenAccept(RestoreTarget::close);
+        }
+    }
+
+    private Result run(LogicalRestoreRequest req, Instant start,
+                       java.util.concurrent.CompletableFuture<RestoreTarget> connecting) {
         BackupManifest m = catalog.manifestOrNewest(req.backup(), BackupType.LOGICAL);
         io.lifeboat.Trace.mark("manifest read");
         if (m.type() != BackupType.LOGICAL) {
@@ -120,8 +136,9 @@ public final class LogicalRestore {
             throw new LifeboatException(ErrorKind.USAGE, "--target-database names one database, but " + sources.size()
                     + " are to be restored", "restore them under their own names, or one at a time");
         }
-        RestoreTarget target = RestoreTarget.connect(req.target());
+        RestoreTarget target = join(connecting);
         PgVersion server = target.version();
+        io.lifeboat.Trace.mark("target connected");
         PgVersion dumpVersion = PgVersion.parseToolOutput("(PostgreSQL) " + m.logical().pgDumpVersion());
         PgBinaries binaries = new PgBinaries(cluster.binDir());
         PgRestore pgRestore = new PgRestore(binaries.forMajor("pg_restore", Math.max(dumpVersion.major(), 10),
@@ -131,6 +148,7 @@ public final class LogicalRestore {
                     + "server (" + server.major() + "); objects using newer features will fail");
         }
         List<Planned> plan = plan(m, sources, req, target);
+        io.lifeboat.Trace.mark("planned");
         StoredObject globals = m.logical().globals() == null ? null : m.objects().stream()
                 .filter(o -> o.path().equals(m.logical().globals())).findFirst().orElse(null);
         if (req.globals() && globals == null) {
@@ -150,15 +168,22 @@ public final class LogicalRestore {
                     + "goes to " + restoreLog.path());
             io.lifeboat.Trace.mark("target inspected");
             for (Planned p : plan) {
-                inspect(m, p, spool, pgRestore, req);
+                fetchToc(m, p, spool);
+            }
+            // The first database's files download while the restore reads definitions and prepares the target.
+            startDownload(m, plan.get(0), spool, req);
+            for (Planned p : plan) {
+                inspect(p, spool, pgRestore, req);
             }
             String globalsScript = globals != null && req.globals() ? fetchText(m, globals) : null;
             Map<String, String> fromGlobals = globalsScript == null ? Map.of() : GlobalsScript.tablespaces(globalsScript);
+            io.lifeboat.Trace.mark("inspected");
             checkTablespaces(plan, target, req, fromGlobals, null);
             if (globalsScript != null) {
                 restoreGlobals(binaries, target, spool, globalsScript, req.scratchTablespaces(), restoreLog);
             }
             checkTablespaces(plan, target, req, fromGlobals, globalsScript != null ? restoreLog.path() : null);
+            io.lifeboat.Trace.mark("tablespaces checked");
             DatabaseCreation creation = new DatabaseCreation(target, req.noOwner(), restoreLog);
             for (Planned p : plan) {
                 PgRestoreOutcome outcome = restoreOne(m, p, spool, pgRestore, creation, req, restoreLog);
@@ -175,7 +200,31 @@ public final class LogicalRestore {
             log.accept("restored " + String.join(", ", done.stream().map(Restored::sourceDatabase).toList()) + " from " + m.id()
                     + " in " + took.toMillis() / 1000.0 + " s");
             return new Result(m, List.copyOf(done), globalsScript != null, restoreLog.path(), took);
+        } finally {
+            // a failed restore stops its download before the spool goes
+            plan.stream().filter(p -> p.download != null).forEach(p -> p.download.close());
         }
+    }
+
+    /** Starts downloading a database's dump files (all but its table of contents, which is there). */
+    private void startDownload(BackupManifest m, Planned p, Spool spool, LogicalRestoreRequest req) {
+        List<StoredObject> rest = p.objects.stream().filter(o -> !isToc(p, o)).toList();
+        p.download = new BackgroundDownload(p.source.directory(), () -> {
+            new DumpDownload(catalog, pipeline, progress).run(m, rest, spool.dir(), req.jobs());
+            io.lifeboat.Trace.mark("downloaded and verified");
+        });
+    }
+
+    private static <T> T join(java.util.concurrent.CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw io.lifeboat.engine.Parallel.unchecked(e.getCause());
+        }
+    }
+
+    private static boolean isToc(Planned p, StoredObject o) {
+        return ObjectPipeline.rawName(o).equals(p.source.directory() + "/toc.dat");
     }
 
     private static List<BackupManifest.DumpedDatabase> pickDatabases(BackupManifest m, LogicalRestoreRequest req) {
@@ -227,18 +276,34 @@ public final class LogicalRestore {
         return plan;
     }
 
-    /** Downloads a database's table of contents and reads its definition and the tablespaces it uses. */
-    private void inspect(BackupManifest m, Planned p, Spool spool, PgRestore pgRestore, LogicalRestoreRequest req) {
-        List<StoredObject> toc = p.objects.stream()
-                .filter(o -> ObjectPipeline.rawName(o).equals(p.source.directory() + "/toc.dat")).toList();
+    /** Downloads a database's table of contents (verified, as every object). */
+    private void fetchToc(BackupManifest m, Planned p, Spool spool) {
+        List<StoredObject> toc = p.objects.stream().filter(o -> isToc(p, o)).toList();
         if (toc.size() != 1) {
             throw new LifeboatException(ErrorKind.CORRUPT, "backup " + m.id() + " has no table of contents (toc.dat) for "
                     + p.source.name(), "the manifest lists the database's directory without pg_dump's toc.dat");
         }
         new DumpDownload(catalog, pipeline, progress).run(m, toc, spool.dir(), 1);
-        DatabaseDefinition d = pgRestore.definition(p.dir(spool), p.source.name(), spool.dir()).renamed(p.target);
+        io.lifeboat.Trace.mark("toc downloaded");
+    }
+
+    /** Reads a database's definition and the tablespaces it uses from its table of contents. */
+    private void inspect(Planned p, Spool spool, PgRestore pgRestore, LogicalRestoreRequest req) {
+        // two pg_restore runs over toc.dat, side by side (the schema script of thousands of tables takes a while)
+        java.util.concurrent.CompletableFuture<Set<String>> used = req.noTablespaces()
+                ? java.util.concurrent.CompletableFuture.completedFuture(Set.of())
+                : java.util.concurrent.CompletableFuture.supplyAsync(() -> pgRestore.tablespaces(p.dir(spool)));
+        DatabaseDefinition d;
+        try {
+            d = pgRestore.definition(p.dir(spool), p.source.name(), spool.dir()).renamed(p.target);
+        } catch (RuntimeException e) {
+            used.handle((v, x) -> null).join();
+            throw e;
+        }
+        io.lifeboat.Trace.mark("definition read");
         p.definition = req.noTablespaces() ? d.withoutTablespace() : d;
-        p.tablespaces = new TreeSet<>(req.noTablespaces() ? Set.of() : pgRestore.tablespaces(p.dir(spool)));
+        p.tablespaces = new TreeSet<>(join(used));
+        io.lifeboat.Trace.mark("tablespaces read");
         if (!p.exists) {
             p.definition.tablespace().ifPresent(p.tablespaces::add);
         }
@@ -312,12 +377,19 @@ public final class LogicalRestore {
 
     private PgRestoreOutcome restoreOne(BackupManifest m, Planned p, Spool spool, PgRestore pgRestore,
                                         DatabaseCreation creation, LogicalRestoreRequest req, RestoreLog restoreLog) {
-        List<StoredObject> rest = p.objects.stream()
-                .filter(o -> !ObjectPipeline.rawName(o).equals(p.source.directory() + "/toc.dat")).toList();
-        new DumpDownload(catalog, pipeline, progress).run(m, rest, spool.dir(), req.jobs());
-        io.lifeboat.Trace.mark("downloaded and verified");
-        log.accept("all " + p.objects.size() + " objects of " + p.source.name() + " verified; restoring into '" + p.target
-                + "' with " + pgRestore.path() + " -j" + req.jobs());
+        if (p.download == null) {
+            startDownload(m, p, spool, req);
+        }
+        // In a database it creates, the restore runs pg_restore's pre-data section (read from toc.dat
+        // alone) while the data files download, and the rest once every file is verified; should one
+        // fail, the database is dropped. An existing database is not touched before every file is
+        // verified (and --clean drops objects across all sections, so it is one run).
+        boolean early = !p.exists;
+        // the lists are read from toc.dat while the server creates the database
+        java.util.concurrent.CompletableFuture<PgRestore.Split> lists = early
+                ? java.util.concurrent.CompletableFuture.supplyAsync(() -> pgRestore.split(p.dir(spool), spool.dir())) : null;
+        log.accept("restoring " + p.source.name() + " into '" + p.target + "' with " + pgRestore.path() + " -j" + req.jobs()
+                + (early ? " (its schema while its " + (p.objects.size() - 1) + " objects download and are verified)" : ""));
         restoreLog.section((p.exists ? "into the existing database " : "creating database ") + p.target + " from "
                 + p.source.name());
         PgRestoreOutcome.Reader outcome = new PgRestoreOutcome.Reader();
@@ -326,20 +398,60 @@ public final class LogicalRestore {
             log.accept("warning: database '" + p.target + "' exists on the target with " + String.join(", ", differs)
                     + "; it is restored into as it is (only a new database gets the backup's)");
         }
-        if (!p.exists) {
-            creation.create(p.definition, outcome::statementFailed);
+        try {
+            if (!p.exists) {
+                creation.create(p.definition, outcome::statementFailed);
+            }
+            creation.applyProperties(p.definition, outcome::statementFailed);
+        } catch (RuntimeException e) {
+            if (lists != null) {
+                lists.handle((v, x) -> null).join(); // it writes into the spool, which goes next
+            }
+            throw e;
         }
-        creation.applyProperties(p.definition, outcome::statementFailed);
-        restoreLog.section("pg_restore of " + p.source.name() + " into " + p.target);
-        int exit = pgRestore.restore(creation.target().admin().withDatabase(p.target), p.dir(spool),
-                new PgRestore.Options(req.jobs(), p.exists && req.overwrite(), req.noOwner(), req.noTablespaces()), outcome,
-                restoreLog::line);
-        io.lifeboat.Trace.mark("pg_restore done");
-        restoreLog.line("pg_restore exit " + exit);
+        io.lifeboat.Trace.mark("created");
+        PgRestore.Split split = lists == null ? null : join(lists);
+        PgConnectionSettings into = creation.target().admin().withDatabase(p.target);
+        PgRestore.Options options = new PgRestore.Options(req.jobs(), p.exists && req.overwrite(), req.noOwner(),
+                req.noTablespaces());
+        if (split != null && split.schemaEntries() > 0) {
+            restoreLog.section("pg_restore of " + p.source.name() + " into " + p.target + ": pre-data section");
+            // one job: pg_restore runs the pre-data section alone in any case
+            int exit = pgRestore.restore(into, p.dir(spool), options.withList(split.schema(), 1), outcome, restoreLog::line);
+            io.lifeboat.Trace.mark("pre-data done");
+            restoreLog.line("pg_restore exit " + exit);
+            outcome.runEnded(exit);
+        }
+        try {
+            p.download.await();
+        } catch (RuntimeException e) {
+            if (early) {
+                restoreLog.section("a dump file of " + p.source.name() + " did not arrive intact: dropping " + p.target);
+                creation.dropCreated(p.target, log);
+            }
+            throw e;
+        }
+        log.accept("all " + p.objects.size() + " objects of " + p.source.name() + " verified");
+        if (!outcome.stopped()) {
+            restoreLog.section("pg_restore of " + p.source.name() + " into " + p.target + (split != null ? ": the rest" : ""));
+            int exit;
+            try (ConsumedDataFiles consumed = new ConsumedDataFiles(p.dir(spool))) {
+                exit = pgRestore.restore(into, p.dir(spool), split != null ? options.withList(split.rest(), req.jobs()) : options,
+                        outcome, line -> {
+                            restoreLog.line(line);
+                            consumed.accept(line);
+                        });
+            }
+            io.lifeboat.Trace.mark("pg_restore done");
+            restoreLog.line("pg_restore exit " + exit);
+            outcome.runEnded(exit);
+        }
         restoreLog.section("privileges of " + p.target);
         creation.applyPrivileges(p.definition, outcome::statementFailed);
+        io.lifeboat.Trace.mark("privileges");
         ScratchCluster.deleteTree(p.dir(spool));
-        return outcome.finish("database '" + p.target + "'", exit, restoreLog.path());
+        io.lifeboat.Trace.mark("spool deleted");
+        return outcome.finish("database '" + p.target + "'", restoreLog.path());
     }
 
     private static LifeboatException failure(List<PgRestoreOutcome> failed, List<Restored> done, PgConnectionSettings conn) {

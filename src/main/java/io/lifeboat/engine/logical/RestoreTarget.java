@@ -16,13 +16,16 @@ import java.util.TreeSet;
  * pg_restore --create do (postgres, else template1), so that the databases to restore need not
  * exist; the configured database is only the last resort.
  */
-final class RestoreTarget {
+final class RestoreTarget implements AutoCloseable {
     private final PgConnectionSettings admin;
     private final PgVersion version;
+    /** The maintenance database's session for the restore's questions and definitions (a connection costs tens of ms). */
+    private final PgSession shared;
 
-    private RestoreTarget(PgConnectionSettings admin, PgVersion version) {
+    private RestoreTarget(PgConnectionSettings admin, PgVersion version, PgSession shared) {
         this.admin = admin;
         this.version = version;
+        this.shared = shared;
     }
 
     static RestoreTarget connect(PgConnectionSettings server) {
@@ -30,9 +33,14 @@ final class RestoreTarget {
         LifeboatException first = null;
         for (String db : candidates) {
             PgConnectionSettings c = server.withDatabase(db);
-            try (PgSession s = PgSession.open(c)) {
-                return new RestoreTarget(c, s.serverVersion());
+            PgSession s = null;
+            try {
+                s = PgSession.open(c);
+                return new RestoreTarget(c, s.serverVersion(), s);
             } catch (LifeboatException e) {
+                if (s != null) {
+                    s.close();
+                }
                 if (e.kind() != ErrorKind.NOT_FOUND) {
                     throw e; // the server said no to us, not to the database: trying others would say the same
                 }
@@ -55,22 +63,29 @@ final class RestoreTarget {
         return admin.host() + ":" + admin.port();
     }
 
+    /** A session of its own (for statements that change the session, such as SET SESSION AUTHORIZATION). */
     PgSession session() {
         return PgSession.open(admin);
     }
 
+    /** The restore's session on the maintenance database, for statements that leave the session as it was; not to be closed. */
+    PgSession shared() {
+        return shared;
+    }
+
+    @Override
+    public void close() {
+        shared.close();
+    }
+
     boolean exists(String db) {
-        try (PgSession s = session()) {
-            return s.queryValue("SELECT 1 FROM pg_database WHERE datname = " + PgSession.quoteLiteral(db)).isPresent();
-        }
+        return shared.queryValue("SELECT 1 FROM pg_database WHERE datname = " + PgSession.quoteLiteral(db)).isPresent();
     }
 
     Set<String> tablespaces() {
-        try (PgSession s = session()) {
-            Set<String> names = new TreeSet<>();
-            s.query("SELECT spcname FROM pg_tablespace").forEach(r -> names.add(r.get(0)));
-            return names;
-        }
+        Set<String> names = new TreeSet<>();
+        shared.query("SELECT spcname FROM pg_tablespace").forEach(r -> names.add(r.get(0)));
+        return names;
     }
 
     /**
@@ -80,17 +95,15 @@ final class RestoreTarget {
      */
     List<String> differences(String db, java.util.Map<String, String> dumped) {
         List<String> out = new java.util.ArrayList<>();
-        try (PgSession s = session()) {
-            List<String> r = s.query("SELECT pg_encoding_to_char(encoding), CASE datlocprovider WHEN 'i' THEN 'icu' "
-                    + "WHEN 'b' THEN 'builtin' ELSE 'libc' END, datcollate, datctype FROM pg_database WHERE datname = "
-                    + PgSession.quoteLiteral(db)).get(0);
-            String[] names = {"encoding", "locale provider", "collation", "ctype"};
-            String[] keys = {"ENCODING", "LOCALE_PROVIDER", "LC_COLLATE", "LC_CTYPE"};
-            for (int i = 0; i < names.length; i++) {
-                String want = dumped.getOrDefault(keys[i], i >= 2 ? dumped.get("LOCALE") : null);
-                if (want != null && !want.equalsIgnoreCase(r.get(i))) {
-                    out.add(names[i] + " " + r.get(i) + " (the backup's: " + want + ")");
-                }
+        List<String> r = shared.query("SELECT pg_encoding_to_char(encoding), CASE datlocprovider WHEN 'i' THEN 'icu' "
+                + "WHEN 'b' THEN 'builtin' ELSE 'libc' END, datcollate, datctype FROM pg_database WHERE datname = "
+                + PgSession.quoteLiteral(db)).get(0);
+        String[] names = {"encoding", "locale provider", "collation", "ctype"};
+        String[] keys = {"ENCODING", "LOCALE_PROVIDER", "LC_COLLATE", "LC_CTYPE"};
+        for (int i = 0; i < names.length; i++) {
+            String want = dumped.getOrDefault(keys[i], i >= 2 ? dumped.get("LOCALE") : null);
+            if (want != null && !want.equalsIgnoreCase(r.get(i))) {
+                out.add(names[i] + " " + r.get(i) + " (the backup's: " + want + ")");
             }
         }
         return out;
