@@ -49,20 +49,7 @@ public final class ArchiveAhead {
 
     /** Whether an archive-ahead process holds the lock of this state directory. */
     public static boolean running(Path stateDir) {
-        Path lock = stateDir.resolve(LOCK);
-        if (!Files.exists(lock)) {
-            return false;
-        }
-        try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE)) {
-            FileLock l = ch.tryLock();
-            if (l == null) {
-                return true;
-            }
-            l.release();
-            return false;
-        } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
-            return true;
-        }
+        return LockFile.held(stateDir.resolve(LOCK), true);
     }
 
     /**

@@ -191,22 +191,7 @@ public final class WalPrefetcher implements AutoCloseable {
 
     /** Whether a prefetcher holds the lock of this pg_wal (a process started for it need not start another). */
     public static boolean running(Path pgWal) {
-        Path lock = spoolOf(pgWal).resolve(".lock");
-        if (!Files.exists(lock)) {
-            return false;
-        }
-        try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE)) {
-            FileLock l = ch.tryLock();
-            if (l == null) {
-                return true;
-            }
-            l.release();
-            return false;
-        } catch (OverlappingFileLockException e) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        return LockFile.held(spoolOf(pgWal).resolve(".lock"), false);
     }
 
     /** The segment size a prefetcher wrote into the spool, if one did. */
