@@ -153,6 +153,7 @@ public final class LocalBackup {
         /** The interrupted attempt this run goes on with (--resume), or null. */
         ResumePoint resume;
         String resumedNote;
+        long resumedFiles;
 
         Run(LocalBackupRequest req, BackupSession session, BackupSession.Facts facts, Path dataDir, BackupId id,
             Instant start, Lsn startLsn, long timeline, IncrementalBase base) {
@@ -260,6 +261,7 @@ public final class LocalBackup {
                             facts.walSegmentSize(), walSegments);
                 }
                 if (resume != null) {
+                    resumedFiles = reused;
                     resumedNote = reused + " files (" + Spool.human(reusedBytes) + ") kept from the interrupted attempt, "
                             + "not read again";
                 }
@@ -393,6 +395,7 @@ public final class LocalBackup {
             extra.put("checkpoint", req.base().fastCheckpoint() ? "fast" : "spread");
             if (resumedNote != null) {
                 extra.put("resumed", resumedNote);
+                extra.put("filesResumed", Long.toString(resumedFiles));
             }
             if (base != null && !base.notes().isEmpty()) {
                 extra.put("notes", String.join("; ", base.notes()));
