@@ -77,7 +77,7 @@ class ResumeIT {
              EmbeddedS3Server s3 = EmbeddedS3Server.start(w.work.resolve("s3"));
              ScratchCluster pg = ScratchCluster.create(w.work, ScratchCluster.Options.defaults()
                      .withConf("wal_log_hints = on")).start()) {
-            s3.createBucket("b");
+            s3.createBucket("backups");
             prepare(pg, 8);
             Path cfg = w.work.resolve("lifeboat.yml");
             Files.writeString(cfg, """
@@ -86,7 +86,7 @@ class ResumeIT {
                         postgres: {host: 127.0.0.1, port: %d, user: postgres}
                         repositories:
                           - name: s3
-                            uri: s3://b/p?endpoint=%s&region=us-east-1&path-style=true
+                            uri: s3://backups/p?endpoint=%s&region=us-east-1&path-style=true
                             access-key-id: %s
                             secret-access-key: %s
                             allow-same-server: true
@@ -99,7 +99,7 @@ class ResumeIT {
                 s.execute("CHECKPOINT");
             }
             Thread.sleep(2100); // the files' last change well before the listing (UnchangedSince's margin)
-            String killed = killMidway(w, common, w.work.resolve("s3/b/p/inc/backups"), "--incremental");
+            String killed = killMidway(w, common, w.work.resolve("s3/backups/p/inc/backups"), "--incremental");
             assertUnfinishedOnly(common, killed, 2);
 
             try (PgSession s = pg.session("postgres")) {

@@ -316,6 +316,7 @@ public final class LocalBackup {
             java.util.Set<String> keep = new java.util.HashSet<>();
             objects.forEach(o -> keep.add(catalog.layout().backupObject(id, o.path())));
             try {
+                catalog.storage().removeAbandonedWrites(catalog.layout().backupDir(id) + "/", Catalog.ABANDONED_AFTER);
                 for (io.lifeboat.storage.ObjectInfo o : catalog.storage().list(catalog.layout().backupDir(id) + "/")) {
                     if (!keep.contains(o.key())) {
                         catalog.storage().delete(o.key());
