@@ -69,12 +69,20 @@ public final class FsStorage implements Storage {
 
             @Override
             public void write(int b) throws IOException {
-                out.write(b);
+                try {
+                    out.write(b);
+                } catch (IOException e) {
+                    throw writeFailed(key, e);
+                }
             }
 
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
-                out.write(b, off, len);
+                try {
+                    out.write(b, off, len);
+                } catch (IOException e) {
+                    throw writeFailed(key, e);
+                }
             }
 
             @Override
@@ -82,9 +90,14 @@ public final class FsStorage implements Storage {
                 if (done) {
                     throw new IllegalStateException("writer for " + key + " already finished");
                 }
-                channel.force(true);
-                long size = channel.size();
-                channel.close();
+                long size;
+                try {
+                    channel.force(true); // a network filesystem may report a full disk only here
+                    size = channel.size();
+                    channel.close();
+                } catch (IOException e) {
+                    throw writeFailed(key, e);
+                }
                 try {
                     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {
@@ -192,6 +205,16 @@ public final class FsStorage implements Storage {
         }
         long now = p.get().info().startInstant().map(java.time.Instant::toEpochMilli).orElse(started);
         return Math.abs(now - started) < 2000; // another process under a reused pid started at another time
+    }
+
+    /** A write that failed: the repository's fault (a full disk says so), naming the object. */
+    private LifeboatException writeFailed(String key, IOException e) {
+        boolean full = String.valueOf(e.getMessage()).contains("No space left") || String.valueOf(e.getMessage())
+                .contains("Disk quota exceeded");
+        return new LifeboatException(ErrorKind.STORAGE, "cannot write object '" + key + "' in " + describe() + ": "
+                + e.getMessage(), full ? "the repository's file system is full: free space there (lifeboat expire, "
+                + "delete) or give it more, then run the command again; what this command stored so far was not made "
+                + "complete" : "check the repository's file system (mounted, writable)", e);
     }
 
     private static void syncDirectory(Path dir) {

@@ -52,8 +52,8 @@ class ResumeIT {
 
             Cli.Result list = Cli.run(LocalSourceIT.args(common, "list"));
             assertThat(list.out()).contains(killed).doesNotContain("unfinished");
-            assertThat(objectNames(w.repo.resolve("res/backups/" + killed))).as("journal left")
-                    .noneMatch(n -> n.contains("resume-journal"));
+            assertThat(objectNames(w.repo.resolve("res/backups/" + killed))).as("journal or a killed writer's temporary file left")
+                    .noneMatch(n -> n.contains("resume-journal") || n.contains(".lifeboat-tmp-"));
             assertPlainTar(w.repo.resolve("res/backups/" + killed));
 
             Path dir = w.dataDirectory("resumed");
@@ -140,6 +140,8 @@ class ResumeIT {
             Cli.Result list = Cli.run(LocalSourceIT.args(common, "list"));
             assertThat(list.out().lines().filter(l -> l.startsWith(killed)).findFirst().orElseThrow()).contains("unfinished");
             assertThat(Cli.run(LocalSourceIT.args(common, "delete", killed)).exit()).isZero();
+            // nothing of it, not even a temporary file of an upload the kill cut short
+            assertThat(w.repo.resolve("nx/backups/" + killed)).doesNotExist();
         }
     }
 

@@ -189,8 +189,14 @@ final class ResumePoint {
     private static Kept verified(Catalog catalog, ObjectPipeline pipeline, BackupId id, String archive,
                                  TreeMap<Integer, ResumeJournal.Chunk> byIndex, int jobs, Consumer<String> log) {
         List<ResumeJournal.Chunk> run = new ArrayList<>();
+        long at = 0;
         for (int i = 1; byIndex.containsKey(i); i++) {
-            run.add(byIndex.get(i));
+            ResumeJournal.Chunk c = byIndex.get(i);
+            at += c.stored().rawSize();
+            if (at != c.end()) {
+                break; // the journal does not add up: keep nothing from here on
+            }
+            run.add(c);
         }
         while (!run.isEmpty() && run.get(run.size() - 1).completion() < 0) {
             run.remove(run.size() - 1);
