@@ -43,12 +43,16 @@ class ResumeIT {
                 s.execute("CREATE TABLE after_kill AS SELECT g FROM generate_series(1, 1000) g");
             }
             Map<String, ContentChecksum.Entry> expected = content(pg);
+            Path firstChunk = w.repo.resolve("res/backups/" + killed + "/base.tar.000001.zst");
+            Object storedBefore = Files.readAttributes(firstChunk, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
             Cli.Result r = Cli.run(LocalSourceIT.args(common, "backup", "--json", "--type", "physical", "--source", "local",
                     "--include-wal", "--jobs", "2", "--full", "--resume"));
             assertThat(r.exit()).as(r.toString()).isZero();
             Map<?, ?> m = Json.MAPPER.readValue(r.out(), Map.class);
             assertThat(m.get("id")).as("the killed backup's id").isEqualTo(killed);
             assertThat(kept(m)).as("files kept from the killed attempt: " + r).isPositive();
+            assertThat(Files.readAttributes(firstChunk, java.nio.file.attribute.BasicFileAttributes.class).fileKey())
+                    .as("the killed attempt's first chunk is kept as it was stored, not written again").isEqualTo(storedBefore);
 
             Cli.Result list = Cli.run(LocalSourceIT.args(common, "list"));
             assertThat(list.out()).contains(killed).doesNotContain("unfinished");
