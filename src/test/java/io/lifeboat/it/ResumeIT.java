@@ -134,7 +134,14 @@ class ResumeIT {
              ScratchCluster pg = ScratchCluster.create(w.work, ScratchCluster.Options.defaults()).start()) {
             prepare(pg, 8);
             List<String> common = LocalSourceIT.common(pg, w.repo, "nx");
-            String killed = killMidway(w, common, w.repo.resolve("nx/backups"), "--full");
+            // A backup that is still being taken (its process stopped, its server session alive) is not resumed.
+            String killed = killMidway(w, common, w.repo.resolve("nx/backups"), "--full", p -> {
+                assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(p.pid())).start().waitFor()).isZero();
+                Cli.Result live = Cli.run(LocalSourceIT.args(common, "backup", "--type", "physical", "--source", "local",
+                        "--include-wal", "--full", "--resume"));
+                assertThat(live.exit()).as(live.toString()).isEqualTo(9);
+                assertThat(live.err()).contains("is still being taken");
+            });
             Map<?, ?> next = IncrementalIT.backup(common, "--full");
             assertThat(next.get("id")).isNotEqualTo(killed);
             Cli.Result r = Cli.run(LocalSourceIT.args(common, "backup", "--type", "physical", "--source", "local",
@@ -143,6 +150,22 @@ class ResumeIT {
             assertThat(r.out() + r.err()).contains("nothing to resume: the newest unfinished backup " + killed + " is older than");
             Cli.Result list = Cli.run(LocalSourceIT.args(common, "list"));
             assertThat(list.out().lines().filter(l -> l.startsWith(killed)).findFirst().orElseThrow()).contains("unfinished");
+            // expire keeps the unfinished attempt (within its grace) but removes the temporary files its killed
+            // uploads left (their process is gone); a planted one of a writer that is alive (this JVM) stays
+            Path killedDir = w.repo.resolve("nx/backups/" + killed);
+            long cutShort = objectNames(killedDir).stream().filter(n -> n.contains(".lifeboat-tmp-")).count();
+            Path liveWriter = Files.createFile(killedDir.resolve(".lifeboat-tmp-" + Files.readString(
+                    Path.of("/proc/sys/kernel/hostname")).trim().replaceAll("[^A-Za-z0-9-]", "-") + "~"
+                    + ProcessHandle.current().pid() + "~" + ProcessHandle.current().info().startInstant().orElseThrow()
+                    .toEpochMilli() + "~x.1"));
+            Cli.Result expire = Cli.run(LocalSourceIT.args(common, "expire", "--keep-physical", "5"));
+            assertThat(expire.exit()).as(expire.toString()).isZero();
+            if (cutShort > 0) {
+                assertThat(expire.out() + expire.err()).contains("removed " + cutShort + " temporary files");
+            }
+            assertThat(objectNames(killedDir).stream().filter(n -> n.contains(".lifeboat-tmp-")))
+                    .containsExactly(liveWriter.getFileName().toString());
+            Files.delete(liveWriter);
             assertThat(Cli.run(LocalSourceIT.args(common, "delete", killed)).exit()).isZero();
             // nothing of it, not even a temporary file of an upload the kill cut short
             assertThat(w.repo.resolve("nx/backups/" + killed)).doesNotExist();
@@ -163,6 +186,16 @@ class ResumeIT {
 
     /** Starts a local-mode backup process and kills it (-9) once its journal has recorded some stored chunks. */
     static String killMidway(RestoreScratch w, List<String> common, Path backups, String kind) throws Exception {
+        return killMidway(w, common, backups, kind, p -> { });
+    }
+
+    interface WhileRunning {
+        void run(Process p) throws Exception;
+    }
+
+    /** As above, running {@code before} while the backup is still alive, just before the kill. */
+    static String killMidway(RestoreScratch w, List<String> common, Path backups, String kind, WhileRunning before)
+            throws Exception {
         Path launcher = Path.of("bin", "lifeboat").toAbsolutePath();
         assertThat(Path.of("target", "lifeboat.jar")).as("built by mvn package before the ITs").exists();
         List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "backup", "--type", "physical", "--source",
@@ -179,6 +212,7 @@ class ResumeIT {
             }
             assertThat(p.isAlive()).as("backup still running when its journal has some chunks: " + Files.readString(log))
                     .isTrue();
+            before.run(p);
         } finally {
             p.destroyForcibly();
             p.waitFor();

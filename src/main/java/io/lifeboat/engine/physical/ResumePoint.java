@@ -133,7 +133,7 @@ final class ResumePoint {
             return nothing(log, "the unfinished backup " + id + " was " + describe(last.identity())
                     + ", this one is " + describe(wanted));
         }
-        if (session.backendAlive(last.backend())) {
+        if (stillAlive(session, last.backend())) {
             throw new LifeboatException(ErrorKind.CONFLICT, "backup " + id + " is still being taken (its session, server "
                     + "process " + last.backend().split("/")[0] + ", is alive)", "wait for it to end, or stop it; "
                     + "--resume continues a backup whose process is gone");
@@ -264,6 +264,22 @@ final class ResumePoint {
         }
         out.sort(java.util.Comparator.comparingInt(ResumeJournal.Segment::seq));
         return out;
+    }
+
+    /** Whether the attempt's server session lives, given a few seconds to notice a client that was just killed. */
+    private static boolean stillAlive(BackupSession session, String backend) {
+        for (int i = 0; i < 10; i++) {
+            if (!session.backendAlive(backend)) {
+                return false;
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return true;
+            }
+        }
+        return true;
     }
 
     private static String describe(ResumeJournal.Identity i) {
