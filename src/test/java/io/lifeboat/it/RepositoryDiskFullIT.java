@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A file repository whose disk fills up in the middle of a local-mode backup (a small tmpfs the
  * test mounts, as root): a clear STORAGE error (exit 6) naming the object and saying the disk is
  * full, nothing listed complete, no object or temporary file of the failed backup left, and the
- * earlier backup untouched (it verifies and restores); once there is room, the next backup works.
+ * earlier backup untouched (it verifies); once there is room, the next backup works. And a chain
+ * restore onto a full disk.
  */
 class RepositoryDiskFullIT {
     @Test
@@ -59,6 +60,43 @@ class RepositoryDiskFullIT {
                     s.execute("CHECKPOINT");
                 }
                 assertThat((String) IncrementalIT.backup(common, "--full").get("id")).isNotEqualTo(first);
+            } finally {
+                new ExternalProcess(List.of("umount", small.toString()), Map.of()).run();
+            }
+        }
+    }
+
+    /**
+     * A restore of an incremental (put together block by block from its chain, not from tar
+     * archives) onto a disk that fills up: RESOURCE (exit 10) naming the path, never "damaged", and
+     * nothing left behind on that disk.
+     */
+    @Test
+    void aChainRestoreOntoADiskThatFillsUpIsAResourceErrorAndLeavesNothing() throws Exception {
+        Assumptions.assumeTrue(ExternalProcess.runningAsRoot(), "needs root to mount a small tmpfs");
+        try (RestoreScratch w = RestoreScratch.create("restore-full");
+             ScratchCluster pg = ScratchCluster.create(w.work, ScratchCluster.Options.defaults()
+                     .withConf("wal_log_hints = on")).start()) {
+            List<String> common = LocalSourceIT.common(pg, w.repo, "rf");
+            IncrementalIT.backup(common, "--full");
+            try (PgSession s = pg.session("postgres")) {
+                s.execute("CREATE TABLE t AS SELECT g FROM generate_series(1, 100000) g");
+            }
+            String incr = (String) IncrementalIT.backup(common, "--incremental").get("id");
+            Path small = Files.createDirectory(w.work.resolve("small-disk"));
+            ExternalProcess.Result mount = new ExternalProcess(List.of("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs",
+                    small.toString()), Map.of()).run();
+            Assumptions.assumeTrue(mount.ok(), "cannot mount tmpfs: " + mount.stderr());
+            try {
+                Path target = small.resolve("data");
+                Cli.Result r = Cli.run(LocalSourceIT.args(common, "restore", "--backup", incr, "--data-directory",
+                        target.toString(), "--skip-space-check"));
+                assertThat(r.exit()).as(r.toString()).isEqualTo(10);
+                assertThat(r.err()).contains(target.toString()).contains("No space left on device")
+                        .doesNotContain("damaged");
+                try (Stream<Path> left = Files.list(small)) {
+                    assertThat(left).isEmpty();
+                }
             } finally {
                 new ExternalProcess(List.of("umount", small.toString()), Map.of()).run();
             }
