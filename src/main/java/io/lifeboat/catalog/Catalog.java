@@ -25,6 +25,18 @@ public final class Catalog {
     private final Storage storage;
     private final RepositoryLayout layout;
 
+    /** A temporary file no writer touched for this long is a dead writer's (see Storage#removeAbandonedWrites). */
+    public static final java.time.Duration ABANDONED_AFTER = java.time.Duration.ofHours(1);
+
+    /** Removes what killed writers left in this cluster's backups; how many. */
+    public int removeAbandonedWrites() {
+        try {
+            return storage.removeAbandonedWrites(layout.backupsPrefix(), ABANDONED_AFTER);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public Catalog(Storage storage, RepositoryLayout layout) {
         this.storage = storage;
         this.layout = layout;
@@ -300,6 +312,7 @@ public final class Catalog {
                         "`lifeboat list` shows the backups");
             }
             storage.delete(layout.manifest(id));
+            storage.removeAbandonedWrites(layout.backupDir(id) + "/", ABANDONED_AFTER);
             for (ObjectInfo o : objects) {
                 storage.delete(o.key());
             }

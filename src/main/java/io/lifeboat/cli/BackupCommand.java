@@ -78,6 +78,11 @@ final class BackupCommand implements Callable<Integer> {
             + "backup taken that way (blocks of relation files, other files whole); a full backup if there is none.")
     boolean incremental;
 
+    @Option(names = "--resume", description = "Physical, --source local: go on with the newest interrupted backup "
+            + "(killed, crashed) of the same kind, keeping the files it stored that did not change since; "
+            + "without one, an ordinary backup.")
+    boolean resume;
+
     @Option(names = "--full", description = "Physical: a full backup, also where full-every would take an incremental.")
     boolean full;
 
@@ -92,8 +97,8 @@ final class BackupCommand implements Callable<Integer> {
         if (t == BackupType.PHYSICAL) {
             return physical(out, cfg);
         }
-        if (includeWal || maxRate != null || source != null || incremental || full) {
-            throw new LifeboatException(ErrorKind.USAGE, "--include-wal, --max-rate, --source, --incremental and --full "
+        if (includeWal || maxRate != null || source != null || incremental || full || resume) {
+            throw new LifeboatException(ErrorKind.USAGE, "--include-wal, --max-rate, --source, --incremental, --full, --resume "
                     + "are for physical backups", "add --type physical, or leave them out");
         }
         if (all && !databases.isEmpty()) {
@@ -142,6 +147,10 @@ final class BackupCommand implements Callable<Integer> {
         if (local) {
             return local(out, cfg, req);
         }
+        if (resume) {
+            throw new LifeboatException(ErrorKind.USAGE, "--resume goes on with a backup taken with --source local",
+                    "run it on the database host with --source local (or source: local in lifeboat.yml)");
+        }
         if (incremental) {
             throw new LifeboatException(ErrorKind.USAGE, "incremental backups are taken with --source local",
                     "run the backup on the database host with --source local (or source: local in lifeboat.yml)");
@@ -164,7 +173,7 @@ final class BackupCommand implements Callable<Integer> {
                 : cfg.fullEvery() != null ? LocalBackupRequest.Kind.AUTO : LocalBackupRequest.Kind.FULL;
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             BackupManifest m = new LocalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log)
-                    .run(new LocalBackupRequest(req, kind, cfg.fullEvery(), false));
+                    .run(new LocalBackupRequest(req, kind, cfg.fullEvery(), resume));
             out.text(m.id().toString());
             out.result(Views.summary(m));
             expireIfConfigured(out, cfg, repo);

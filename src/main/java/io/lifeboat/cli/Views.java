@@ -55,6 +55,9 @@ final class Views {
                 if (m.extra() != null && m.extra().get("notes") != null) {
                     j.put("notes", m.extra().get("notes"));
                 }
+                if (m.extra() != null && m.extra().get("filesResumed") != null) {
+                    j.put("filesResumed", Long.parseLong(m.extra().get("filesResumed")));
+                }
             }
         }
         return j;

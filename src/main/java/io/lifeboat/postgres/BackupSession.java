@@ -138,6 +138,22 @@ public final class BackupSession implements AutoCloseable {
         }
     }
 
+    /** "pid/start" of this session's server process, for another process to ask whether it still runs. */
+    public String backendIdentity() {
+        return single("SELECT pid || '/' || extract(epoch FROM backend_start)::text FROM pg_stat_activity "
+                + "WHERE pid = pg_backend_pid()");
+    }
+
+    /** Whether the server process {@link #backendIdentity} named (in another session) still runs. */
+    public boolean backendAlive(String identity) {
+        if (identity == null || !identity.matches("\\d{1,10}/\\d{1,12}(\\.\\d{1,9})?")) {
+            return false;
+        }
+        String[] p = identity.split("/");
+        return !"0".equals(single("SELECT count(*) FROM pg_stat_activity WHERE pid = " + p[0]
+                + " AND extract(epoch FROM backend_start)::text = '" + p[1] + "'"));
+    }
+
     public boolean inBackup() {
         return inBackup;
     }

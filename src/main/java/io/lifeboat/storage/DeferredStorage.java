@@ -95,6 +95,11 @@ public final class DeferredStorage implements Storage {
     }
 
     @Override
+    public int removeAbandonedWrites(String prefix, java.time.Duration idle) throws IOException {
+        return driver().removeAbandonedWrites(prefix, idle);
+    }
+
+    @Override
     public boolean atomicCommit() {
         return driver().atomicCommit();
     }

@@ -28,7 +28,9 @@ import java.util.UUID;
  * and renamed into place, so a crash never leaves a partial object under its final name.
  */
 public final class FsStorage implements Storage {
-    private static final String TEMP_MARK = ".lifeboat-tmp-";
+    static final String TEMP_MARK = ".lifeboat-tmp-";
+    /** Who writes a temporary file, in its name: host~pid~process start (ms)~, so a dead writer's can be told. */
+    private static final String OWNER = ownerTag();
     private final Path root;
     private final Retry retry;
 
@@ -59,7 +61,7 @@ public final class FsStorage implements Storage {
     public ObjectWriter create(String key) throws IOException {
         Path target = path(key);
         Files.createDirectories(target.getParent());
-        Path temp = target.resolveSibling(TEMP_MARK + target.getFileName() + "." + UUID.randomUUID());
+        Path temp = target.resolveSibling(TEMP_MARK + OWNER + target.getFileName() + "." + UUID.randomUUID());
         FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
         return new ObjectWriter() {
@@ -67,12 +69,20 @@ public final class FsStorage implements Storage {
 
             @Override
             public void write(int b) throws IOException {
-                out.write(b);
+                try {
+                    out.write(b);
+                } catch (IOException e) {
+                    throw writeFailed(key, e);
+                }
             }
 
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
-                out.write(b, off, len);
+                try {
+                    out.write(b, off, len);
+                } catch (IOException e) {
+                    throw writeFailed(key, e);
+                }
             }
 
             @Override
@@ -80,9 +90,14 @@ public final class FsStorage implements Storage {
                 if (done) {
                     throw new IllegalStateException("writer for " + key + " already finished");
                 }
-                channel.force(true);
-                long size = channel.size();
-                channel.close();
+                long size;
+                try {
+                    channel.force(true); // a network filesystem may report a full disk only here
+                    size = channel.size();
+                    channel.close();
+                } catch (IOException e) {
+                    throw writeFailed(key, e);
+                }
                 try {
                     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {
@@ -107,6 +122,99 @@ public final class FsStorage implements Storage {
                 }
             }
         };
+    }
+
+    private static String ownerTag() {
+        String host;
+        try {
+            host = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim(); // no name lookup on every start
+        } catch (IOException | RuntimeException e) {
+            host = "unknown";
+        }
+        ProcessHandle self = ProcessHandle.current();
+        long started = self.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+        return host.replaceAll("[^A-Za-z0-9-]", "-") + "~" + self.pid() + "~" + started + "~";
+    }
+
+    /**
+     * Removes the temporary files of writers that died before they committed: those this host's
+     * process named in them is gone (no process with that pid, or one that started at another
+     * time), and any other (another host's, or of an older Lifeboat that did not name its writer)
+     * not written to for {@code idle}: a live writer keeps moving its file's mtime.
+     */
+    @Override
+    public int removeAbandonedWrites(String prefix, java.time.Duration idle) throws IOException {
+        int slash = prefix.lastIndexOf('/');
+        Path start = slash < 0 ? root : root.resolve(prefix.substring(0, slash));
+        if (!Files.isDirectory(start)) {
+            return 0;
+        }
+        String host = OWNER.substring(0, OWNER.indexOf('~') + 1);
+        long cutoff = System.currentTimeMillis() - idle.toMillis();
+        List<Path> abandoned = new ArrayList<>();
+        Files.walkFileTree(start, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                String name = file.getFileName().toString();
+                if (!attrs.isRegularFile() || !name.startsWith(TEMP_MARK)
+                        || !root.relativize(file).toString().replace('\\', '/').startsWith(prefix.substring(0, slash + 1))) {
+                    return FileVisitResult.CONTINUE;
+                }
+                String rest = name.substring(TEMP_MARK.length());
+                if (rest.startsWith(host) ? !writerAlive(rest.substring(host.length()))
+                        : attrs.lastModifiedTime().toMillis() < cutoff) {
+                    abandoned.add(file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
+                if (exc instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw exc;
+            }
+        });
+        int n = 0;
+        for (Path p : abandoned) {
+            if (Files.deleteIfExists(p)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** "pid~start~..." of a writer on this host: whether that very process still runs (unparsable: assumed alive). */
+    static boolean writerAlive(String pidAndStart) {
+        String[] f = pidAndStart.split("~", 3);
+        if (f.length < 3) {
+            return true;
+        }
+        long pid;
+        long started;
+        try {
+            pid = Long.parseLong(f[0]);
+            started = Long.parseLong(f[1]);
+        } catch (NumberFormatException e) {
+            return true;
+        }
+        Optional<ProcessHandle> p = ProcessHandle.of(pid);
+        if (p.isEmpty() || !p.get().isAlive()) {
+            return false;
+        }
+        long now = p.get().info().startInstant().map(java.time.Instant::toEpochMilli).orElse(started);
+        return Math.abs(now - started) < 2000; // another process under a reused pid started at another time
+    }
+
+    /** A write that failed: the repository's fault (a full disk says so), naming the object. */
+    private LifeboatException writeFailed(String key, IOException e) {
+        boolean full = String.valueOf(e.getMessage()).contains("No space left") || String.valueOf(e.getMessage())
+                .contains("Disk quota exceeded");
+        return new LifeboatException(ErrorKind.STORAGE, "cannot write object '" + key + "' in " + describe() + ": "
+                + e.getMessage(), full ? "the repository's file system is full: free space there (lifeboat expire, "
+                + "delete) or give it more, then run the command again; what this command stored so far was not made "
+                + "complete" : "check the repository's file system (mounted, writable)", e);
     }
 
     private static void syncDirectory(Path dir) {

@@ -292,6 +292,19 @@ public final class MirroredStorage implements Storage {
         }
     }
 
+    @Override
+    public int removeAbandonedWrites(String prefix, java.time.Duration idle) throws IOException {
+        int n = 0;
+        for (Member m : healthy()) {
+            try {
+                n += m.storage().removeAbandonedWrites(prefix, idle);
+            } catch (IOException | RuntimeException e) {
+                fail(m, e);
+            }
+        }
+        return n;
+    }
+
     /** Probes every member; fails only when none is usable (writes check their own minimum). */
     @Override
     public void probe() throws IOException {

@@ -70,6 +70,16 @@ public interface Storage extends AutoCloseable {
     /** Deletes the object; deleting an absent key is not an error. */
     void delete(String key) throws IOException;
 
+    /**
+     * Removes what writers that died (kill -9, a crash) left under {@code prefix} without ever
+     * committing it: only what provably belongs to no live writer, or that no writer touched for
+     * {@code idle}. Returns how many were removed. Drivers whose uncommitted writes leave nothing
+     * behind in the namespace do nothing.
+     */
+    default int removeAbandonedWrites(String prefix, java.time.Duration idle) throws IOException {
+        return 0;
+    }
+
     /** Checks the storage is reachable and usable (bucket exists, credentials work). */
     void probe() throws IOException;
 

@@ -45,6 +45,53 @@ class FsStorageTest extends StorageContract {
         }
     }
 
+    /**
+     * A writer killed before it committed leaves its temporary file: removed once its process is
+     * provably gone (this host) or after it was idle for the given time (another host, or no owner
+     * in the name); a live writer's file stays, however old, and so does a fresh one of another host.
+     */
+    @Test
+    void removesOnlyTheTemporaryFilesOfDeadOrLongIdleWriters() throws Exception {
+        FsStorage s = new FsStorage(dir);
+        s.put("c/backups/1/a", new byte[] {1});
+        ObjectWriter live = s.create("c/backups/1/b");
+        live.write(new byte[] {2});
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        String host = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim().replaceAll("[^A-Za-z0-9-]", "-");
+        String started = Long.toString(gone.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(1L));
+        Path d = dir.resolve("c/backups/1");
+        Path dead = Files.writeString(d.resolve(FsStorage.TEMP_MARK + host + "~" + gone.pid() + "~" + started + "~x.1"), "x");
+        Path reused = Files.writeString(d.resolve(FsStorage.TEMP_MARK + host + "~" + ProcessHandle.current().pid()
+                + "~12345~x.2"), "x"); // our pid, but another process's start time: the pid was reused
+        Path otherFresh = Files.writeString(d.resolve(FsStorage.TEMP_MARK + "elsewhere~1~1~x.3"), "x");
+        Path otherIdle = Files.writeString(d.resolve(FsStorage.TEMP_MARK + "elsewhere~1~1~x.4"), "x");
+        Path oldStyleIdle = Files.writeString(d.resolve(FsStorage.TEMP_MARK + "x.5"), "x");
+        java.nio.file.attribute.FileTime hourAgo = java.nio.file.attribute.FileTime.fromMillis(
+                System.currentTimeMillis() - 3_600_000);
+        for (Path p : java.util.List.of(otherIdle, oldStyleIdle)) {
+            Files.setLastModifiedTime(p, hourAgo);
+        }
+        Path liveTemp;
+        try (var w = Files.list(d)) {
+            liveTemp = w.filter(p -> p.getFileName().toString().contains("~b.")).findFirst().orElseThrow();
+        }
+        Files.setLastModifiedTime(liveTemp, hourAgo);
+
+        assertThat(s.removeAbandonedWrites("c/", java.time.Duration.ofMinutes(30))).isEqualTo(4);
+        assertThat(dead).doesNotExist();
+        assertThat(reused).doesNotExist();
+        assertThat(otherIdle).doesNotExist();
+        assertThat(oldStyleIdle).doesNotExist();
+        assertThat(otherFresh).exists();
+        assertThat(liveTemp).as("the temporary file of a live writer").exists();
+        assertThat(s.removeAbandonedWrites("elsewhere/", java.time.Duration.ZERO)).isZero();
+        live.write(new byte[] {3});
+        live.commit();
+        assertThat(s.get("c/backups/1/b")).containsExactly(2, 3);
+        assertThat(s.get("c/backups/1/a")).containsExactly(1);
+    }
+
     @Test
     void probeOfAMissingDirectoryIsAStorageError() {
         assertThatThrownBy(() -> new FsStorage(dir.resolve("missing")).probe())

@@ -23,6 +23,11 @@ final class ChunkedArchive {
         void bytes(byte[] b, int off, int len);
     }
 
+    /** Told of every full chunk as it is handed to the uploader: its raw name, number (from 1) and end offset. */
+    interface Cuts {
+        void chunk(String rawName, int index, long end);
+    }
+
     /** Fixed-size byte arrays, at most {@code count} of them ever allocated. */
     static final class BufferPool {
         private final int size;
@@ -72,12 +77,29 @@ final class ChunkedArchive {
     private byte[] buffer;
     private int fill;
     private long rawBytes;
+    private Cuts cuts;
 
     ChunkedArchive(String name, ParallelUploader uploader, BufferPool pool, Tap tap) {
         this.name = name;
         this.uploader = uploader;
         this.pool = pool;
         this.tap = tap;
+    }
+
+    /**
+     * Goes on with the stream of an interrupted backup: its first {@code stored} chunks (raw names,
+     * {@code end} bytes in all) are kept, the next chunk gets the next number. Before anything is written.
+     */
+    void continueAfter(List<String> stored, long end) {
+        if (!chunks.isEmpty() || rawBytes != 0 || buffer != null) {
+            throw new IllegalStateException("archive " + name + " was already written to");
+        }
+        chunks.addAll(stored);
+        rawBytes = end;
+    }
+
+    void onChunk(Cuts c) {
+        this.cuts = c;
     }
 
     static String chunkName(String archive, int index) {
@@ -121,6 +143,9 @@ final class ChunkedArchive {
     private void flush() {
         String chunk = chunkName(name, chunks.size() + 1);
         chunks.add(chunk);
+        if (cuts != null && fill == buffer.length) {
+            cuts.chunk(chunk, chunks.size(), rawBytes);
+        }
         byte[] b = buffer;
         buffer = null;
         uploader.submit(chunk, b, fill, () -> pool.give(b));

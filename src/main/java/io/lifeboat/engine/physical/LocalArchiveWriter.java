@@ -69,6 +69,11 @@ final class LocalArchiveWriter {
     private long blocksUnlikeTheChain;
     private long unreadFiles;
     private long dataBytes;
+    private ResumeJournal journal;
+    private long listedAtMs;
+    private ResumePoint resume;
+    private long reusedFiles;
+    private long reusedBytes;
 
     /** @param tablespaceLocations OID → location, for the archives' manifest entries */
     LocalArchiveWriter(ParallelUploader uploader, ChunkedArchive.BufferPool chunks, Map<String, String> tablespaceLocations,
@@ -85,12 +90,36 @@ final class LocalArchiveWriter {
         }
     }
 
+    /** Records in {@code j} what is written, for a later {@code --resume}; the directory was listed at {@code listedAtMs}. */
+    void journal(ResumeJournal j, long listedAtMs) {
+        this.journal = j;
+        this.listedAtMs = listedAtMs;
+    }
+
+    /** Goes on with what an interrupted attempt stored: its kept chunks, and the files in them that did not change. */
+    void resumeFrom(ResumePoint r) {
+        this.resume = r;
+    }
+
+    /** Files (and their bytes) kept from the interrupted attempt, not read again. */
+    long reusedFiles() {
+        return reusedFiles;
+    }
+
+    long reusedBytes() {
+        return reusedBytes;
+    }
+
     private int window() {
         return readers * 2;
     }
 
     /** A planned read of one piece of one item. */
-    private record Read(DataDirectoryScan.Item item, FilePlan plan, long offset, int length, int index, int count) {
+    private record Read(DataDirectoryScan.Item item, FilePlan plan, long offset, int length, int index, int count,
+                        ResumeJournal.Done reused) {
+        Read(DataDirectoryScan.Item item, FilePlan plan, long offset, int length, int index, int count) {
+            this(item, plan, offset, length, index, count, null);
+        }
     }
 
     /** Writes every item, in order; files are read {@code readers} at a time, a few pieces ahead. */
@@ -136,6 +165,11 @@ final class LocalArchiveWriter {
         for (DataDirectoryScan.Item it : items) {
             if (!it.type().equals("f") || it.size() == 0) {
                 out.add(new Read(it, FilePlan.PLAIN, 0, -1, 0, 0));
+                continue;
+            }
+            ResumeJournal.Done kept = resume == null ? null : resume.reusable(it);
+            if (kept != null) {
+                out.add(new Read(it, FilePlan.PLAIN, 0, -1, 0, 0, kept));
                 continue;
             }
             FilePlan plan = plans.apply(it);
@@ -190,6 +224,10 @@ final class LocalArchiveWriter {
     private FileState consume(Read r, PieceReader.Piece p, FileState file) {
         DataDirectoryScan.Item it = r.item();
         archive(it.archive());
+        if (r.reused() != null) {
+            reuse(it, r.reused());
+            return null;
+        }
         if (r.length() < 0 && r.plan().unread()) {
             unread(it, r.plan());
             return null;
@@ -306,6 +344,30 @@ final class LocalArchiveWriter {
         }
         index.add(e);
         pgFiles.add(new PgManifestWriter.File(it.path(), it.size(), Instant.ofEpochSecond(it.mtimeSeconds()), crc));
+        if (journal != null && e.archive() != null) {
+            journal.done(e, tar.position(), f.plan.rule() == null ? "plain" : f.plan.whole() ? "whole" : "part", listedAtMs);
+        }
+    }
+
+    /** A file the interrupted attempt stored in a kept chunk, unchanged since: its entry as that attempt wrote it. */
+    private void reuse(DataDirectoryScan.Item it, ResumeJournal.Done d) {
+        FileIndex.Entry e = d.entry();
+        index.add(e);
+        pgFiles.add(new PgManifestWriter.File(it.path(), it.size(), Instant.ofEpochSecond(it.mtimeSeconds()), e.crc()));
+        long blocks = e.blockCrcs() == null ? 0 : e.blockCrcs().length / 4;
+        if (d.kind().equals("part")) {
+            blockFiles++;
+        } else {
+            storedFiles++;
+        }
+        storedBlocks += blocks;
+        dataBytes += it.size();
+        reusedFiles++;
+        reusedBytes += it.size();
+        progress.advance(it.size());
+        if (journal != null) {
+            journal.done(e, d.end(), d.kind(), d.listedAtMs());
+        }
     }
 
     /** A relation file left to the chain whole, unread: every block the parent's, its CRC from theirs. */
@@ -335,7 +397,21 @@ final class LocalArchiveWriter {
         endArchive();
         currentName = name;
         current = new ChunkedArchive(name, uploader, chunks, null);
+        if (journal != null) {
+            ResumeJournal j = journal;
+            current.onChunk((raw, i, end) -> j.cut(name, raw, i, end, tar.completionAt(end)));
+        }
+        ResumePoint.Kept kept = resume == null ? null : resume.archives().get(name);
+        if (kept != null) {
+            current.continueAfter(kept.chunks().stream().map(ResumeJournal.Chunk::rawName).toList(), kept.end());
+        }
         tar = new TarWriter(current);
+        if (kept != null) {
+            if (journal != null) {
+                journal.carry(kept.chunks());
+            }
+            tar.completeMember(kept.completion());
+        }
     }
 
     /** Appends a file that is not on disk (backup_label) to the current archive, stored whole. */

@@ -79,9 +79,11 @@ public final class LocalBackup {
             BackupSession.Facts facts = session.facts();
             Path dataDir = dataDirectory(facts);
             IncrementalBase base = IncrementalBase.choose(catalog, pipeline, req, facts, start, log);
+            ResumePoint found = req.resume() ? ResumePoint.find(catalog, pipeline, session,
+                    identity(facts, dataDir, base), Math.max(1, req.base().jobs()), log) : null;
             RepositoryClaim claim = RepositoryClaim.start(
                     () -> catalog.ensureClusterInfo(facts.systemIdentifier(), facts.version().major()),
-                    () -> catalog.newId(BackupType.PHYSICAL, start), session::cancel);
+                    () -> found != null ? found.id() : catalog.newId(BackupType.PHYSICAL, start), session::cancel);
             BackupId label = BackupId.of(start, BackupType.PHYSICAL);
             log.accept("backup " + label + ": reading " + dataDir + " on this host (PostgreSQL " + facts.version()
                     + (facts.inRecovery() ? ", a standby" : "") + ", system " + facts.systemIdentifier() + ") with "
@@ -96,12 +98,26 @@ public final class LocalBackup {
                 }
                 BackupId id = claim.await();
                 long timeline = session.checkpointTimeline();
+                ResumePoint resume = found;
                 if (base != null) {
                     base = base.confirm(startLsn, timeline, log);
+                    if (base == null && resume != null) {
+                        log.accept("backup " + id + " is a full backup after all: nothing of the interrupted incremental is kept");
+                        resume = resume.nothingKept();
+                    }
                 }
-                return new Run(req, session, facts, dataDir, id, start, startLsn, timeline, base).take();
+                Run run = new Run(req, session, facts, dataDir, id, start, startLsn, timeline, base);
+                run.resume = resume;
+                return run.take();
             }
         }
+    }
+
+    /** What a backup of this kind shares with an interrupted one it may resume. */
+    private ResumeJournal.Identity identity(BackupSession.Facts facts, Path dataDir, IncrementalBase base) {
+        return new ResumeJournal.Identity(facts.systemIdentifier(), facts.version().major(), dataDir.toString(),
+                base == null ? null : base.parent().id().toString(), facts.blockSize(), pipeline.compression().id(),
+                pipeline.encryption().scheme());
     }
 
     /** The data directory to read: the configured one, else the server's; it must be this server's. */
@@ -134,6 +150,10 @@ public final class LocalBackup {
         final long timeline;
         final IncrementalBase base;
         final List<String> walPaths = Collections.synchronizedList(new ArrayList<>());
+        /** The interrupted attempt this run goes on with (--resume), or null. */
+        ResumePoint resume;
+        String resumedNote;
+        long resumedFiles;
 
         Run(LocalBackupRequest req, BackupSession session, BackupSession.Facts facts, Path dataDir, BackupId id,
             Instant start, Lsn startLsn, long timeline, IncrementalBase base) {
@@ -167,6 +187,7 @@ public final class LocalBackup {
                 }
                 String versionDir = BaseBackupRules.tablespaceVersionDirectory(facts.version().major(),
                         facts.catalogVersion());
+                long listedAt = System.currentTimeMillis();
                 DataDirectoryScan scan = DataDirectoryScan.of(dataDir, versionDir, m -> log.accept("warning: " + m));
                 Map<String, String> tablespaces = new LinkedHashMap<>();
                 scan.tablespaces().forEach((oid, loc) -> tablespaces.put(oid, loc.toString()));
@@ -175,6 +196,10 @@ public final class LocalBackup {
                         + (tablespaces.isEmpty() ? "" : ", tablespaces " + tablespaces.keySet()));
                 progress.start("backup " + id, total);
                 writer = new LocalArchiveWriter(up, pool, tablespaces, facts.blockSize(), jobs, progress);
+                writer.journal(journal(up), listedAt);
+                if (resume != null) {
+                    writer.resumeFrom(resume);
+                }
                 FilePlanner planner = new FilePlanner(base, scan.items(), facts.blockSize());
                 writer.writeAll(scan.items(), planner::plan);
                 BackupSession.Stop stop = session.stop();
@@ -187,6 +212,8 @@ public final class LocalBackup {
                 }
                 writer.extraFile("backup_label", stop.backupLabel().getBytes(StandardCharsets.UTF_8), 0600, Instant.now());
                 LocalArchiveWriter.Result written = writer.finish();
+                long reused = writer.reusedFiles();
+                long reusedBytes = writer.reusedBytes();
                 writer = null;
                 if (written.unreadFiles() > 0) {
                     log.accept("backup " + id + ": " + written.unreadFiles() + " relation files untouched since "
@@ -223,15 +250,24 @@ public final class LocalBackup {
                 up.submit(PhysicalBackup.BACKUP_MANIFEST, pgManifest, pgManifest.length, () -> { });
                 byte[] index = new FileIndex(FileIndex.FORMAT_VERSION, facts.blockSize(), written.index()).toBytes();
                 up.submit(FILE_INDEX, index, index.length, () -> { });
-                List<StoredObject> objects = up.finish();
+                List<StoredObject> objects = new ArrayList<>(up.finish());
+                if (resume != null) {
+                    objects.addAll(resume.referenced(written.archives()));
+                }
                 List<String> walSegments = new ArrayList<>(walPaths);
                 Collections.sort(walSegments);
                 if (wal != null) {
                     BackupWal.checkComplete(pipeline, startLsn, timeline, stop.lsn(), stopTimeline,
                             facts.walSegmentSize(), walSegments);
                 }
+                if (resume != null) {
+                    resumedFiles = reused;
+                    resumedNote = reused + " files (" + Spool.human(reusedBytes) + ") kept from the interrupted attempt, "
+                            + "not read again";
+                }
                 BackupManifest m = manifest(stop, label, stopTimeline, stopSegment, tablespaces, written, walSegments,
                         objects, snapshot, pgManifest);
+                removeLeftovers(objects);
                 catalog.writeManifest(m);
                 success = true;
                 double secs = Math.max(0.001, Duration.between(start, m.stopTime()).toMillis() / 1000.0);
@@ -239,7 +275,9 @@ public final class LocalBackup {
                         + base.parent().id() + ": " + written.blockFiles() + " relation files in part, "
                         + written.storedFiles() + " whole)") + ": " + objects.size() + " objects, "
                         + Spool.human(written.dataBytes()) + " of data, " + Spool.human(m.storedBytes()) + " stored, in "
-                        + secs + " s (" + Spool.human((long) (written.dataBytes() / secs)) + "/s)");
+                        + secs + " s (" + Spool.human((long) (written.dataBytes() / secs)) + "/s)"
+                        + (resume == null ? "" : "; resumed: " + reused + " files (" + Spool.human(reusedBytes)
+                        + ") kept from the interrupted attempt"));
                 return m;
             } finally {
                 progress.finish();
@@ -252,6 +290,40 @@ public final class LocalBackup {
                 if (!success) {
                     discard(id);
                 }
+            }
+        }
+
+        /** The journal of this attempt, in the backup's directory, for a later --resume. */
+        private ResumeJournal journal(ParallelUploader up) {
+            Map<String, Long> continued = new LinkedHashMap<>();
+            if (resume != null) {
+                resume.archives().forEach((a, k) -> continued.put(a, k.end()));
+            }
+            ResumeJournal.Header h = new ResumeJournal.Header(ResumeJournal.FORMAT_VERSION,
+                    identity(facts, dataDir, base), java.util.UUID.randomUUID().toString(), session.backendIdentity(),
+                    continued);
+            ResumeJournal j = new ResumeJournal(pipeline, p -> catalog.layout().backupObject(id, p), h,
+                    resume == null ? 0 : resume.lastSeq(), ResumeJournal.interval());
+            up.onStored(j::stored);
+            return j;
+        }
+
+        /**
+         * Before the manifest makes the backup complete: removes what the backup's directory holds
+         * besides its objects (the journal; what an interrupted attempt stored that was not kept).
+         */
+        private void removeLeftovers(List<StoredObject> objects) {
+            java.util.Set<String> keep = new java.util.HashSet<>();
+            objects.forEach(o -> keep.add(catalog.layout().backupObject(id, o.path())));
+            try {
+                catalog.storage().removeAbandonedWrites(catalog.layout().backupDir(id) + "/", Catalog.ABANDONED_AFTER);
+                for (io.lifeboat.storage.ObjectInfo o : catalog.storage().list(catalog.layout().backupDir(id) + "/")) {
+                    if (!keep.contains(o.key())) {
+                        catalog.storage().delete(o.key());
+                    }
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
         }
 
@@ -322,6 +394,10 @@ public final class LocalBackup {
                 extra.put("filesNotRead", Long.toString(written.unreadFiles()));
             }
             extra.put("checkpoint", req.base().fastCheckpoint() ? "fast" : "spread");
+            if (resumedNote != null) {
+                extra.put("resumed", resumedNote);
+                extra.put("filesResumed", Long.toString(resumedFiles));
+            }
             if (base != null && !base.notes().isEmpty()) {
                 extra.put("notes", String.join("; ", base.notes()));
             }

@@ -28,6 +28,7 @@ final class ParallelUploader implements AutoCloseable {
     private final Semaphore inFlight;
     private final List<Future<StoredObject>> results = new ArrayList<>();
     private volatile Throwable failure;
+    private volatile java.util.function.BiConsumer<String, StoredObject> onStored = (raw, o) -> { };
 
     /**
      * @param keyOf   storage key of a path relative to the backup
@@ -43,6 +44,11 @@ final class ParallelUploader implements AutoCloseable {
             return t;
         });
         this.inFlight = new Semaphore(n + 1);
+    }
+
+    /** Told of every piece once it is stored (raw path, its entry), on the worker that stored it. */
+    void onStored(java.util.function.BiConsumer<String, StoredObject> listener) {
+        this.onStored = listener;
     }
 
     ObjectPipeline pipeline() {
@@ -71,7 +77,9 @@ final class ParallelUploader implements AutoCloseable {
                     if (failure != null) {
                         throw new IllegalStateException("cancelled after an earlier failure");
                     }
-                    return pipeline.store(keyOf.apply(path), path, data, length);
+                    StoredObject o = pipeline.store(keyOf.apply(path), path, data, length);
+                    onStored.accept(rawPath, o);
+                    return o;
                 } catch (Throwable t) {
                     if (failure == null) {
                         failure = t;

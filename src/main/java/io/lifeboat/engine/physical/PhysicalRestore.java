@@ -106,7 +106,9 @@ public final class PhysicalRestore {
         spaceTargets.values().forEach(p -> targets.add(p.toAbsolutePath().normalize()));
         // A backup with a file index (local source) whose chain must be put together, or one restored over an
         // existing directory, is restored file by file (IndexedRestore); the others from their tar archives.
-        ChainView chain = req.delta() || d.incremental() ? chainFor(m, req) : null;
+        // A resumed backup's archives can hold a file twice (a copy the interrupted attempt stored, then changed): by index.
+        boolean resumed = m.extra() != null && m.extra().containsKey("filesResumed");
+        ChainView chain = req.delta() || d.incremental() || resumed ? chainFor(m, req) : null;
         if (!req.delta()) {
             checkTargets(targets);
         }

@@ -16,9 +16,25 @@ final class TarWriter {
 
     private final ChunkedArchive out;
     private long fileLeft;
+    /** Where the member being written ends (its data and padding); -1 inside a header or the end marker. */
+    private long memberEnd;
 
     TarWriter(ChunkedArchive out) {
         this.out = out;
+        this.memberEnd = out.rawBytes();
+    }
+
+    /**
+     * Goes on with a stream another process cut off inside a member: writes the {@code zeros} bytes
+     * that complete it (the member is left to a later copy of its file, see {@link ResumeJournal}).
+     */
+    void completeMember(long zeros) {
+        memberEnd = position() + zeros;
+        for (long left = zeros; left > 0; ) {
+            int n = (int) Math.min(left, ZEROS.length);
+            write(ZEROS, 0, n);
+            left -= n;
+        }
     }
 
     /** Bytes written so far: the offset of whatever comes next. */
@@ -33,6 +49,7 @@ final class TarWriter {
         }
         header(name, '0', size, mode, mtimeSeconds, uid, gid, null);
         fileLeft = size;
+        memberEnd = position() + size + (BLOCK - size % BLOCK) % BLOCK;
         return position();
     }
 
@@ -63,10 +80,27 @@ final class TarWriter {
 
     /** The end-of-archive marker. */
     void finish() {
+        memberEnd = -1;
         write(ZEROS, 0, ZEROS.length);
     }
 
+    /**
+     * For a chunk that ends at stream offset {@code at} (while this writer is writing): how many
+     * zero bytes complete the member being written there, so that another process can go on with
+     * the stream from {@code at} (see {@link ResumeJournal}); -1 where that is not possible (inside a
+     * header, where the header's own bytes would be needed, or in the end marker).
+     */
+    long completionAt(long at) {
+        return memberEnd < 0 || at > memberEnd ? -1 : memberEnd - at;
+    }
+
     private void header(String name, char type, long size, int mode, long mtime, int uid, int gid, String link) {
+        memberEnd = -1;
+        headerBlocks(name, type, size, mode, mtime, uid, gid, link);
+        memberEnd = position();
+    }
+
+    private void headerBlocks(String name, char type, long size, int mode, long mtime, int uid, int gid, String link) {
         byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
         byte[] linkBytes = link == null ? new byte[0] : link.getBytes(StandardCharsets.UTF_8);
         if (linkBytes.length > 100) {
@@ -116,7 +150,7 @@ final class TarWriter {
     private void longEntry(char type, byte[] value) {
         byte[] data = new byte[value.length + 1];
         System.arraycopy(value, 0, data, 0, value.length);
-        header("././@LongLink", type, data.length, 0644, 0, 0, 0, null);
+        headerBlocks("././@LongLink", type, data.length, 0644, 0, 0, 0, null);
         write(data, 0, data.length);
         write(ZEROS, 0, (BLOCK - data.length % BLOCK) % BLOCK);
     }

@@ -58,6 +58,10 @@ public final class Expire {
             catalog.delete(id);
             backups++;
         }
+        int abandoned = catalog.removeAbandonedWrites();
+        if (abandoned > 0) {
+            log.accept("removed " + abandoned + " temporary files that killed backups left unfinished");
+        }
         try {
             for (String name : plan.walToDelete()) {
                 catalog.storage().delete(walKeys.get(name));
