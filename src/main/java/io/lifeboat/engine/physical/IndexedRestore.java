@@ -135,10 +135,11 @@ final class IndexedRestore {
         AtomicLong keptBytes = new AtomicLong();
         List<List<ChainView.Extent>> toWrite = delta ? DeltaTarget.compare(targets.stream().map(t -> t.path).toList(),
                 resolved, chain.blockSize(), jobs, kept, keptBytes) : resolved.stream().map(ChainView.Resolved::extents).toList();
+        io.lifeboat.Trace.mark(delta ? "delta: directory compared" : "files listed");
+        prepareFiles(targets, owner, delta, jobs);
         long total = 0;
         for (int i = 0; i < targets.size(); i++) {
             Target t = targets.get(i);
-            prepareFile(t, owner, delta);
             for (ChainView.Extent x : toWrite.get(i)) {
                 total += x.length();
                 Archive a = archives.get(x.link() + "/" + x.archive());
@@ -171,6 +172,7 @@ final class IndexedRestore {
                 finish(t, owner, syncer);
             }
         }
+        io.lifeboat.Trace.mark("files prepared, " + byChunk.size() + " chunks to fetch");
         List<Parallel.Task<Void>> tasks = new ArrayList<>();
         List<Parallel.Task<Void>> last = new ArrayList<>();
         for (Map.Entry<String, List<Piece>> e : byChunk.entrySet()) {
@@ -187,6 +189,7 @@ final class IndexedRestore {
         }
         Parallel.run(Math.max(1, jobs), tasks);
         Parallel.run(1, last);
+        io.lifeboat.Trace.mark("chunks written");
         long files = targets.size() - kept.get();
         return new Written(files, total, kept.get(), keptBytes.get(), removed);
     }
@@ -258,6 +261,22 @@ final class IndexedRestore {
         });
     }
 
+    /** Every file created (or its mode and owner set), {@code jobs} at a time: a thousand creations add up. */
+    private static void prepareFiles(List<Target> targets, Ownership owner, boolean delta, int jobs) {
+        int threads = Math.max(1, jobs);
+        List<Parallel.Task<Void>> tasks = new ArrayList<>();
+        for (int k = 0; k < threads; k++) {
+            int first = k;
+            tasks.add(() -> {
+                for (int i = first; i < targets.size(); i += threads) {
+                    prepareFile(targets.get(i), owner, delta);
+                }
+                return null;
+            });
+        }
+        Parallel.run(threads, tasks);
+    }
+
     /** Creates the file (empty) with its mode and owner; a delta restore keeps what is there. */
     private static void prepareFile(Target t, Ownership owner, boolean delta) {
         LocalWrite.run(t.path, () -> {
@@ -285,6 +304,7 @@ final class IndexedRestore {
         syncer.file(t.path);
     }
 
+    static final int WRITE_SLICE = 1 << 20;
     private static final ThreadLocal<byte[]> DECODED = ThreadLocal.withInitial(() -> new byte[0]);
     private static final ThreadLocal<byte[]> STORED = ThreadLocal.withInitial(() -> new byte[0]);
 
@@ -318,15 +338,9 @@ final class IndexedRestore {
                     Path path = open.path;
                     ch = LocalWrite.at(path, () -> FileChannel.open(path, EnumSet.of(StandardOpenOption.WRITE)));
                 }
-                ByteBuffer bb = ByteBuffer.wrap(data, p.chunkOffset(), p.length());
                 long at = p.fileOffset();
                 FileChannel c = ch;
-                LocalWrite.run(open.path, () -> {
-                    long pos = at;
-                    while (bb.hasRemaining()) {
-                        pos += c.write(bb, pos);
-                    }
-                });
+                LocalWrite.run(open.path, () -> write(c, data, p.chunkOffset(), p.length(), at));
                 progress.advance(p.length());
             }
         } finally {
@@ -337,6 +351,22 @@ final class IndexedRestore {
         for (Piece p : pieces) {
             if (p.target().pending.decrementAndGet() == 0) {
                 finish(p.target(), owner, syncer);
+            }
+        }
+    }
+
+    /**
+     * Writes {@code length} bytes at {@code pos}, at most {@link #WRITE_SLICE} per call: the JDK copies a
+     * heap buffer into a temporary direct buffer of the write's size, and a piece can be a whole chunk
+     * (tens of MiB), which made the kernel's copy into the page cache ten times as expensive (perf).
+     */
+    static void write(FileChannel c, byte[] data, int offset, int length, long pos) throws IOException {
+        int done = 0;
+        while (done < length) {
+            ByteBuffer bb = ByteBuffer.wrap(data, offset + done, Math.min(WRITE_SLICE, length - done));
+            while (bb.hasRemaining()) {
+                int n = c.write(bb, pos + done);
+                done += n;
             }
         }
     }

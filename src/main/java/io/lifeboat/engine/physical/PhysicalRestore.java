@@ -228,6 +228,7 @@ public final class PhysicalRestore {
             }
             applyServerSettings(m, req.server(), dataDir, owner, syncer);
             syncer.finish(targets);
+            io.lifeboat.Trace.mark("flushed");
             ending.success = true;
             ServerControl.Started started = null;
             if (req.start()) {
@@ -348,6 +349,7 @@ public final class PhysicalRestore {
                     + "restored with --delta", "restore it into an empty directory, or take backups with --source local");
         }
         ChainView chain = ChainLoader.load(catalog, pipeline, m);
+        io.lifeboat.Trace.mark("chain loaded");
         if (chain.links().size() > 1) {
             log.accept("restore " + m.id() + ": an incremental backup; its files are put together from the chain "
                     + chain.links().stream().map(l -> l.manifest().id().toString()).toList());
