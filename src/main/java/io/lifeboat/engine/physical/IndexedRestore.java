@@ -21,6 +21,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -28,6 +30,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,7 +54,8 @@ final class IndexedRestore {
     private final Consumer<String> log;
 
     /** What was done. */
-    record Written(long files, long bytes, long filesKept, long bytesKept, long removed) {
+    /** @param unread files a delta restore compared by the record of the last restore, without reading them */
+    record Written(long files, long bytes, long filesKept, long bytesKept, long removed, long unread) {
     }
 
     IndexedRestore(Catalog catalog, ObjectPipeline pipeline, Progress progress, Consumer<String> log) {
@@ -101,9 +105,10 @@ final class IndexedRestore {
     /**
      * @param spaceTargets tablespace OID → where it is restored
      * @param delta        write into an existing data directory of the same cluster
+     * @param vouching     for a delta restore: what files unchanged since the last restore hold (null: read every file)
      */
     Written run(ChainView chain, Path dataDir, Map<String, Path> spaceTargets, Ownership owner, FileSyncer syncer, int jobs,
-                boolean delta) {
+                boolean delta, RestoredState.Vouching vouching) {
         String what = "the file index of backup " + chain.newest().manifest().id();
         Map<String, Archive> archives = archives(chain);
         List<FileIndex.Entry> entries = chain.newest().index().files();
@@ -133,8 +138,12 @@ final class IndexedRestore {
         }
         AtomicLong kept = new AtomicLong();
         AtomicLong keptBytes = new AtomicLong();
+        AtomicLong unread = new AtomicLong();
+        DeltaTarget.Known known = vouching == null ? null
+                : i -> vouching.onDisk(targets.get(i).entry.path(), targets.get(i).path);
         List<List<ChainView.Extent>> toWrite = delta ? DeltaTarget.compare(targets.stream().map(t -> t.path).toList(),
-                resolved, chain.blockSize(), jobs, kept, keptBytes) : resolved.stream().map(ChainView.Resolved::extents).toList();
+                resolved, chain.blockSize(), jobs, kept, keptBytes, known, unread)
+                : resolved.stream().map(ChainView.Resolved::extents).toList();
         io.lifeboat.Trace.mark(delta ? "delta: directory compared" : "files listed");
         prepareFiles(targets, owner, delta, jobs);
         long total = 0;
@@ -191,7 +200,7 @@ final class IndexedRestore {
         Parallel.run(1, last);
         io.lifeboat.Trace.mark("chunks written");
         long files = targets.size() - kept.get();
-        return new Written(files, total, kept.get(), keptBytes.get(), removed);
+        return new Written(files, total, kept.get(), keptBytes.get(), removed, unread.get());
     }
 
     /** Every archive of every backup of the chain, keyed "link/name". */
@@ -280,13 +289,23 @@ final class IndexedRestore {
     /** Creates the file (empty) with its mode and owner; a delta restore keeps what is there. */
     private static void prepareFile(Target t, Ownership owner, boolean delta) {
         LocalWrite.run(t.path, () -> {
-            if (!delta || !Files.isRegularFile(t.path, LinkOption.NOFOLLOW_LINKS)) {
-                if (delta && Files.exists(t.path, LinkOption.NOFOLLOW_LINKS)) {
-                    io.lifeboat.postgres.ScratchCluster.deleteTree(t.path);
+            Set<PosixFilePermission> perms = TarExtractor.filePermissions(t.entry.mode());
+            if (delta && Files.isRegularFile(t.path, LinkOption.NOFOLLOW_LINKS)) {
+                // Only what differs: a chmod or chown moves the ctime, which the next --trust-unchanged compares.
+                PosixFileAttributes a = Files.readAttributes(t.path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (!a.permissions().equals(perms)) {
+                    Files.setPosixFilePermissions(t.path, perms);
                 }
-                Files.createFile(t.path, PosixFilePermissions.asFileAttribute(TarExtractor.filePermissions(t.entry.mode())));
+                if (!owner.owns(a)) {
+                    owner.apply(t.path);
+                }
+                return;
             }
-            Files.setPosixFilePermissions(t.path, TarExtractor.filePermissions(t.entry.mode()));
+            if (delta && Files.exists(t.path, LinkOption.NOFOLLOW_LINKS)) {
+                io.lifeboat.postgres.ScratchCluster.deleteTree(t.path);
+            }
+            Files.createFile(t.path, PosixFilePermissions.asFileAttribute(perms));
+            Files.setPosixFilePermissions(t.path, perms);
             owner.apply(t.path);
         });
     }
@@ -299,7 +318,10 @@ final class IndexedRestore {
                     ch.truncate(t.entry.size());
                 }
             }
-            Files.setLastModifiedTime(t.path, FileTime.from(t.entry.mtimeNs(), TimeUnit.NANOSECONDS));
+            FileTime mtime = FileTime.from(t.entry.mtimeNs(), TimeUnit.NANOSECONDS);
+            if (!Files.getLastModifiedTime(t.path, LinkOption.NOFOLLOW_LINKS).equals(mtime)) {
+                Files.setLastModifiedTime(t.path, mtime);
+            }
         });
         syncer.file(t.path);
     }
