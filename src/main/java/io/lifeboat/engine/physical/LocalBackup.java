@@ -79,6 +79,7 @@ public final class LocalBackup {
             BackupSession.Facts facts = session.facts();
             Path dataDir = dataDirectory(facts);
             IncrementalBase base = IncrementalBase.choose(catalog, pipeline, req, facts, start, log);
+            io.lifeboat.Trace.mark("session open, parent chosen");
             RepositoryClaim claim = RepositoryClaim.start(
                     () -> catalog.ensureClusterInfo(facts.systemIdentifier(), facts.version().major()),
                     () -> catalog.newId(BackupType.PHYSICAL, start), session::cancel);
@@ -95,6 +96,7 @@ public final class LocalBackup {
                     throw claim.explain(e);
                 }
                 BackupId id = claim.await();
+                io.lifeboat.Trace.mark("backup started (checkpoint done)");
                 long timeline = session.checkpointTimeline();
                 if (base != null) {
                     base = base.confirm(startLsn, timeline, log);
@@ -174,10 +176,13 @@ public final class LocalBackup {
                 log.accept("backup " + id + ": " + scan.items().size() + " entries, " + Spool.human(total)
                         + (tablespaces.isEmpty() ? "" : ", tablespaces " + tablespaces.keySet()));
                 progress.start("backup " + id, total);
+                io.lifeboat.Trace.mark("data directory listed");
                 writer = new LocalArchiveWriter(up, pool, tablespaces, facts.blockSize(), jobs, progress);
                 FilePlanner planner = new FilePlanner(base, scan.items(), facts.blockSize());
                 writer.writeAll(scan.items(), planner::plan);
+                io.lifeboat.Trace.mark("files read");
                 BackupSession.Stop stop = session.stop();
+                io.lifeboat.Trace.mark("backup stopped");
                 long stopTimeline = session.stopTimeline(stop.lsn(), facts.inRecovery());
                 BackupLabel label = BackupLabel.parse(stop.backupLabel());
                 if (!label.startLsn().equals(startLsn) || label.startTimeline() != timeline) {
@@ -224,6 +229,7 @@ public final class LocalBackup {
                 byte[] index = new FileIndex(FileIndex.FORMAT_VERSION, facts.blockSize(), written.index()).toBytes();
                 up.submit(FILE_INDEX, index, index.length, () -> { });
                 List<StoredObject> objects = up.finish();
+                io.lifeboat.Trace.mark("uploads finished");
                 List<String> walSegments = new ArrayList<>(walPaths);
                 Collections.sort(walSegments);
                 if (wal != null) {

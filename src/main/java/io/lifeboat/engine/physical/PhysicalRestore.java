@@ -735,6 +735,7 @@ public final class PhysicalRestore {
         if (!walIncluded) {
             cmd.add("--no-parse-wal");
         }
+        cmd.add("--ignore=" + RestoredState.FILE); // the last restore's record, until this one replaces it
         cmd.add(dataDir.toString());
         ExternalProcess.Result r = new ExternalProcess(cmd, Map.of("LC_ALL", "C")).run();
         if (!r.ok()) {
