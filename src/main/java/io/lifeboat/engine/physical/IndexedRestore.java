@@ -31,6 +31,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -145,7 +148,6 @@ final class IndexedRestore {
                 resolved, chain.blockSize(), jobs, kept, keptBytes, known, unread)
                 : resolved.stream().map(ChainView.Resolved::extents).toList();
         io.lifeboat.Trace.mark(delta ? "delta: directory compared" : "files listed");
-        prepareFiles(targets, owner, delta, jobs);
         long total = 0;
         for (int i = 0; i < targets.size(); i++) {
             Target t = targets.get(i);
@@ -176,12 +178,22 @@ final class IndexedRestore {
                 }
             }
         }
-        for (Target t : targets) {
-            if (t.pending.get() == 0) {
-                finish(t, owner, syncer);
+        // The files are created while the first chunks download and decode; each chunk waits for them
+        // only before it writes. (No piece is written before this ends, so the pending counts are still whole.)
+        FutureTask<Void> prepared = new FutureTask<>(() -> {
+            prepareFiles(targets, owner, delta, jobs);
+            for (Target t : targets) {
+                if (t.pending.get() == 0) {
+                    finish(t, owner, syncer);
+                }
             }
-        }
-        io.lifeboat.Trace.mark("files prepared, " + byChunk.size() + " chunks to fetch");
+            io.lifeboat.Trace.mark("files prepared");
+            return null;
+        });
+        Thread preparing = new Thread(prepared, "lifeboat-prepare");
+        preparing.setDaemon(true);
+        preparing.start();
+        io.lifeboat.Trace.mark(byChunk.size() + " chunks to fetch");
         List<Parallel.Task<Void>> tasks = new ArrayList<>();
         List<Parallel.Task<Void>> last = new ArrayList<>();
         for (Map.Entry<String, List<Piece>> e : byChunk.entrySet()) {
@@ -192,12 +204,17 @@ final class IndexedRestore {
             // Into an existing directory, pg_control is written after everything else (see DeltaTarget).
             boolean control = delta && e.getValue().stream().anyMatch(p -> p.target().entry.path().equals(ControlFile.PATH));
             (control ? last : tasks).add(() -> {
-                writeChunk(a.backup(), chunk, e.getValue(), owner, syncer);
+                writeChunk(a.backup(), chunk, e.getValue(), owner, syncer, prepared);
                 return null;
             });
         }
-        Parallel.run(Math.max(1, jobs), tasks);
-        Parallel.run(1, last);
+        try {
+            Parallel.run(Math.max(1, jobs), tasks);
+            Parallel.run(1, last);
+            await(prepared);
+        } finally {
+            prepared.cancel(true);
+        }
         io.lifeboat.Trace.mark("chunks written");
         long files = targets.size() - kept.get();
         return new Written(files, total, kept.get(), keptBytes.get(), removed, unread.get());
@@ -330,8 +347,20 @@ final class IndexedRestore {
     private static final ThreadLocal<byte[]> DECODED = ThreadLocal.withInitial(() -> new byte[0]);
     private static final ThreadLocal<byte[]> STORED = ThreadLocal.withInitial(() -> new byte[0]);
 
+    /** Waits for the files to be there; their creation's failure is thrown as it was. */
+    private static void await(Future<Void> prepared) {
+        try {
+            prepared.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LifeboatException(ErrorKind.INTERRUPTED, "interrupted while creating the restored files");
+        } catch (ExecutionException e) {
+            throw Parallel.unchecked(e.getCause());
+        }
+    }
+
     private void writeChunk(BackupManifest backup, StoredObject chunk, List<Piece> pieces, Ownership owner,
-                            FileSyncer syncer) throws IOException {
+                            FileSyncer syncer, Future<Void> prepared) throws IOException {
         int raw = ChunkStream.arrayLength("chunk " + chunk.path(), chunk.rawSize());
         byte[] decoded = DECODED.get();
         if (decoded.length < raw) {
@@ -346,6 +375,7 @@ final class IndexedRestore {
             }
             return b;
         });
+        await(prepared);
         byte[] data = decoded;
         Target open = null;
         FileChannel ch = null;
