@@ -154,11 +154,11 @@ final class DeltaTarget {
      * What is to be written of each file: nothing when it already has the backup's content (size and
      * CRC), the blocks whose CRC differs for relation files, all of it otherwise. Files are read
      * {@code jobs} at a time, except those {@code known} (may be null) vouches for: their CRCs come
-     * from the backup they hold.
+     * from the backup they hold (and {@code unread} is set for them).
      */
     static List<List<ChainView.Extent>> compare(List<Path> paths, List<ChainView.Resolved> resolved, int blockSize,
                                                 int jobs, AtomicLong kept, AtomicLong keptBytes, Known known,
-                                                AtomicLong unread) {
+                                                boolean[] unread) {
         List<Parallel.Task<List<ChainView.Extent>>> tasks = new ArrayList<>();
         for (int i = 0; i < paths.size(); i++) {
             Path p = paths.get(i);
@@ -168,7 +168,7 @@ final class DeltaTarget {
                 ChainView.Resolved onDisk = known == null ? null : known.onDisk(file);
                 List<ChainView.Extent> write = onDisk != null ? differingKnown(onDisk, r, blockSize) : null;
                 if (write != null) {
-                    unread.incrementAndGet();
+                    unread[file] = true;
                 } else {
                     write = differing(p, r, blockSize);
                 }

@@ -73,6 +73,8 @@ final class IndexedRestore {
         final FileIndex.Entry entry;
         final Path path;
         final AtomicInteger pending = new AtomicInteger();
+        /** Already on disk as it is: no flush needed. */
+        boolean durable;
 
         Target(FileIndex.Entry entry, Path path) {
             this.entry = entry;
@@ -141,7 +143,7 @@ final class IndexedRestore {
         }
         AtomicLong kept = new AtomicLong();
         AtomicLong keptBytes = new AtomicLong();
-        AtomicLong unread = new AtomicLong();
+        boolean[] unread = new boolean[targets.size()];
         DeltaTarget.Known known = vouching == null ? null
                 : i -> vouching.onDisk(targets.get(i).entry.path(), targets.get(i).path);
         List<List<ChainView.Extent>> toWrite = delta ? DeltaTarget.compare(targets.stream().map(t -> t.path).toList(),
@@ -151,6 +153,8 @@ final class IndexedRestore {
         long total = 0;
         for (int i = 0; i < targets.size(); i++) {
             Target t = targets.get(i);
+            // Kept as the record of the last restore vouches for: flushed by that restore, not written since.
+            t.durable = unread[i] && toWrite.get(i).isEmpty() && vouching.state().synced();
             for (ChainView.Extent x : toWrite.get(i)) {
                 total += x.length();
                 Archive a = archives.get(x.link() + "/" + x.archive());
@@ -217,7 +221,11 @@ final class IndexedRestore {
         }
         io.lifeboat.Trace.mark("chunks written");
         long files = targets.size() - kept.get();
-        return new Written(files, total, kept.get(), keptBytes.get(), removed, unread.get());
+        long unreadFiles = 0;
+        for (boolean u : unread) {
+            unreadFiles += u ? 1 : 0;
+        }
+        return new Written(files, total, kept.get(), keptBytes.get(), removed, unreadFiles);
     }
 
     /** Every archive of every backup of the chain, keyed "link/name". */
@@ -340,7 +348,9 @@ final class IndexedRestore {
                 Files.setLastModifiedTime(t.path, mtime);
             }
         });
-        syncer.file(t.path);
+        if (!t.durable) {
+            syncer.file(t.path);
+        }
     }
 
     static final int WRITE_SLICE = 1 << 20;

@@ -210,7 +210,7 @@ public final class PhysicalRestore {
             io.lifeboat.Trace.mark("extracted");
             // Taken before anything below writes into the files (recovery settings): what holds the backup's content.
             RestoredState restored = d.files() == null ? null
-                    : RestoredState.take(m.id().toString(), m.systemIdentifier(), dataDir, spaceTargets);
+                    : RestoredState.take(m.id().toString(), m.systemIdentifier(), dataDir, spaceTargets, req.sync());
             writeWal(m, walObjects, dataDir, owner, syncer);
             if (pgManifest != null) {
                 writeFile(dataDir.resolve("backup_manifest"), fetchChunk(m, pgManifest), owner);
@@ -233,11 +233,13 @@ public final class PhysicalRestore {
                 log.accept("recovery settings written: " + recovery.settings().keySet() + " + recovery.signal");
             }
             applyServerSettings(m, req.server(), dataDir, owner, syncer);
-            if (restored != null) {
-                restored.write(dataDir, owner);
-                syncer.file(dataDir.resolve(RestoredState.FILE));
-            }
             syncer.finish(targets);
+            if (restored != null) {
+                // Last, once every file it describes is on disk: a delta restore that trusts it need not flush them.
+                restored.write(dataDir, owner);
+                syncer.now(dataDir.resolve(RestoredState.FILE));
+                syncer.now(dataDir);
+            }
             io.lifeboat.Trace.mark("flushed");
             ending.success = true;
             ServerControl.Started started = null;

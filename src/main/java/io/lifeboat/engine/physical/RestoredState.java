@@ -51,9 +51,10 @@ final class RestoredState {
      * @param backup       the backup whose content the files hold
      * @param recordedAtNs when the files were looked at (epoch nanoseconds)
      * @param device       the data directory's filesystem and inode: a copy of this file elsewhere describes nothing
+     * @param synced       the restore flushed every file to disk before writing the record
      */
     record Record(int formatVersion, String backup, String systemIdentifier, long recordedAtNs, long device, long inode,
-                  List<Stat> files) {
+                  boolean synced, List<Stat> files) {
     }
 
     private final Record record;
@@ -70,6 +71,11 @@ final class RestoredState {
         return record.backup();
     }
 
+    /** The files it vouches for are on disk (the restore that recorded them flushed them). */
+    boolean synced() {
+        return record.synced();
+    }
+
     int size() {
         return byPath.size();
     }
@@ -78,13 +84,15 @@ final class RestoredState {
      * Looks at every regular file under the data directory and the tablespace targets (the content of
      * {@code backup}, written or kept by the restore that just finished extracting).
      */
-    static RestoredState take(String backup, String systemIdentifier, Path dataDir, Map<String, Path> spaceTargets) {
+    static RestoredState take(String backup, String systemIdentifier, Path dataDir, Map<String, Path> spaceTargets,
+                              boolean synced) {
         long now = epochNanos();
         List<Stat> files = new ArrayList<>();
         walk(dataDir, "", files);
         spaceTargets.forEach((oid, dir) -> walk(dir, "pg_tblspc/" + oid + "/", files));
         long[] dir = identity(dataDir);
-        return new RestoredState(new Record(FORMAT_VERSION, backup, systemIdentifier, now, dir[0], dir[1], files));
+        return new RestoredState(new Record(FORMAT_VERSION, backup, systemIdentifier, now, dir[0], dir[1], synced,
+                files));
     }
 
     private static void walk(Path root, String prefix, List<Stat> into) {

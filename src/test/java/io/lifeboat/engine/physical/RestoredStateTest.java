@@ -56,11 +56,12 @@ class RestoredStateTest {
             throws Exception {
         Path f = Files.write(dir.resolve("PG_VERSION"), "15\n".getBytes());
         Files.setLastModifiedTime(f, FileTime.fromMillis(1_000_000L));
-        RestoredState state = RestoredState.take("20261201T000000Z-P", "42", dir, Map.of());
+        RestoredState state = RestoredState.take("20261201T000000Z-P", "42", dir, Map.of(), true);
         assertThat(state.unchanged("PG_VERSION", f)).isTrue();
         state.write(dir, Ownership.choose(null, dir));
         RestoredState again = RestoredState.read(dir, "42", m -> { });
         assertThat(again).isNotNull();
+        assertThat(again.synced()).isTrue();
         assertThat(again.unchanged("PG_VERSION", f)).isTrue();
         assertThat(again.unchanged("other", f)).as("not recorded").isFalse();
         assertThat(RestoredState.read(dir, "43", m -> { })).as("another cluster").isNull();
