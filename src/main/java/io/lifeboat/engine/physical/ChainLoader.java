@@ -8,7 +8,6 @@ import io.lifeboat.catalog.Catalog;
 import io.lifeboat.catalog.FileIndex;
 import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.engine.ObjectPipeline;
-import io.lifeboat.engine.Parallel;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -52,12 +51,11 @@ final class ChainLoader {
                         + " is of another cluster (system " + m.systemIdentifier() + ")", "restore another backup");
             }
         }
-        // The indexes are fetched and parsed side by side: a restore of a chain waits for all of them.
-        List<Parallel.Task<ChainView.Link>> loads = new ArrayList<>();
+        List<ChainView.Link> links = new ArrayList<>();
         for (BackupManifest m : manifests) {
-            loads.add(() -> ChainView.Link.of(m, index(catalog, pipeline, m)));
+            links.add(ChainView.Link.of(m, index(catalog, pipeline, m)));
         }
-        return new ChainView(Parallel.run(Math.min(4, loads.size()), loads));
+        return new ChainView(links);
     }
 
     /** A backup the chain needs: it must be there and complete, or the chain is broken. */
