@@ -8,7 +8,9 @@
 #   restore:      Lifeboat of the full backup, of the chain (full + incremental), pgBackRest of its
 #                 incremental, into empty directories;
 #   delta:        a directory restored from the full backup turned into the incremental's state:
-#                 Lifeboat restore --delta, pgBackRest restore --delta.
+#                 Lifeboat restore --delta, pgBackRest restore --delta (both read and checksum every file);
+#                 Lifeboat --delta --trust-unchanged (files unchanged since the restore recorded them are
+#                 compared by the backup's CRCs, not read), pgBackRest --delta --force (size and timestamp).
 # Usage (as root): bench/incremental.sh [scale=100]
 # LOGS=DIR keeps each step's output there (with LIFEBOAT_TRACE=1: when each phase began).
 # Every timed step starts with the page cache dropped. The backups run once (each depends on the one
@@ -93,12 +95,18 @@ for _ in $(seq "${RUNS:-3}"); do
   timed "pgbackrest restore of its incremental" "${P[@]}" "--pg1-path=$W/r/br" restore
   rm -rf "$W/r/chain" "$W/r/br"
   "${P[@]}" "--pg1-path=$W/r/brdelta" --set="$BRFULL" restore >/dev/null 2>&1
+  bin/lifeboat restore "${LOC[@]}" --backup "$LFULL" -D "$W/r/trust" --no-verify >/dev/null 2>&1
+  "${P[@]}" "--pg1-path=$W/r/brforce" --set="$BRFULL" restore >/dev/null 2>&1
   timed "lifeboat restore --delta (the full backup files -> the incremental)" bin/lifeboat restore "${LOC[@]}" --backup "$LINC" -D "$W/r/full" --delta --no-verify
   timed "pgbackrest restore --delta (the full backup files -> incr)" "${P[@]}" "--pg1-path=$W/r/brdelta" --delta restore
+  timed "lifeboat restore --delta --trust-unchanged (full -> incremental)" bin/lifeboat restore "${LOC[@]}" --backup "$LINC" -D "$W/r/trust" --delta --trust-unchanged --no-verify
+  timed "pgbackrest restore --delta --force (size + time; full -> incr)" "${P[@]}" "--pg1-path=$W/r/brforce" --delta --force restore
+  rm -rf "$W/r/trust" "$W/r/brforce" "$W/r/brdelta"
 done
 echo "restore medians:"
 for n in "lifeboat restore of the full backup" "lifeboat restore of the chain (full + incremental)" "pgbackrest restore of its incremental" \
-         "lifeboat restore --delta (the full backup files -> the incremental)" "pgbackrest restore --delta (the full backup files -> incr)"; do
+         "lifeboat restore --delta (the full backup files -> the incremental)" "pgbackrest restore --delta (the full backup files -> incr)" \
+         "lifeboat restore --delta --trust-unchanged (full -> incremental)" "pgbackrest restore --delta --force (size + time; full -> incr)"; do
   # shellcheck disable=SC2086
   printf "  %-50s %8.2f s   (runs: %s)\n" "$n" "${T[$n]}" "$(printf '%.2f ' ${TIMES[$n]})"
 done
@@ -116,5 +124,7 @@ printf "incremental / pgbackrest incr, time       = %.2f\n" "$(r "${T[lifeboat i
 printf "chain restore / full restore              = %.2f (goal <= 1.10)\n" "$(r "${T[lifeboat restore of the chain (full + incremental)]}" "${T[lifeboat restore of the full backup]}")"
 printf "chain restore / pgbackrest restore        = %.2f\n" "$(r "${T[lifeboat restore of the chain (full + incremental)]}" "${T[pgbackrest restore of its incremental]}")"
 printf "delta restore / full restore              = %.2f (goal <= 0.15; pgbackrest --delta / its restore: %.2f)\n" "$(r "${T[lifeboat restore --delta (the full backup files -> the incremental)]}" "${T[lifeboat restore of the full backup]}")" "$(r "${T[pgbackrest restore --delta (the full backup files -> incr)]}" "${T[pgbackrest restore of its incremental]}")"
+printf "delta --trust-unchanged / full restore    = %.2f (goal <= 0.15; pgbackrest --delta --force / its restore: %.2f)\n" "$(r "${T[lifeboat restore --delta --trust-unchanged (full -> incremental)]}" "${T[lifeboat restore of the full backup]}")" "$(r "${T[pgbackrest restore --delta --force (size + time; full -> incr)]}" "${T[pgbackrest restore of its incremental]}")"
+printf "delta --trust-unchanged / pgbr --delta --force = %.2f\n" "$(r "${T[lifeboat restore --delta --trust-unchanged (full -> incremental)]}" "${T[pgbackrest restore --delta --force (size + time; full -> incr)]}")"
 printf "delta restore / pgbackrest --delta        = %.2f\n" "$(r "${T[lifeboat restore --delta (the full backup files -> the incremental)]}" "${T[pgbackrest restore --delta (the full backup files -> incr)]}")"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -150,6 +150,12 @@ final class RestoreCommand implements Callable<Integer> {
             + "what the backup does not hold is removed. For backups taken with --source local.")
     boolean delta;
 
+    @Option(names = "--trust-unchanged", description = "Physical, with --delta: files whose inode, size, mtime and ctime "
+            + "are those the last restore into this directory recorded are compared by the CRCs of the backup it "
+            + "restored, not read (without it every file is read and checksummed). Does not see damage below the "
+            + "filesystem.")
+    boolean trustUnchanged;
+
     @Option(names = "--standby", description = "Physical: make the restored server a standby (standby.signal; a "
             + "backup taken from a standby keeps its primary_conninfo). Default: a standalone server, whatever the "
             + "backup was taken from.")
@@ -178,6 +184,9 @@ final class RestoreCommand implements Callable<Integer> {
         if ((archiveMode != null || standby || delta) && t != BackupType.PHYSICAL) {
             throw new LifeboatException(ErrorKind.USAGE, "--archive-mode, --standby and --delta apply to physical restores",
                     "add --type physical (and --data-directory)");
+        }
+        if (trustUnchanged && !delta) {
+            throw new LifeboatException(ErrorKind.USAGE, "--trust-unchanged applies to --delta restores", "add --delta");
         }
         if (t == BackupType.PHYSICAL) {
             return physical(out, cfg, id);
@@ -269,7 +278,7 @@ final class RestoreCommand implements Callable<Integer> {
             }
             PhysicalRestoreRequest req = new PhysicalRestoreRequest(id, dir, mappings, recovery, fetch, owner,
                     !noVerify, start, port, Duration.ofSeconds(Math.max(1, startTimeout)), cfg.jobs(), !skipSpaceCheck,
-                    !noSync, server, delta);
+                    !noSync, server, delta, delta && trustUnchanged);
             PhysicalRestore.Result r = new PhysicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log)
                     .run(req);
             out.text("restored " + r.backup().id() + " into " + r.dataDirectory()

@@ -131,6 +131,9 @@ final class DataDirectoryScan {
             }
             String tarName = rel.isEmpty() ? name : rel + "/" + name;
             String path = pathPrefix + tarName;
+            if (archive.equals(BASE) && tarName.equals(RestoredState.FILE)) {
+                continue; // Lifeboat's record of the restore that made this directory, true of this directory only
+            }
             if (archive.equals(BASE) && tarName.equals(ControlFile.PATH)) {
                 continue; // stored last
             }

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
@@ -103,10 +104,11 @@ final class DeltaTarget {
                 roots.add(e.getKey()); // a tablespace's version directory; other versions' are left alone
             }
         }
-        Path aside = dataDir.resolve(SET_ASIDE);
+        // Kept: the set-aside control file, and the record of the last restore (rewritten at the end).
+        Set<Path> keep = Set.of(dataDir.resolve(SET_ASIDE), dataDir.resolve(RestoredState.FILE));
         for (Path root : roots) {
             if (Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
-                prune(root, expected, aside, removed);
+                prune(root, expected, keep, removed);
             }
         }
         if (removed[0] > 0) {
@@ -115,13 +117,13 @@ final class DeltaTarget {
         return removed[0];
     }
 
-    private static void prune(Path dir, Map<Path, FileIndex.Entry> expected, Path aside, long[] removed) {
+    private static void prune(Path dir, Map<Path, FileIndex.Entry> expected, Set<Path> keep, long[] removed) {
         try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
             for (Path p : s) {
                 FileIndex.Entry e = expected.get(p);
                 boolean isDir = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
                 boolean isLink = Files.isSymbolicLink(p);
-                if (p.equals(aside)) {
+                if (keep.contains(p)) {
                     continue;
                 }
                 boolean fits = e != null && (e.isDirectory() ? isDir : e.isLink() ? isLink : !isDir && !isLink);
@@ -132,7 +134,7 @@ final class DeltaTarget {
                     }
                     removed[0]++;
                 } else if (isDir) {
-                    prune(p, expected, aside, removed);
+                    prune(p, expected, keep, removed);
                 }
             }
         } catch (IOException e) {
@@ -141,18 +143,35 @@ final class DeltaTarget {
     }
 
     /**
+     * What a file on disk is known to hold without reading it (see {@link RestoredState}), or null:
+     * then it is read and compared.
+     */
+    interface Known {
+        ChainView.Resolved onDisk(int file);
+    }
+
+    /**
      * What is to be written of each file: nothing when it already has the backup's content (size and
      * CRC), the blocks whose CRC differs for relation files, all of it otherwise. Files are read
-     * {@code jobs} at a time.
+     * {@code jobs} at a time, except those {@code known} (may be null) vouches for: their CRCs come
+     * from the backup they hold (and {@code unread} is set for them).
      */
     static List<List<ChainView.Extent>> compare(List<Path> paths, List<ChainView.Resolved> resolved, int blockSize,
-                                                int jobs, AtomicLong kept, AtomicLong keptBytes) {
+                                                int jobs, AtomicLong kept, AtomicLong keptBytes, Known known,
+                                                boolean[] unread) {
         List<Parallel.Task<List<ChainView.Extent>>> tasks = new ArrayList<>();
         for (int i = 0; i < paths.size(); i++) {
             Path p = paths.get(i);
             ChainView.Resolved r = resolved.get(i);
+            int file = i;
             tasks.add(() -> {
-                List<ChainView.Extent> write = differing(p, r, blockSize);
+                ChainView.Resolved onDisk = known == null ? null : known.onDisk(file);
+                List<ChainView.Extent> write = onDisk != null ? differingKnown(onDisk, r, blockSize) : null;
+                if (write != null) {
+                    unread[file] = true;
+                } else {
+                    write = differing(p, r, blockSize);
+                }
                 if (write.isEmpty()) {
                     kept.incrementAndGet();
                     keptBytes.addAndGet(r.entry().size());
@@ -173,7 +192,30 @@ final class DeltaTarget {
             Integer want = e.crc();
             return want != null && size == e.size() && crc(p) == want ? List.of() : r.extents();
         }
-        int[] local = IndexedRestore.blockCrcs(p, blockSize, r.blockCrcs().length);
+        return differingBlocks(IndexedRestore.blockCrcs(p, blockSize, r.blockCrcs().length), r, blockSize);
+    }
+
+    /**
+     * What differs between a file whose content is that of {@code onDisk} and {@code want}, from their
+     * CRCs; null when the CRCs cannot tell (then the file is read).
+     */
+    static List<ChainView.Extent> differingKnown(ChainView.Resolved onDisk, ChainView.Resolved want, int blockSize) {
+        if (want.blockCrcs() == null) {
+            Integer have = onDisk.crc();
+            Integer wanted = want.entry().crc();
+            if (have == null || wanted == null) {
+                return null;
+            }
+            return onDisk.entry().size() == want.entry().size() && have.equals(wanted) ? List.of() : want.extents();
+        }
+        if (onDisk.blockCrcs() == null) {
+            return null;
+        }
+        return differingBlocks(onDisk.blockCrcs(), want, blockSize);
+    }
+
+    /** The runs of blocks of {@code r} whose CRC is not the one in {@code local} (the file's blocks as they are). */
+    private static List<ChainView.Extent> differingBlocks(int[] local, ChainView.Resolved r, int blockSize) {
         List<ChainView.Extent> out = new ArrayList<>();
         for (ChainView.Extent x : r.extents()) {
             long first = x.fileOffset() / blockSize;

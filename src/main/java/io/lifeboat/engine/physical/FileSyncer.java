@@ -106,6 +106,13 @@ final class FileSyncer implements AutoCloseable {
         }
     }
 
+    /** Flushes one file or directory now (after {@link #finish}: what is written last). */
+    void now(Path p) {
+        if (enabled) {
+            force(p);
+        }
+    }
+
     private static void force(Path p) {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
             ch.force(true);

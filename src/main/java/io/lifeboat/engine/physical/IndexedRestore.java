@@ -21,6 +21,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -28,6 +30,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,7 +57,8 @@ final class IndexedRestore {
     private final Consumer<String> log;
 
     /** What was done. */
-    record Written(long files, long bytes, long filesKept, long bytesKept, long removed) {
+    /** @param unread files a delta restore compared by the record of the last restore, without reading them */
+    record Written(long files, long bytes, long filesKept, long bytesKept, long removed, long unread) {
     }
 
     IndexedRestore(Catalog catalog, ObjectPipeline pipeline, Progress progress, Consumer<String> log) {
@@ -66,6 +73,8 @@ final class IndexedRestore {
         final FileIndex.Entry entry;
         final Path path;
         final AtomicInteger pending = new AtomicInteger();
+        /** Already on disk as it is: no flush needed. */
+        boolean durable;
 
         Target(FileIndex.Entry entry, Path path) {
             this.entry = entry;
@@ -101,9 +110,10 @@ final class IndexedRestore {
     /**
      * @param spaceTargets tablespace OID → where it is restored
      * @param delta        write into an existing data directory of the same cluster
+     * @param vouching     for a delta restore: what files unchanged since the last restore hold (null: read every file)
      */
     Written run(ChainView chain, Path dataDir, Map<String, Path> spaceTargets, Ownership owner, FileSyncer syncer, int jobs,
-                boolean delta) {
+                boolean delta, RestoredState.Vouching vouching) {
         String what = "the file index of backup " + chain.newest().manifest().id();
         Map<String, Archive> archives = archives(chain);
         List<FileIndex.Entry> entries = chain.newest().index().files();
@@ -133,12 +143,18 @@ final class IndexedRestore {
         }
         AtomicLong kept = new AtomicLong();
         AtomicLong keptBytes = new AtomicLong();
+        boolean[] unread = new boolean[targets.size()];
+        DeltaTarget.Known known = vouching == null ? null
+                : i -> vouching.onDisk(targets.get(i).entry.path(), targets.get(i).path);
         List<List<ChainView.Extent>> toWrite = delta ? DeltaTarget.compare(targets.stream().map(t -> t.path).toList(),
-                resolved, chain.blockSize(), jobs, kept, keptBytes) : resolved.stream().map(ChainView.Resolved::extents).toList();
+                resolved, chain.blockSize(), jobs, kept, keptBytes, known, unread)
+                : resolved.stream().map(ChainView.Resolved::extents).toList();
+        io.lifeboat.Trace.mark(delta ? "delta: directory compared" : "files listed");
         long total = 0;
         for (int i = 0; i < targets.size(); i++) {
             Target t = targets.get(i);
-            prepareFile(t, owner, delta);
+            // Kept as the record of the last restore vouches for: flushed by that restore, not written since.
+            t.durable = unread[i] && toWrite.get(i).isEmpty() && vouching.state().synced();
             for (ChainView.Extent x : toWrite.get(i)) {
                 total += x.length();
                 Archive a = archives.get(x.link() + "/" + x.archive());
@@ -166,11 +182,22 @@ final class IndexedRestore {
                 }
             }
         }
-        for (Target t : targets) {
-            if (t.pending.get() == 0) {
-                finish(t, owner, syncer);
+        // The files are created while the first chunks download and decode; each chunk waits for them
+        // only before it writes. (No piece is written before this ends, so the pending counts are still whole.)
+        FutureTask<Void> prepared = new FutureTask<>(() -> {
+            prepareFiles(targets, owner, delta, jobs);
+            for (Target t : targets) {
+                if (t.pending.get() == 0) {
+                    finish(t, owner, syncer);
+                }
             }
-        }
+            io.lifeboat.Trace.mark("files prepared");
+            return null;
+        });
+        Thread preparing = new Thread(prepared, "lifeboat-prepare");
+        preparing.setDaemon(true);
+        preparing.start();
+        io.lifeboat.Trace.mark(byChunk.size() + " chunks to fetch");
         List<Parallel.Task<Void>> tasks = new ArrayList<>();
         List<Parallel.Task<Void>> last = new ArrayList<>();
         for (Map.Entry<String, List<Piece>> e : byChunk.entrySet()) {
@@ -181,14 +208,24 @@ final class IndexedRestore {
             // Into an existing directory, pg_control is written after everything else (see DeltaTarget).
             boolean control = delta && e.getValue().stream().anyMatch(p -> p.target().entry.path().equals(ControlFile.PATH));
             (control ? last : tasks).add(() -> {
-                writeChunk(a.backup(), chunk, e.getValue(), owner, syncer);
+                writeChunk(a.backup(), chunk, e.getValue(), owner, syncer, prepared);
                 return null;
             });
         }
-        Parallel.run(Math.max(1, jobs), tasks);
-        Parallel.run(1, last);
+        try {
+            Parallel.run(Math.max(1, jobs), tasks);
+            Parallel.run(1, last);
+            await(prepared);
+        } finally {
+            prepared.cancel(true);
+        }
+        io.lifeboat.Trace.mark("chunks written");
         long files = targets.size() - kept.get();
-        return new Written(files, total, kept.get(), keptBytes.get(), removed);
+        long unreadFiles = 0;
+        for (boolean u : unread) {
+            unreadFiles += u ? 1 : 0;
+        }
+        return new Written(files, total, kept.get(), keptBytes.get(), removed, unreadFiles);
     }
 
     /** Every archive of every backup of the chain, keyed "link/name". */
@@ -258,16 +295,42 @@ final class IndexedRestore {
         });
     }
 
+    /** Every file created (or its mode and owner set), {@code jobs} at a time: a thousand creations add up. */
+    private static void prepareFiles(List<Target> targets, Ownership owner, boolean delta, int jobs) {
+        int threads = Math.max(1, jobs);
+        List<Parallel.Task<Void>> tasks = new ArrayList<>();
+        for (int k = 0; k < threads; k++) {
+            int first = k;
+            tasks.add(() -> {
+                for (int i = first; i < targets.size(); i += threads) {
+                    prepareFile(targets.get(i), owner, delta);
+                }
+                return null;
+            });
+        }
+        Parallel.run(threads, tasks);
+    }
+
     /** Creates the file (empty) with its mode and owner; a delta restore keeps what is there. */
     private static void prepareFile(Target t, Ownership owner, boolean delta) {
         LocalWrite.run(t.path, () -> {
-            if (!delta || !Files.isRegularFile(t.path, LinkOption.NOFOLLOW_LINKS)) {
-                if (delta && Files.exists(t.path, LinkOption.NOFOLLOW_LINKS)) {
-                    io.lifeboat.postgres.ScratchCluster.deleteTree(t.path);
+            Set<PosixFilePermission> perms = TarExtractor.filePermissions(t.entry.mode());
+            if (delta && Files.isRegularFile(t.path, LinkOption.NOFOLLOW_LINKS)) {
+                // Only what differs: a chmod or chown moves the ctime, which the next --trust-unchanged compares.
+                PosixFileAttributes a = Files.readAttributes(t.path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (!a.permissions().equals(perms)) {
+                    Files.setPosixFilePermissions(t.path, perms);
                 }
-                Files.createFile(t.path, PosixFilePermissions.asFileAttribute(TarExtractor.filePermissions(t.entry.mode())));
+                if (!owner.owns(a)) {
+                    owner.apply(t.path);
+                }
+                return;
             }
-            Files.setPosixFilePermissions(t.path, TarExtractor.filePermissions(t.entry.mode()));
+            if (delta && Files.exists(t.path, LinkOption.NOFOLLOW_LINKS)) {
+                io.lifeboat.postgres.ScratchCluster.deleteTree(t.path);
+            }
+            Files.createFile(t.path, PosixFilePermissions.asFileAttribute(perms));
+            Files.setPosixFilePermissions(t.path, perms);
             owner.apply(t.path);
         });
     }
@@ -280,16 +343,34 @@ final class IndexedRestore {
                     ch.truncate(t.entry.size());
                 }
             }
-            Files.setLastModifiedTime(t.path, FileTime.from(t.entry.mtimeNs(), TimeUnit.NANOSECONDS));
+            FileTime mtime = FileTime.from(t.entry.mtimeNs(), TimeUnit.NANOSECONDS);
+            if (!Files.getLastModifiedTime(t.path, LinkOption.NOFOLLOW_LINKS).equals(mtime)) {
+                Files.setLastModifiedTime(t.path, mtime);
+            }
         });
-        syncer.file(t.path);
+        if (!t.durable) {
+            syncer.file(t.path);
+        }
     }
 
+    static final int WRITE_SLICE = 1 << 20;
     private static final ThreadLocal<byte[]> DECODED = ThreadLocal.withInitial(() -> new byte[0]);
     private static final ThreadLocal<byte[]> STORED = ThreadLocal.withInitial(() -> new byte[0]);
 
+    /** Waits for the files to be there; their creation's failure is thrown as it was. */
+    private static void await(Future<Void> prepared) {
+        try {
+            prepared.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LifeboatException(ErrorKind.INTERRUPTED, "interrupted while creating the restored files");
+        } catch (ExecutionException e) {
+            throw Parallel.unchecked(e.getCause());
+        }
+    }
+
     private void writeChunk(BackupManifest backup, StoredObject chunk, List<Piece> pieces, Ownership owner,
-                            FileSyncer syncer) throws IOException {
+                            FileSyncer syncer, Future<Void> prepared) throws IOException {
         int raw = ChunkStream.arrayLength("chunk " + chunk.path(), chunk.rawSize());
         byte[] decoded = DECODED.get();
         if (decoded.length < raw) {
@@ -304,6 +385,7 @@ final class IndexedRestore {
             }
             return b;
         });
+        await(prepared);
         byte[] data = decoded;
         Target open = null;
         FileChannel ch = null;
@@ -318,15 +400,9 @@ final class IndexedRestore {
                     Path path = open.path;
                     ch = LocalWrite.at(path, () -> FileChannel.open(path, EnumSet.of(StandardOpenOption.WRITE)));
                 }
-                ByteBuffer bb = ByteBuffer.wrap(data, p.chunkOffset(), p.length());
                 long at = p.fileOffset();
                 FileChannel c = ch;
-                LocalWrite.run(open.path, () -> {
-                    long pos = at;
-                    while (bb.hasRemaining()) {
-                        pos += c.write(bb, pos);
-                    }
-                });
+                LocalWrite.run(open.path, () -> write(c, data, p.chunkOffset(), p.length(), at));
                 progress.advance(p.length());
             }
         } finally {
@@ -337,6 +413,22 @@ final class IndexedRestore {
         for (Piece p : pieces) {
             if (p.target().pending.decrementAndGet() == 0) {
                 finish(p.target(), owner, syncer);
+            }
+        }
+    }
+
+    /**
+     * Writes {@code length} bytes at {@code pos}, at most {@link #WRITE_SLICE} per call: the JDK copies a
+     * heap buffer into a temporary direct buffer of the write's size, and a piece can be a whole chunk
+     * (tens of MiB), which made the kernel's copy into the page cache ten times as expensive (perf).
+     */
+    static void write(FileChannel c, byte[] data, int offset, int length, long pos) throws IOException {
+        int done = 0;
+        while (done < length) {
+            ByteBuffer bb = ByteBuffer.wrap(data, offset + done, Math.min(WRITE_SLICE, length - done));
+            while (bb.hasRemaining()) {
+                int n = c.write(bb, pos + done);
+                done += n;
             }
         }
     }

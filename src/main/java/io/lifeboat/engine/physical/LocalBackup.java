@@ -79,6 +79,7 @@ public final class LocalBackup {
             BackupSession.Facts facts = session.facts();
             Path dataDir = dataDirectory(facts);
             IncrementalBase base = IncrementalBase.choose(catalog, pipeline, req, facts, start, log);
+            io.lifeboat.Trace.mark("session open, parent chosen");
             ResumePoint found = req.resume() ? ResumePoint.find(catalog, pipeline, session,
                     identity(facts, dataDir, base), Math.max(1, req.base().jobs()), log) : null;
             RepositoryClaim claim = RepositoryClaim.start(
@@ -97,6 +98,7 @@ public final class LocalBackup {
                     throw claim.explain(e);
                 }
                 BackupId id = claim.await();
+                io.lifeboat.Trace.mark("backup started (checkpoint done)");
                 long timeline = session.checkpointTimeline();
                 ResumePoint resume = found;
                 if (base != null) {
@@ -195,6 +197,7 @@ public final class LocalBackup {
                 log.accept("backup " + id + ": " + scan.items().size() + " entries, " + Spool.human(total)
                         + (tablespaces.isEmpty() ? "" : ", tablespaces " + tablespaces.keySet()));
                 progress.start("backup " + id, total);
+                io.lifeboat.Trace.mark("data directory listed");
                 writer = new LocalArchiveWriter(up, pool, tablespaces, facts.blockSize(), jobs, progress);
                 writer.journal(journal(up), listedAt);
                 if (resume != null) {
@@ -202,7 +205,9 @@ public final class LocalBackup {
                 }
                 FilePlanner planner = new FilePlanner(base, scan.items(), facts.blockSize());
                 writer.writeAll(scan.items(), planner::plan);
+                io.lifeboat.Trace.mark("files read");
                 BackupSession.Stop stop = session.stop();
+                io.lifeboat.Trace.mark("backup stopped");
                 long stopTimeline = session.stopTimeline(stop.lsn(), facts.inRecovery());
                 BackupLabel label = BackupLabel.parse(stop.backupLabel());
                 if (!label.startLsn().equals(startLsn) || label.startTimeline() != timeline) {
@@ -254,6 +259,7 @@ public final class LocalBackup {
                 if (resume != null) {
                     objects.addAll(resume.referenced(written.archives()));
                 }
+                io.lifeboat.Trace.mark("uploads finished");
                 List<String> walSegments = new ArrayList<>(walPaths);
                 Collections.sort(walSegments);
                 if (wal != null) {

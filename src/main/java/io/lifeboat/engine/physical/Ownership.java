@@ -134,6 +134,11 @@ final class Ownership {
         return user != null;
     }
 
+    /** Whether a file with these attributes already has the owner (and group) {@link #apply} would give it. */
+    boolean owns(java.nio.file.attribute.PosixFileAttributes a) {
+        return user == null || (a.owner().equals(user) && (group == null || a.group().equals(group)));
+    }
+
     void apply(Path p) throws IOException {
         if (user == null) {
             return;

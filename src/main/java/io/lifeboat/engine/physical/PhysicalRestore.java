@@ -141,6 +141,7 @@ public final class PhysicalRestore {
 
         pipeline.checkReadable(catalog, m);
         boolean existing = req.delta() && DeltaTarget.prepare(m, dataDir, log);
+        RestoredState.Vouching vouching = existing && req.trustUnchanged() ? vouching(dataDir, m, chain) : null;
         List<Path> created = new ArrayList<>();
         Ending ending = new Ending(targets, created, dataDir.resolve("pg_wal"));
         ending.keepFiles = existing;
@@ -196,17 +197,22 @@ public final class PhysicalRestore {
             Parallel.run(Math.max(1, Math.min(tasks.size(), req.jobs())), tasks);
             if (chain != null) {
                 IndexedRestore.Written w = new IndexedRestore(catalog, pipeline, progress, log).run(chain, dataDir,
-                        spaceTargets, owner, syncer, req.jobs(), existing);
+                        spaceTargets, owner, syncer, req.jobs(), existing, vouching);
                 counts[0] = w.files();
                 counts[1] = w.bytes();
                 if (existing) {
                     DeltaTarget.done(dataDir);
                     log.accept("restore " + m.id() + " (delta): " + w.filesKept() + " files (" + Spool.human(w.bytesKept())
                             + ") already as in the backup and kept, " + w.files() + " files written in whole or in part, "
-                            + w.removed() + " entries the backup does not hold removed");
+                            + w.removed() + " entries the backup does not hold removed"
+                            + (vouching == null ? "" : "; " + w.unread() + " files compared by the record of the last "
+                            + "restore, without reading them"));
                 }
             }
             io.lifeboat.Trace.mark("extracted");
+            // Taken before anything below writes into the files (recovery settings): what holds the backup's content.
+            RestoredState restored = d.files() == null ? null
+                    : RestoredState.take(m.id().toString(), m.systemIdentifier(), dataDir, spaceTargets, req.sync());
             writeWal(m, walObjects, dataDir, owner, syncer);
             if (pgManifest != null) {
                 writeFile(dataDir.resolve("backup_manifest"), fetchChunk(m, pgManifest), owner);
@@ -230,6 +236,13 @@ public final class PhysicalRestore {
             }
             applyServerSettings(m, req.server(), dataDir, owner, syncer);
             syncer.finish(targets);
+            if (restored != null) {
+                // Last, once every file it describes is on disk: a delta restore that trusts it need not flush them.
+                restored.write(dataDir, owner);
+                syncer.now(dataDir.resolve(RestoredState.FILE));
+                syncer.now(dataDir);
+            }
+            io.lifeboat.Trace.mark("flushed");
             ending.success = true;
             ServerControl.Started started = null;
             if (req.start()) {
@@ -343,6 +356,39 @@ public final class PhysicalRestore {
         }
     }
 
+    /**
+     * For {@code --delta --trust-unchanged}: the record the last restore left in the directory, with
+     * the chain of the backup it restored; null (said why) when there is none to trust.
+     */
+    private RestoredState.Vouching vouching(Path dataDir, BackupManifest m, ChainView chain) {
+        RestoredState state = RestoredState.read(dataDir, m.systemIdentifier(), log);
+        if (state == null) {
+            return null;
+        }
+        ChainView recorded = null;
+        for (int k = 0; k < chain.links().size() && recorded == null; k++) {
+            if (chain.links().get(k).manifest().id().toString().equals(state.backup())) {
+                recorded = new ChainView(chain.links().subList(0, k + 1));
+            }
+        }
+        if (recorded == null) {
+            try {
+                recorded = ChainLoader.load(catalog, pipeline, catalog.manifest(io.lifeboat.catalog.BackupId.parse(state.backup())));
+            } catch (LifeboatException e) {
+                if (e.kind() == ErrorKind.INTERRUPTED) {
+                    throw e;
+                }
+                log.accept("delta restore: the last restore into " + dataDir + " was of backup " + state.backup()
+                        + ", whose file index cannot be read (" + e.getMessage() + "): every file is read and compared");
+                return null;
+            }
+        }
+        log.accept("delta restore: " + state.size() + " files recorded by the restore of " + state.backup() + " into "
+                + dataDir + "; those with the inode, size, mtime and ctime it recorded are compared by that backup's "
+                + "CRCs, not read (--trust-unchanged)");
+        return new RestoredState.Vouching(state, recorded);
+    }
+
     /** The chain a backup with a file index is put together from; a delta restore needs such a backup. */
     private ChainView chainFor(BackupManifest m, PhysicalRestoreRequest req) {
         if (m.physical().files() == null) {
@@ -350,6 +396,7 @@ public final class PhysicalRestore {
                     + "restored with --delta", "restore it into an empty directory, or take backups with --source local");
         }
         ChainView chain = ChainLoader.load(catalog, pipeline, m);
+        io.lifeboat.Trace.mark("chain loaded");
         if (chain.links().size() > 1) {
             log.accept("restore " + m.id() + ": an incremental backup; its files are put together from the chain "
                     + chain.links().stream().map(l -> l.manifest().id().toString()).toList());
@@ -692,6 +739,7 @@ public final class PhysicalRestore {
         if (!walIncluded) {
             cmd.add("--no-parse-wal");
         }
+        cmd.add("--ignore=" + RestoredState.FILE); // the last restore's record, until this one replaces it
         cmd.add(dataDir.toString());
         ExternalProcess.Result r = new ExternalProcess(cmd, Map.of("LC_ALL", "C")).run();
         if (!r.ok()) {

@@ -31,11 +31,23 @@ import java.util.List;
  * @param server         whether the restored server archives and whether it is a standby (default: neither)
  * @param delta          restore into an existing data directory of the same cluster (stopped), writing only what
  *                       differs and removing what the backup does not hold
+ * @param trustUnchanged with delta: files unchanged since the last restore into the directory recorded them (inode,
+ *                       size, mtime, ctime; see RestoredState) are compared by that backup's CRCs instead of being read
  */
 public record PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<TablespaceMapping> tablespaceMap,
                                      RecoverySettings recovery, String restoreCommand, String owner, boolean verify,
                                      boolean start, Integer port, Duration startTimeout, int jobs, boolean checkSpace,
-                                     boolean sync, RestoredServerSettings server, boolean delta) {
+                                     boolean sync, RestoredServerSettings server, boolean delta,
+                                     boolean trustUnchanged) {
+
+    /** A restore that reads every file it compares. */
+    public PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<TablespaceMapping> tablespaceMap,
+                                  RecoverySettings recovery, String restoreCommand, String owner, boolean verify,
+                                  boolean start, Integer port, Duration startTimeout, int jobs, boolean checkSpace,
+                                  boolean sync, RestoredServerSettings server, boolean delta) {
+        this(backup, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, start, port, startTimeout, jobs,
+                checkSpace, sync, server, delta, false);
+    }
 
     /** A restore into an absent or empty directory. */
     public PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<TablespaceMapping> tablespaceMap,
@@ -63,21 +75,21 @@ public record PhysicalRestoreRequest(BackupId backup, Path dataDirectory, List<T
 
     public PhysicalRestoreRequest withBackup(BackupId id) {
         return new PhysicalRestoreRequest(id, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, start,
-                port, startTimeout, jobs, checkSpace, sync, server, delta);
+                port, startTimeout, jobs, checkSpace, sync, server, delta, trustUnchanged);
     }
 
     public PhysicalRestoreRequest withRecovery(RecoverySettings r) {
         return new PhysicalRestoreRequest(backup, dataDirectory, tablespaceMap, r, restoreCommand, owner, verify, start,
-                port, startTimeout, jobs, checkSpace, sync, server, delta);
+                port, startTimeout, jobs, checkSpace, sync, server, delta, trustUnchanged);
     }
 
     public PhysicalRestoreRequest withStart(boolean s, Integer p) {
         return new PhysicalRestoreRequest(backup, dataDirectory, tablespaceMap, recovery, restoreCommand, owner, verify, s,
-                p, startTimeout, jobs, checkSpace, sync, server, delta);
+                p, startTimeout, jobs, checkSpace, sync, server, delta, trustUnchanged);
     }
 
     public PhysicalRestoreRequest withTablespaceMap(List<TablespaceMapping> map) {
         return new PhysicalRestoreRequest(backup, dataDirectory, map, recovery, restoreCommand, owner, verify, start, port,
-                startTimeout, jobs, checkSpace, sync, server, delta);
+                startTimeout, jobs, checkSpace, sync, server, delta, trustUnchanged);
     }
 }
