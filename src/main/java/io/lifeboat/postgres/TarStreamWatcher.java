@@ -101,7 +101,8 @@ public final class TarStreamWatcher {
         }
     }
 
-    private static long size(byte[] h) {
+    /** The size field of a tar header (octal, or GNU base-256). */
+    public static long size(byte[] h) {
         if ((h[124] & 0x80) != 0) { // base-256 (GNU) for sizes that do not fit 11 octal digits
             long v = 0;
             for (int i = 125; i < 136; i++) {
@@ -121,7 +122,8 @@ public final class TarStreamWatcher {
         return v;
     }
 
-    private static String cString(byte[] b, int off, int max) {
+    /** A NUL-terminated field of a tar header. */
+    public static String cString(byte[] b, int off, int max) {
         int end = off;
         while (end < off + max && b[end] != 0) {
             end++;
