@@ -114,6 +114,98 @@ class RemoteIncrementalS3IT {
         }
     }
 
+    @Test
+    void summarizeWalOffDamagedParentsAndLostSummariesAreNamedOrGetAFullBackup() throws Exception {
+        Path work = Files.createTempDirectory("lifeboat-rincr-bad-");
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path bin = OtherPostgresVersion.binDir();
+        try (EmbeddedS3Server s3 = EmbeddedS3Server.start(work.resolve("s3"));
+             ScratchCluster pg = ScratchCluster.create(work, ScratchCluster.Options.defaults().withBinDir(bin)).start()) {
+            s3.createBucket("backups");
+            String cfg = config(work, pg.port(), s3, "    full-every: 3\n").toString();
+            try (PgSession s = pg.session("postgres")) {
+                s.execute("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 5000) g");
+            }
+            backup(cfg, "--full");
+            Cli.Result off = Cli.run("backup", "--config", cfg, "--type", "physical", "--include-wal", "--incremental");
+            assertThat(off.exit()).as(off.toString()).isNotZero();
+            assertThat(off.err()).contains("summarize_wal = off").contains("ALTER SYSTEM SET summarize_wal = on");
+            Cli.Result check = Cli.run("check", "--config", cfg, "--archive-timeout", "1");
+            assertThat(check.out()).as(check.toString()).containsPattern("FAIL +summarize_wal")
+                    .contains("ALTER SYSTEM SET summarize_wal = on");
+
+            try (PgSession s = pg.session("postgres")) {
+                s.execute("ALTER SYSTEM SET summarize_wal = on");
+                s.execute("SELECT pg_reload_conf()");
+            }
+            Map<?, ?> full = backup(cfg, "--full");
+            check = Cli.run("check", "--config", cfg, "--archive-timeout", "1");
+            assertThat(check.out()).as(check.toString()).containsPattern("ok +summarize_wal");
+
+            // A damaged parent is refused, naming it; nothing is stored.
+            Path index;
+            try (var files = Files.walk(work.resolve("s3/backups"))) {
+                index = files.filter(p -> p.toString().contains((String) full.get("id")) && p.getFileName().toString()
+                        .startsWith("file-index.json")).findFirst().orElseThrow();
+            }
+            byte[] good = Files.readAllBytes(index);
+            byte[] bad = good.clone();
+            bad[bad.length / 2] ^= 0x5a;
+            Files.write(index, bad);
+            Cli.Result damaged = Cli.run("backup", "--config", cfg, "--type", "physical", "--include-wal", "--incremental");
+            assertThat(damaged.exit()).as(damaged.toString()).isNotZero();
+            assertThat(damaged.err()).contains((String) full.get("id"));
+            Files.write(index, good);
+
+            // The WAL summaries since the parent are gone: the server says so, and the backup is a full one, loudly.
+            try (PgSession s = pg.session("postgres")) {
+                s.execute("INSERT INTO t SELECT g FROM generate_series(1, 1000) g");
+                s.execute("SELECT pg_switch_wal()");
+                s.execute("CHECKPOINT");
+            }
+            try (var files = Files.list(pg.dataDir().resolve("pg_wal/summaries"))) {
+                for (Path p : files.toList()) {
+                    Files.delete(p);
+                }
+            }
+            try (PgSession s = pg.session("postgres")) {
+                s.execute("INSERT INTO t SELECT g FROM generate_series(1, 1000) g");
+            }
+            Cli.Result lost = Cli.run("backup", "--config", cfg, "--json", "--type", "physical", "--include-wal",
+                    "--incremental");
+            assertThat(lost.exit()).as(lost.toString()).isZero();
+            assertThat(lost.err()).contains("WAL summaries are required").contains("TAKING A FULL BACKUP INSTEAD");
+            Map<?, ?> fallback = Json.MAPPER.readValue(lost.out(), Map.class);
+            assertThat(fallback.get("incremental")).isEqualTo(false);
+
+            // full-every (a number of incrementals) takes incrementals of it from now on.
+            try (PgSession s = pg.session("postgres")) {
+                s.execute("UPDATE t SET id = -id WHERE id < 10");
+            }
+            Map<?, ?> next = backup(cfg);
+            assertThat(next.get("incremental")).isEqualTo(true);
+            assertThat(next.get("parent")).isEqualTo(fallback.get("id"));
+        } finally {
+            ScratchCluster.deleteTree(work);
+        }
+    }
+
+    @Test
+    void beforePostgres17AnIncrementalOverTheReplicationProtocolPointsToSourceLocal() throws Exception {
+        Path work = Files.createTempDirectory("lifeboat-rincr-15-");
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (EmbeddedS3Server s3 = EmbeddedS3Server.start(work.resolve("s3"));
+             ScratchCluster pg = ScratchCluster.create(work, ScratchCluster.Options.defaults()).start()) {
+            s3.createBucket("backups");
+            String cfg = config(work, pg.port(), s3).toString();
+            Cli.Result r = Cli.run("backup", "--config", cfg, "--type", "physical", "--include-wal", "--incremental");
+            assertThat(r.exit()).as(r.toString()).isNotZero();
+            assertThat(r.err()).contains("PostgreSQL 17 or newer").contains("--source local");
+        } finally {
+            ScratchCluster.deleteTree(work);
+        }
+    }
+
     private static Map<String, ContentChecksum.Entry> checksums(ScratchCluster pg) {
         try (PgSession s = pg.session("postgres")) {
             return ContentChecksum.of(s);
@@ -129,6 +221,11 @@ class RemoteIncrementalS3IT {
     }
 
     static Path config(Path work, int port, EmbeddedS3Server s3) throws Exception {
+        return config(work, port, s3, "");
+    }
+
+    /** @param more lines added to the cluster's section (indented by four spaces) */
+    static Path config(Path work, int port, EmbeddedS3Server s3, String more) throws Exception {
         Path cfg = work.resolve("lifeboat.yml");
         Files.writeString(cfg, """
                 clusters:
@@ -144,7 +241,7 @@ class RemoteIncrementalS3IT {
                         secret-access-key: %s
                         part-size-mib: 5
                         allow-same-server: true
-                """.formatted(port, s3.endpoint(), s3.accessKey(), s3.secretKey()));
+                """.formatted(port, s3.endpoint(), s3.accessKey(), s3.secretKey()) + more);
         return cfg;
     }
 }
