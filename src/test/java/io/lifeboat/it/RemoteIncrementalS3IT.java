@@ -83,8 +83,17 @@ class RemoteIncrementalS3IT {
 
             Cli.Result list = Cli.run("list", "--config", cfg);
             assertThat(list.out()).as(list.toString()).contains("incremental of " + first.get("id"));
-            Cli.Result verify = Cli.run("verify", "--config", cfg);
+            Cli.Result expire = Cli.run("expire", "--config", cfg, "--keep-physical", "1", "--dry-run", "--json");
+            assertThat(expire.exit()).as(expire.toString()).isZero();
+            List<?> decisions = (List<?>) Json.MAPPER.readValue(expire.out(), Map.class).get("backups");
+            assertThat(decisions).allSatisfy(d -> assertThat(((Map<?, ?>) d).get("keep")).isEqualTo(true));
+            assertThat(decisions.toString()).contains("in the chain of " + second.get("id"));
+            Cli.Result verify = Cli.run("verify", "--config", cfg, "--json", "--backup", (String) second.get("id"));
             assertThat(verify.exit()).as(verify.toString()).isZero();
+            List<?> checked = (List<?>) ((Map<?, ?>) ((List<?>) Json.MAPPER.readValue(verify.out(), Map.class)
+                    .get("repositories")).get(0)).get("backups");
+            assertThat(checked.stream().map(b -> (Object) ((Map<?, ?>) b).get("id")).toList())
+                    .containsExactly(full.get("id"), first.get("id"), second.get("id"));
 
             pg.stop("fast");
             for (String id : List.of((String) second.get("id"), (String) first.get("id"))) {
@@ -236,6 +245,7 @@ class RemoteIncrementalS3IT {
                       host: 127.0.0.1
                       port: %d
                       user: postgres
+                      bin-dir: %s
                     repositories:
                       - name: s3
                         uri: s3://backups/physical?endpoint=%s&region=us-east-1&path-style=true
@@ -243,7 +253,7 @@ class RemoteIncrementalS3IT {
                         secret-access-key: %s
                         part-size-mib: 5
                         allow-same-server: true
-                """.formatted(port, s3.endpoint(), s3.accessKey(), s3.secretKey()) + more);
+                """.formatted(port, OtherPostgresVersion.binDir(), s3.endpoint(), s3.accessKey(), s3.secretKey()) + more);
         return cfg;
     }
 }
