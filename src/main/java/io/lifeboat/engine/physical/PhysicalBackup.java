@@ -456,19 +456,13 @@ public final class PhysicalBackup {
                         + "', not base.tar or OID.tar", "report this together with the PostgreSQL version");
             }
             currentInfo = new ArchiveInfo(name, m.group(1), m.group(1) == null ? null : location);
-            watcher = new TarStreamWatcher(m.group(1) == null ? Set.of("backup_label") : Set.of());
+            watcher = new TarStreamWatcher(m.group(1) == null ? Set.of("backup_label") : Set.of(),
+                    index == null ? null : index.archive(name, m.group(1)));
             if (m.group(1) == null) {
                 baseWatcher = watcher;
             }
             TarStreamWatcher w = watcher;
-            ServerTarIndex idx = index;
-            if (idx != null) {
-                idx.archive(name, m.group(1));
-            }
-            current = new ChunkedArchive(name, uploader, pool, idx == null ? w::feed : (b, o, l) -> {
-                w.feed(b, o, l);
-                idx.feed(b, o, l);
-            });
+            current = new ChunkedArchive(name, uploader, pool, w::feed);
         }
 
         @Override

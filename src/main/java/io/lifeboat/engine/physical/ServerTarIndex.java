@@ -15,28 +15,19 @@ import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
- * Builds a {@link FileIndex} from the tar streams BASE_BACKUP sends, as they pass by (nothing is
- * buffered but one block and an incremental file's header): every member with its place in its
+ * Builds a {@link FileIndex} from the tar streams BASE_BACKUP sends, as they pass by through each
+ * archive's {@link TarStreamWatcher} (nothing is buffered but one block and an incremental file's header): every member with its place in its
  * archive's stream and its CRC-32C; relation files block by block, so that a later incremental can
  * take blocks of them; a PostgreSQL 17 {@code INCREMENTAL.<file>} member as the relation file it
  * stands for, with the blocks it holds and its truncation block length ({@link IncrementalFile}).
  */
 final class ServerTarIndex {
-    private static final int TAR_BLOCK = 512;
-
     private final int blockSize;
     private final int segmentBlocks;
     private final List<FileIndex.Entry> entries = new ArrayList<>();
 
-    // the archive being read
     private String archive;
     private String prefix;
-    private long streamOffset;
-    private final byte[] header = new byte[TAR_BLOCK];
-    private int headerFill;
-    private long dataLeft;
-    private long paddingLeft;
-    private boolean ended;
     private Member member;
 
     /** @param segmentBlocks blocks per relation segment (RELSEG_SIZE) */
@@ -45,50 +36,36 @@ final class ServerTarIndex {
         this.segmentBlocks = segmentBlocks;
     }
 
-    /** A new archive begins: base.tar (tablespaceOid null) or OID.tar, whose files go under pg_tblspc/OID/. */
-    void archive(String name, String tablespaceOid) {
+    /**
+     * A new archive begins: base.tar (tablespaceOid null) or OID.tar, whose files go under
+     * pg_tblspc/OID/; returns what follows its members (the archive's own {@link TarStreamWatcher}
+     * walks the tar, and its offsets start at 0).
+     */
+    TarStreamWatcher.Members archive(String name, String tablespaceOid) {
         checkBetweenMembers();
         archive = name;
         prefix = tablespaceOid == null ? "" : "pg_tblspc/" + tablespaceOid + "/";
-        streamOffset = 0;
-        ended = false;
-    }
+        return new TarStreamWatcher.Members() {
+            @Override
+            public void header(byte[] header, String member, long dataOffset, long dataLength) {
+                onHeader(header, member, dataOffset, dataLength);
+            }
 
-    void feed(byte[] b, int off, int len) {
-        int i = off;
-        int end = off + len;
-        while (i < end) {
-            if (dataLeft > 0) {
-                int n = (int) Math.min(dataLeft, end - i);
+            @Override
+            public void data(byte[] b, int off, int len) {
                 if (member != null) {
-                    member.data(b, i, n);
+                    member.data(b, off, len);
                 }
-                dataLeft -= n;
-                i += n;
-                streamOffset += n;
-                if (dataLeft == 0 && member != null) {
+            }
+
+            @Override
+            public void end() {
+                if (member != null) {
                     entries.add(member.entry());
                     member = null;
                 }
-                continue;
             }
-            if (paddingLeft > 0) {
-                int n = (int) Math.min(paddingLeft, end - i);
-                paddingLeft -= n;
-                i += n;
-                streamOffset += n;
-                continue;
-            }
-            int n = Math.min(TAR_BLOCK - headerFill, end - i);
-            System.arraycopy(b, i, header, headerFill, n);
-            headerFill += n;
-            i += n;
-            streamOffset += n;
-            if (headerFill == TAR_BLOCK) {
-                headerFill = 0;
-                onHeader();
-            }
-        }
+        };
     }
 
     /** The index of everything fed; fails if an archive ended in the middle of a member. */
@@ -98,50 +75,26 @@ final class ServerTarIndex {
     }
 
     private void checkBetweenMembers() {
-        if (dataLeft > 0 || paddingLeft > 0 || headerFill > 0) {
+        if (member != null) {
             throw new LifeboatException(ErrorKind.DATABASE, "the server's archive " + archive + " ended in the middle of "
-                    + "a member", "run the backup again");
+                    + member.path, "run the backup again");
         }
     }
 
-    private void onHeader() {
-        boolean zero = true;
-        for (byte x : header) {
-            if (x != 0) {
-                zero = false;
-                break;
-            }
-        }
-        if (zero || ended) {
-            ended = true; // end-of-archive marker: PostgreSQL writes nothing after it
-            return;
-        }
-        String name = TarStreamWatcher.cString(header, 0, 100);
-        String ustarPrefix = TarStreamWatcher.cString(header, 345, 155);
-        if (!ustarPrefix.isEmpty() && "ustar".equals(TarStreamWatcher.cString(header, 257, 6).trim())) {
-            name = ustarPrefix + "/" + name;
-        }
+    private void onHeader(byte[] header, String tarName, long dataOffset, long size) {
+        String name = tarName;
         while (name.endsWith("/")) {
             name = name.substring(0, name.length() - 1);
         }
         if (name.startsWith("./")) {
             name = name.substring(2);
         }
-        long size = TarStreamWatcher.size(header);
-        int mode = (int) octal(100, 8);
-        long mtimeNs = octal(136, 12) * 1_000_000_000L;
+        int mode = (int) TarStreamWatcher.octal(header, 100, 8);
+        long mtimeNs = TarStreamWatcher.octal(header, 136, 12) * 1_000_000_000L;
         byte type = header[156];
         String path = prefix + name;
         switch (type) {
-            case '0', 0, '7' -> {
-                dataLeft = size;
-                paddingLeft = (TAR_BLOCK - size % TAR_BLOCK) % TAR_BLOCK;
-                member = new Member(path, mode, mtimeNs, size, streamOffset);
-                if (size == 0) {
-                    entries.add(member.entry());
-                    member = null;
-                }
-            }
+            case '0', 0, '7' -> member = new Member(path, mode, mtimeNs, size, dataOffset);
             case '5' -> entries.add(new FileIndex.Entry(path, "d", mode, mtimeNs, 0, 0, null, null, 0, null, false, null,
                     null, null));
             case '2' -> entries.add(new FileIndex.Entry(path, "l", mode, mtimeNs, 0, 0,
@@ -150,19 +103,6 @@ final class ServerTarIndex {
                     + path + " as a tar member of type '" + (char) type + "', which PostgreSQL does not write",
                     "report this together with the PostgreSQL version");
         }
-    }
-
-    private long octal(int off, int len) {
-        long v = 0;
-        for (int i = off; i < off + len; i++) {
-            byte c = header[i];
-            if (c >= '0' && c <= '7') {
-                v = v * 8 + (c - '0');
-            } else if (c == 0 || (c == ' ' && v > 0)) {
-                break;
-            }
-        }
-        return v;
     }
 
     /** Whether PostgreSQL may send a later backup of this file as INCREMENTAL.*: a relation segment of whole blocks. */
