@@ -45,10 +45,20 @@ public record FileIndex(int formatVersion, int blockSize, List<Entry> files) {
      * @param runs      for block-tracked files: {first block, block count, offset in the archive's tar stream}
      * @param blockCrcs for block-tracked files: CRC-32C of each block this backup holds, in run order (4 bytes
      *                  little-endian each)
+     * @param truncationBlocks set for a file the server sent as INCREMENTAL.* (PostgreSQL 17+ incremental over the
+     *                  replication protocol): its truncation block length. Blocks below it that {@code runs} do not
+     *                  hold come from older backups of the chain as pg_combinebackup takes them, the others are zeros.
+     *                  Null for every other file.
      */
     public record Entry(String path, String type, int mode, long mtimeNs, long inode, long size, String link,
                         String archive, long offset, Integer crc, boolean blocks, List<long[]> runs, byte[] blockCrcs,
-                        Long ctimeNs) {
+                        Long ctimeNs, Integer truncationBlocks) {
+
+        public Entry(String path, String type, int mode, long mtimeNs, long inode, long size, String link,
+                     String archive, long offset, Integer crc, boolean blocks, List<long[]> runs, byte[] blockCrcs,
+                     Long ctimeNs) {
+            this(path, type, mode, mtimeNs, inode, size, link, archive, offset, crc, blocks, runs, blockCrcs, ctimeNs, null);
+        }
 
         public boolean isFile() {
             return "f".equals(type);

@@ -74,8 +74,9 @@ final class BackupCommand implements Callable<Integer> {
             + "files at a time, and can take block-level incrementals). Default: the cluster's source setting.")
     String source;
 
-    @Option(names = "--incremental", description = "Physical, --source local: store only what changed since the newest "
-            + "backup taken that way (blocks of relation files, other files whole); a full backup if there is none.")
+    @Option(names = "--incremental", description = "Physical: store only what changed since the newest backup taken "
+            + "the same way (--source local: blocks of relation files, other files whole, any version; remote: the "
+            + "server's own incremental, PostgreSQL 17+ with summarize_wal = on); a full backup if there is none.")
     boolean incremental;
 
     @Option(names = "--resume", description = "Physical, --source local: go on with the newest interrupted backup "
@@ -151,12 +152,11 @@ final class BackupCommand implements Callable<Integer> {
             throw new LifeboatException(ErrorKind.USAGE, "--resume goes on with a backup taken with --source local",
                     "run it on the database host with --source local (or source: local in lifeboat.yml)");
         }
-        if (incremental) {
-            throw new LifeboatException(ErrorKind.USAGE, "incremental backups are taken with --source local",
-                    "run the backup on the database host with --source local (or source: local in lifeboat.yml)");
-        }
+        // Remote incrementals are the server's own (PostgreSQL 17+); PhysicalBackup says what an older server needs.
+        LocalBackupRequest.Kind kind = kind(cfg);
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
-            BackupManifest m = new PhysicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log).run(req);
+            BackupManifest m = new PhysicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log)
+                    .run(req, kind, cfg.fullEvery());
             out.text(m.id().toString());
             out.result(Views.summary(m));
             expireIfConfigured(out, cfg, repo);
@@ -169,8 +169,7 @@ final class BackupCommand implements Callable<Integer> {
             throw new LifeboatException(ErrorKind.USAGE, "--max-rate limits the server's reads over the replication "
                     + "protocol; with --source local Lifeboat reads the files itself", "leave out --max-rate, or use fewer --jobs");
         }
-        LocalBackupRequest.Kind kind = full ? LocalBackupRequest.Kind.FULL : incremental ? LocalBackupRequest.Kind.INCREMENTAL
-                : cfg.fullEvery() != null ? LocalBackupRequest.Kind.AUTO : LocalBackupRequest.Kind.FULL;
+        LocalBackupRequest.Kind kind = kind(cfg);
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             BackupManifest m = new LocalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log)
                     .run(new LocalBackupRequest(req, kind, cfg.fullEvery(), resume));
@@ -179,6 +178,11 @@ final class BackupCommand implements Callable<Integer> {
             expireIfConfigured(out, cfg, repo);
         }
         return 0;
+    }
+
+    private LocalBackupRequest.Kind kind(ClusterConfig cfg) {
+        return full ? LocalBackupRequest.Kind.FULL : incremental ? LocalBackupRequest.Kind.INCREMENTAL
+                : cfg.fullEvery() != null ? LocalBackupRequest.Kind.AUTO : LocalBackupRequest.Kind.FULL;
     }
 
     /** The retention policy runs after a backup succeeded, never before: a failed backup expires nothing. */

@@ -61,6 +61,10 @@ final class CheckCommand implements Callable<Integer> {
             if (slot != null) {
                 findings.add(streamFinding(repo));
             }
+            io.lifeboat.engine.physical.SummarizeWalCheck.Result wal = io.lifeboat.engine.physical.SummarizeWalCheck.run(cfg);
+            if (wal != null) {
+                findings.add(new ArchiveCheck.Finding("summarize_wal", wal.ok(), wal.detail(), wal.fix()));
+            }
         }
         for (ArchiveCheck.Finding f : findings) {
             out.text(String.format("%-6s %-22s %s", f.ok() ? "ok" : f.skipped() ? "skip" : "FAIL", f.check(), f.detail()));

@@ -317,6 +317,48 @@ public final class ReplicationConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * UPLOAD_MANIFEST (PostgreSQL 17+): hands the server the backup_manifest of the backup the next
+     * BASE_BACKUP ( INCREMENTAL ) on this connection builds on, through COPY FROM STDIN.
+     */
+    public void uploadManifest(byte[] manifest) {
+        String command = "UPLOAD_MANIFEST";
+        try {
+            sendQuery(command);
+            ServerError error = null;
+            while (true) {
+                int type = stream.receiveChar();
+                int len = stream.receiveInteger4() - 4;
+                switch (type) {
+                    case 'G' -> {
+                        stream.skip(len);
+                        for (int at = 0; at < manifest.length; at += 65536) {
+                            int n = Math.min(65536, manifest.length - at);
+                            stream.sendChar('d');
+                            stream.sendInteger4(4 + n);
+                            stream.send(manifest, at, n);
+                        }
+                        stream.sendChar('c');
+                        stream.sendInteger4(4);
+                        stream.flush();
+                    }
+                    case 'E' -> error = readError(len);
+                    case 'N' -> notice(readError(len));
+                    case 'Z' -> {
+                        stream.receive(len);
+                        if (error != null) {
+                            throw error.toException(settings, command);
+                        }
+                        return;
+                    }
+                    default -> stream.skip(len); // CommandComplete, the result set of the manifest's checks
+                }
+            }
+        } catch (IOException e) {
+            throw lost(command, e);
+        }
+    }
+
     /** A physical slot as READ_REPLICATION_SLOT describes it; restart fields are null before the slot holds WAL. */
     public record SlotInfo(String type, Lsn restartLsn, Long restartTimeline) {
     }
@@ -576,7 +618,7 @@ public final class ReplicationConnection implements AutoCloseable {
 
         LifeboatException toException(PgConnectionSettings s, String command) {
             LifeboatException t = translate(s, sqlState(), message(), null);
-            if (t.hint() != null || !"BASE_BACKUP".equals(command)) {
+            if (t.hint() != null || !("BASE_BACKUP".equals(command) || "UPLOAD_MANIFEST".equals(command))) {
                 return t;
             }
             String pgHint = fields.get('H');

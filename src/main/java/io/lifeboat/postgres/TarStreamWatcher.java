@@ -28,8 +28,30 @@ public final class TarStreamWatcher {
     private int zeroBlocks;
     private long totalBytes;
 
+    /** Follows every member as it passes (to index the stream). */
+    public interface Members {
+        /**
+         * A member's header; {@code dataOffset} is where its data starts in the stream,
+         * {@code dataLength} how many bytes of data follow.
+         */
+        void header(byte[] header, String name, long dataOffset, long dataLength);
+
+        /** Bytes of the current member's data. */
+        void data(byte[] b, int off, int len);
+
+        /** The current member's data is complete. */
+        void end();
+    }
+
+    private final Members membersListener;
+
     public TarStreamWatcher(Set<String> wanted) {
+        this(wanted, null);
+    }
+
+    public TarStreamWatcher(Set<String> wanted, Members members) {
         this.wanted = Set.copyOf(wanted);
+        this.membersListener = members;
     }
 
     public void feed(byte[] b, int off, int len) {
@@ -42,8 +64,14 @@ public final class TarStreamWatcher {
                 if (capturing != null) {
                     capturing.write(b, i, n);
                 }
+                if (membersListener != null) {
+                    membersListener.data(b, i, n);
+                }
                 dataLeft -= n;
                 i += n;
+                if (dataLeft == 0 && membersListener != null) {
+                    membersListener.end();
+                }
                 if (dataLeft == 0 && capturing != null) {
                     captured.put(capturingName, capturing.toByteArray());
                     capturing = null;
@@ -62,12 +90,12 @@ public final class TarStreamWatcher {
             i += n;
             if (headerFill == BLOCK) {
                 headerFill = 0;
-                onHeader();
+                onHeader(totalBytes - (end - i));
             }
         }
     }
 
-    private void onHeader() {
+    private void onHeader(long dataOffset) {
         boolean zero = true;
         for (byte x : header) {
             if (x != 0) {
@@ -91,6 +119,12 @@ public final class TarStreamWatcher {
         boolean hasData = type == '0' || type == 0 || type == '7' || type == 'x' || type == 'g' || type == 'L' || type == 'K';
         dataLeft = hasData ? size : 0;
         paddingLeft = hasData ? (BLOCK - size % BLOCK) % BLOCK : 0;
+        if (membersListener != null) {
+            membersListener.header(header, name, dataOffset, dataLeft);
+            if (dataLeft == 0) {
+                membersListener.end();
+            }
+        }
         if (hasData && size <= CAPTURE_LIMIT && wanted.contains(name)) {
             capturing = new ByteArrayOutputStream((int) size);
             capturingName = name;
@@ -101,7 +135,8 @@ public final class TarStreamWatcher {
         }
     }
 
-    private static long size(byte[] h) {
+    /** The size field of a tar header (octal, or GNU base-256). */
+    public static long size(byte[] h) {
         if ((h[124] & 0x80) != 0) { // base-256 (GNU) for sizes that do not fit 11 octal digits
             long v = 0;
             for (int i = 125; i < 136; i++) {
@@ -109,8 +144,13 @@ public final class TarStreamWatcher {
             }
             return v;
         }
+        return octal(h, 124, 12);
+    }
+
+    /** An octal field of a tar header (ends at a NUL or a space after digits). */
+    public static long octal(byte[] h, int off, int len) {
         long v = 0;
-        for (int i = 124; i < 136; i++) {
+        for (int i = off; i < off + len; i++) {
             byte c = h[i];
             if (c >= '0' && c <= '7') {
                 v = v * 8 + (c - '0');
@@ -121,7 +161,8 @@ public final class TarStreamWatcher {
         return v;
     }
 
-    private static String cString(byte[] b, int off, int max) {
+    /** A NUL-terminated field of a tar header. */
+    public static String cString(byte[] b, int off, int max) {
         int end = off;
         while (end < off + max && b[end] != 0) {
             end++;

@@ -105,6 +105,9 @@ final class ChainView {
             }
             return new Resolved(entry, List.of(new Extent(0, entry.size(), n, entry.archive(), entry.offset())), null);
         }
+        if (entry.truncationBlocks() != null) {
+            return ServerIncrementalBlocks.resolve(links, blockSize, entry);
+        }
         if (entry.size() % blockSize != 0) {
             throw broken(n, entry.path(), "tracks it in blocks but its size " + entry.size() + " is not a multiple of "
                     + blockSize);

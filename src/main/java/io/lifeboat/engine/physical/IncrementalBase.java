@@ -63,7 +63,8 @@ final class IncrementalBase {
             return null;
         }
         Optional<BackupManifest> newest = catalog.completeBackups().stream()
-                .filter(m -> m.type() == BackupType.PHYSICAL && m.physical() != null && m.physical().files() != null)
+                .filter(m -> m.type() == BackupType.PHYSICAL && m.physical() != null && m.physical().files() != null
+                        && !"remote".equals(m.physical().files().source())) // the server's incrementals have their own chains
                 .max(Comparator.comparing(BackupManifest::id));
         if (newest.isEmpty()) {
             return full(log, "there is no earlier backup taken with --source local in " + catalog.storage().describe()

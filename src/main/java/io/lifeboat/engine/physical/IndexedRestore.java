@@ -115,6 +115,11 @@ final class IndexedRestore {
     Written run(ChainView chain, Path dataDir, Map<String, Path> spaceTargets, Ownership owner, FileSyncer syncer, int jobs,
                 boolean delta, RestoredState.Vouching vouching) {
         String what = "the file index of backup " + chain.newest().manifest().id();
+        if (delta && chain.newest().index().files().stream().anyMatch(e -> e.truncationBlocks() != null)) {
+            throw new LifeboatException(ErrorKind.USAGE, "backup " + chain.newest().manifest().id() + " is an incremental "
+                    + "the server took (PostgreSQL 17, over the replication protocol), which cannot be restored with --delta",
+                    "restore it into an empty directory, or restore its full backup with --delta");
+        }
         Map<String, Archive> archives = archives(chain);
         List<FileIndex.Entry> entries = chain.newest().index().files();
         Map<Path, FileIndex.Entry> expected = new LinkedHashMap<>();
@@ -341,6 +346,8 @@ final class IndexedRestore {
             try (FileChannel ch = FileChannel.open(t.path, StandardOpenOption.WRITE)) {
                 if (ch.size() > t.entry.size()) {
                     ch.truncate(t.entry.size());
+                } else if (ch.size() < t.entry.size()) {
+                    ch.write(ByteBuffer.allocate(1), t.entry.size() - 1); // trailing zero blocks (ServerIncrementalBlocks)
                 }
             }
             FileTime mtime = FileTime.from(t.entry.mtimeNs(), TimeUnit.NANOSECONDS);

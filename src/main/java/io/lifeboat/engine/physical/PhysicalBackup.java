@@ -6,6 +6,7 @@ import io.lifeboat.catalog.BackupId;
 import io.lifeboat.catalog.BackupManifest;
 import io.lifeboat.catalog.BackupType;
 import io.lifeboat.catalog.Catalog;
+import io.lifeboat.catalog.FileIndex;
 import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.ObjectPipeline;
@@ -69,6 +70,29 @@ public final class PhysicalBackup {
     }
 
     public BackupManifest run(PhysicalBackupRequest req) {
+        return run(req, LocalBackupRequest.Kind.FULL, null);
+    }
+
+    /**
+     * @param kind       FULL, INCREMENTAL (the server's own incremental, PostgreSQL 17+) or AUTO (as
+     *                   {@code fullEvery} says)
+     */
+    public BackupManifest run(PhysicalBackupRequest req, LocalBackupRequest.Kind kind, io.lifeboat.config.FullEvery fullEvery) {
+        try {
+            return attempt(req, kind, fullEvery);
+        } catch (LifeboatException e) {
+            if (kind == LocalBackupRequest.Kind.FULL || !RemoteIncremental.summariesMissing(e)) {
+                throw e;
+            }
+            log.accept("warning: the server cannot take an incremental backup: " + e.getMessage() + ". Its WAL summaries "
+                    + "since the newest backup are gone (wal_summary_keep_time, or summarize_wal was off for a while). "
+                    + "TAKING A FULL BACKUP INSTEAD; later incrementals build on it.");
+            return attempt(req, LocalBackupRequest.Kind.FULL, null);
+        }
+    }
+
+    private BackupManifest attempt(PhysicalBackupRequest req, LocalBackupRequest.Kind kind,
+                                   io.lifeboat.config.FullEvery fullEvery) {
         Instant start = Instant.now();
         PgConnectionSettings conn = cluster.postgres();
         try (ReplicationConnection rc = ReplicationConnection.open(conn)) {
@@ -82,6 +106,11 @@ public final class PhysicalBackup {
             ReplicationConnection.SystemIdentity ident = rc.identifySystem();
             long segmentSize = parseSize(rc.show("wal_segment_size"));
             boolean archiving = !req.includeWal() && !"off".equals(rc.show("archive_mode"));
+            // From PostgreSQL 17 on, every backup is indexed file by file as it streams by, so that the server's
+            // incrementals can build on it and a chain restores from the repository.
+            int blockSize = server.major() >= 17 ? Integer.parseInt(rc.show("block_size")) : 0;
+            RemoteIncremental incremental = RemoteIncremental.choose(catalog, pipeline, kind, fullEvery, rc, server, ident,
+                    blockSize, start, log);
             // The repository is claimed (its cluster.json checked, a free backup id found, both at
             // once) while the server checkpoints: those round trips, and the storage client's start,
             // overlap the checkpoint. Nothing is read from the stream, so nothing stored, until the
@@ -95,12 +124,18 @@ public final class PhysicalBackup {
                     + (req.includeWal() ? ", with its WAL" : "") + ", " + Math.max(1, req.jobs()) + " compression jobs");
             boolean success = false;
             Receiver r = new Receiver(claim, req, conn, segmentSize);
+            if (blockSize > 0) {
+                r.index = new ServerTarIndex(blockSize, (int) (parseSize(rc.show("segment_size")) / blockSize));
+            }
             try (claim; ParallelUploader up = new ParallelUploader(pipeline, p -> catalog.layout().backupObject(r.id, p),
                     req.jobs())) {
                 r.uploader = up;
                 rc.onNotice(r::notice);
                 try {
-                    rc.baseBackup(command(req, label), r);
+                    if (incremental != null) {
+                        rc.uploadManifest(incremental.parentServerManifest());
+                    }
+                    rc.baseBackup(command(req, label, incremental != null), r);
                 } catch (RuntimeException e) {
                     throw claim.explain(e);
                 }
@@ -127,10 +162,14 @@ public final class PhysicalBackup {
                     throw new LifeboatException(ErrorKind.DATABASE, "the server sent no backup_manifest",
                             "check that the server is PostgreSQL 15 or newer");
                 }
-                up.submit(BACKUP_MANIFEST, pgManifest, pgManifest.length, () -> { });
+                BackupManifest.IndexedFiles files = r.index == null ? null
+                        : storeIndex(id, start, server, ident, r, up, incremental, pgManifest);
+                if (incremental == null) {
+                    up.submit(BACKUP_MANIFEST, pgManifest, pgManifest.length, () -> { });
+                }
                 List<StoredObject> objects = up.finish();
                 io.lifeboat.Trace.mark("uploads finished");
-                BackupManifest m = manifest(id, start, server, ident, segmentSize, req, r, pgManifest, objects);
+                BackupManifest m = manifest(id, start, server, ident, segmentSize, req, r, pgManifest, objects, files);
                 catalog.writeManifest(m);
                 io.lifeboat.Trace.mark("manifest written");
                 success = true;
@@ -166,6 +205,10 @@ public final class PhysicalBackup {
     }
 
     static String command(PhysicalBackupRequest req, BackupId id) {
+        return command(req, id, false);
+    }
+
+    static String command(PhysicalBackupRequest req, BackupId id, boolean incremental) {
         List<String> opts = new ArrayList<>();
         opts.add("LABEL 'lifeboat " + id + "'");
         opts.add("PROGRESS");
@@ -178,6 +221,9 @@ public final class PhysicalBackup {
         opts.add("MANIFEST_CHECKSUMS 'CRC32C'");
         if (req.maxRateKiB() > 0) {
             opts.add("MAX_RATE " + req.maxRateKiB());
+        }
+        if (incremental) {
+            opts.add("INCREMENTAL");
         }
         return "BASE_BACKUP (" + String.join(", ", opts) + ")";
     }
@@ -201,7 +247,7 @@ public final class PhysicalBackup {
 
     private BackupManifest manifest(BackupId id, Instant start, PgVersion server, ReplicationConnection.SystemIdentity ident,
                                     long segmentSize, PhysicalBackupRequest req, Receiver r, byte[] pgManifestBytes,
-                                    List<StoredObject> objects) {
+                                    List<StoredObject> objects, BackupManifest.IndexedFiles files) {
         byte[] labelBytes = r.baseWatcher == null ? null : r.baseWatcher.captured("backup_label");
         if (labelBytes == null) {
             throw new LifeboatException(ErrorKind.DATABASE, "base.tar from the server held no backup_label",
@@ -235,7 +281,7 @@ public final class PhysicalBackup {
         BackupManifest.PhysicalDetails details = new BackupManifest.PhysicalDetails(r.startLsn.toString(),
                 r.stopLsn.toString(), (int) r.startTimeline, label.startWalFile(), stopSegment.toString(), label.text(),
                 req.includeWal(), tablespaces, label.checkpointLsn().toString(), (int) r.stopTimeline, segmentSize,
-                archives, walSegments, pipeline.storedName(BACKUP_MANIFEST), pgm.version(), r.stopSnapshot);
+                archives, walSegments, pipeline.storedName(BACKUP_MANIFEST), pgm.version(), r.stopSnapshot, files);
         Map<String, String> extra = new LinkedHashMap<>();
         extra.put("server", cluster.postgres().host() + ":" + cluster.postgres().port());
         extra.put("backupHost", hostName());
@@ -243,12 +289,72 @@ public final class PhysicalBackup {
                 + Spool.human(req.chunkBytes()));
         extra.put("checkpoint", req.fastCheckpoint() ? "fast" : "spread");
         extra.put("pgManifestFiles", Integer.toString(pgm.fileCount()));
+        if (files != null && files.parent() != null) {
+            extra.put("method", "BASE_BACKUP ( INCREMENTAL ) over the replication protocol (PostgreSQL's own incremental "
+                    + "of " + files.parent() + "), tar chunks of " + Spool.human(req.chunkBytes()));
+        }
         if (req.maxRateKiB() > 0) {
             extra.put("maxRateKiBps", Integer.toString(req.maxRateKiB()));
         }
         return new BackupManifest(BackupManifest.FORMAT_VERSION, id, BackupType.PHYSICAL, cluster.name(), start,
                 Instant.now(), server.number(), ident.systemIdentifier(), pipeline.compression().id(),
                 pipeline.encryption().scheme(), List.copyOf(objects), null, details, extra);
+    }
+
+    /**
+     * Stores the file index built from the stream. Of an incremental also: its backup_label without
+     * the INCREMENTAL FROM lines (in label.tar; the index points there), the backup_manifest of the
+     * directory its chain restores to, and the server's own backup_manifest for the next incremental.
+     */
+    private BackupManifest.IndexedFiles storeIndex(BackupId id, Instant start, PgVersion server,
+                                                   ReplicationConnection.SystemIdentity ident, Receiver r,
+                                                   ParallelUploader up, RemoteIncremental incremental, byte[] pgManifest) {
+        FileIndex index = r.index.index();
+        if (incremental != null) {
+            byte[] label = RemoteIncremental.restoredLabel(r.baseWatcher.captured("backup_label"));
+            ChunkedArchive a = new ChunkedArchive(RemoteIncremental.LABEL_ARCHIVE, up, r.pool, (b, o, l) -> { });
+            TarWriter tar = new TarWriter(a);
+            FileIndex.Entry old = index.files().stream().filter(e -> e.path().equals("backup_label")).findFirst()
+                    .orElseThrow(() -> new LifeboatException(ErrorKind.DATABASE, "base.tar from the server held no "
+                            + "backup_label", "report this together with the PostgreSQL version"));
+            long at = tar.file("backup_label", label.length, old.mode(), old.mtimeNs() / 1_000_000_000L, 0, 0);
+            tar.data(label, 0, label.length);
+            tar.endFile(label.length);
+            tar.finish();
+            ArchiveInfo info = new ArchiveInfo(RemoteIncremental.LABEL_ARCHIVE, null, null);
+            info.rawBytes = a.rawBytes();
+            info.chunks = a.close();
+            r.archives.add(info);
+            List<FileIndex.Entry> entries = new ArrayList<>();
+            for (FileIndex.Entry e : index.files()) {
+                entries.add(e != old ? e : new FileIndex.Entry(e.path(), "f", e.mode(), e.mtimeNs(), 0, label.length,
+                        null, RemoteIncremental.LABEL_ARCHIVE, at, io.lifeboat.codec.Crc32c.of(label, 0, label.length),
+                        false, null, null, null));
+            }
+            index = new FileIndex(index.formatVersion(), index.blockSize(), entries);
+            byte[] restored = incremental.restoredManifest(RemoteIncremental.provisional(id, cluster.name(), start, server,
+                    ident.systemIdentifier()), index, server.major(), ident.systemIdentifier(), pgManifest);
+            up.submit(BACKUP_MANIFEST, restored, restored.length, () -> { });
+            up.submit(RemoteIncremental.SERVER_MANIFEST, pgManifest, pgManifest.length, () -> { });
+        }
+        byte[] bytes = index.toBytes();
+        up.submit(LocalBackup.FILE_INDEX, bytes, bytes.length, () -> { });
+        long dataBytes = 0;
+        long whole = 0;
+        long blockFiles = 0;
+        long blocks = 0;
+        for (FileIndex.Entry e : index.files()) {
+            dataBytes += e.size();
+            if (e.truncationBlocks() != null) {
+                blockFiles++;
+                blocks += e.storedBlocks();
+            } else if (e.isFile()) {
+                whole++;
+            }
+        }
+        return new BackupManifest.IndexedFiles(pipeline.storedName(LocalBackup.FILE_INDEX), "remote",
+                incremental == null ? null : incremental.parent().id(), incremental == null ? List.of() : incremental.chain(),
+                index.blockSize(), dataBytes, whole, blockFiles, blocks, false, false, null, false);
     }
 
     private void checkWalComplete(Receiver r, long segmentSize, List<String> walSegments) {
@@ -300,6 +406,7 @@ public final class PhysicalBackup {
         ArchiveInfo currentInfo;
         TarStreamWatcher watcher;
         TarStreamWatcher baseWatcher;
+        ServerTarIndex index;
         WalStreamer wal;
         Lsn startLsn;
         long startTimeline;
@@ -349,7 +456,8 @@ public final class PhysicalBackup {
                         + "', not base.tar or OID.tar", "report this together with the PostgreSQL version");
             }
             currentInfo = new ArchiveInfo(name, m.group(1), m.group(1) == null ? null : location);
-            watcher = new TarStreamWatcher(m.group(1) == null ? Set.of("backup_label") : Set.of());
+            watcher = new TarStreamWatcher(m.group(1) == null ? Set.of("backup_label") : Set.of(),
+                    index == null ? null : index.archive(name, m.group(1)));
             if (m.group(1) == null) {
                 baseWatcher = watcher;
             }
