@@ -114,8 +114,8 @@ for ((r = 1; r <= RUNS; r++)); do
                      END {s = 0; for (p in t) s += t[p]; printf "archive-ahead: %d segments, %d ms CPU in its batches, %d ms in all (start-up, JIT, waiting)", n, c, s}' "$ahead")"$'\n'
       rm -f "$ahead"
     fi
-    if [[ $m == lb* && -f "$W/calls.log" ]]; then # calls above 40 ms of CPU started a JVM; the others were answered by the launcher
-      CALLS+="${LABEL[$m]}: $(awk -F, '/^[0-9.]+,[0-9.]+,[0-9.]+$/ {c = ($2 + $3) * 1000; if (c > 40) {j++; jc += c; jw += $1} else {f++; fc += c}}
+    if [[ $m == lb* && -f "$W/calls.log" ]]; then # calls above 300 ms of CPU started a JVM (a launcher that waits for a marker uses a few ms); the others were answered by the launcher
+      CALLS+="${LABEL[$m]}: $(awk -F, '/^[0-9.]+,[0-9.]+,[0-9.]+$/ {c = ($2 + $3) * 1000; if (c > 300) {j++; jc += c; jw += $1} else {f++; fc += c}}
                      END {printf "archive_command calls: %d without a JVM (%d ms CPU), %d with one (%d ms CPU, %.1f s wall)", f, fc, j, jc, jw}' "$W/calls.log")"$'\n'
     fi
     SEGS[$m]+="$n "
