@@ -6,9 +6,14 @@
 # each for SECS seconds of load, in interleaved rounds. Per mode: segments archived and the CPU of
 # every process archive_command started (cgroup "tool": launchers, JVMs, pgBackRest's async
 # workers...) per archived segment, and the S3 server's. A mode ends when the archiver has caught up
-# and every process it started has exited (Lifeboat's archive-ahead process is ended then).
+# and every process it started has exited (Lifeboat's archive-ahead process is ended then). The mode
+# "lifeboat, archive-ahead running" measures the same after a warm-up burst of WAL that is not
+# counted, with the archive-ahead process left running from it: the cost of each further segment
+# while WAL keeps arriving (the process lives until 10 minutes without WAL), without its start-up.
 # The load: pgbench -c 4 with a checkpoint every second (see load()).
 # Usage (as root): bench/wal-archive.sh [seconds=20] [pgbench scale=10]; RUNS=N (3) rounds.
+# PROFILE=1: every Lifeboat archive_command call runs under /usr/bin/time, and the table says how many
+# calls the launcher answered without a JVM and what the JVM calls cost. MODES="lb" runs only some modes.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 SECS=${1:-20}
@@ -47,10 +52,14 @@ runuser -u postgres -- $BR stanza-create >/dev/null
 declare -A CMD SEGS TOOL S3CPU
 AHEAD=""
 CMD[lb]="$W/in-cgroup tool $LB_BIN wal-push --config $W/s3.yml --cluster bench %p"
+[[ -n "${PROFILE:-}" ]] && CMD[lb]="$W/in-cgroup tool /usr/bin/time -a -o $W/calls.log -f %%e,%%U,%%S $LB_BIN wal-push --config $W/s3.yml --cluster bench %p"
 CMD[brs]="$W/in-cgroup tool $BR --no-archive-async archive-push %p"
 CMD[bra]="$W/in-cgroup tool $BR --archive-async archive-push %p"
-declare -A LABEL=([lb]="lifeboat wal-push (S3)" [brs]="pgbackrest archive-push sync (S3)" [bra]="pgbackrest archive-push async (S3)")
-MODES=(lb brs bra)
+CMD[lbw]=${CMD[lb]}
+declare -A LABEL=([lb]="lifeboat wal-push (S3)" [lbw]="lifeboat, archive-ahead running (S3)"
+                  [brs]="pgbackrest archive-push sync (S3)" [bra]="pgbackrest archive-push async (S3)")
+read -ra MODES <<<"${MODES:-lb lbw brs bra}"
+CALLS=""
 
 switch_wal() { psql1 "select pg_walfile_name(pg_switch_wal())"; }
 caught_up() { # waits until the archiver has stored every segment before $1's successor
@@ -86,17 +95,28 @@ for ((r = 1; r <= RUNS; r++)); do
     psql1 "select pg_reload_conf()" >/dev/null
     caught_up "$(switch_wal)"
     tool_idle
+    if [[ $m == lbw ]]; then # a warm-up burst, not counted: the archive-ahead process it starts stays
+      SECS=$(( SECS / 2 + 1 )) load
+      caught_up "$(switch_wal)"
+      rm -f "$W"/data/pg_wal/.lifeboat/push-*/ahead.log
+    fi
     before=$(psql1 "select archived_count from pg_stat_archiver")
     t=$(cg_cpu tool); s=$(cg_cpu s3)
+    rm -f "$W/calls.log"
     load
     caught_up "$(switch_wal)"
     tool_idle
     n=$(( $(psql1 "select archived_count from pg_stat_archiver") - before ))
-    ahead="$W/data/pg_wal/.lifeboat/ahead.log"
-    if [[ $m == lb && -f "$ahead" ]]; then # where Lifeboat's CPU went: its archive-ahead process's own account
-      AHEAD+="$(awk '{for (i = 1; i <= NF; i++) {split($i, kv, "="); f[kv[1]] = kv[2]} if (f["cpu_total_ms"] > t[f["pid"]]) t[f["pid"]] = f["cpu_total_ms"]; n += f["archived"]; c += f["cpu_ms"]}
+    # (the archive_command's state directory, engine/archive/PushState: .lifeboat/push-ARGS)
+    ahead=$(ls "$W"/data/pg_wal/.lifeboat/ahead.log "$W"/data/pg_wal/.lifeboat/push-*/ahead.log 2>/dev/null | head -1 || true)
+    if [[ $m == lb* && -n "$ahead" ]]; then # where Lifeboat's CPU went: its archive-ahead process's own account
+      AHEAD+="${LABEL[$m]}: $(awk '{for (i = 1; i <= NF; i++) {split($i, kv, "="); f[kv[1]] = kv[2]} if (f["cpu_total_ms"] > t[f["pid"]]) t[f["pid"]] = f["cpu_total_ms"]; n += f["archived"]; c += f["cpu_ms"]}
                      END {s = 0; for (p in t) s += t[p]; printf "archive-ahead: %d segments, %d ms CPU in its batches, %d ms in all (start-up, JIT, waiting)", n, c, s}' "$ahead")"$'\n'
       rm -f "$ahead"
+    fi
+    if [[ $m == lb* && -f "$W/calls.log" ]]; then # calls above 300 ms of CPU started a JVM (a launcher that waits for a marker uses a few ms); the others were answered by the launcher
+      CALLS+="${LABEL[$m]}: $(awk -F, '/^[0-9.]+,[0-9.]+,[0-9.]+$/ {c = ($2 + $3) * 1000; if (c > 300) {j++; jc += c; jw += $1} else {f++; fc += c}}
+                     END {printf "archive_command calls: %d without a JVM (%d ms CPU), %d with one (%d ms CPU, %.1f s wall)", f, fc, j, jc, jw}' "$W/calls.log")"$'\n'
     fi
     SEGS[$m]+="$n "
     TOOL[$m]+="$(echo "scale=1; ($(cg_cpu tool) - $t) / 1000000 / $n" | bc) "
@@ -104,14 +124,17 @@ for ((r = 1; r <= RUNS; r++)); do
   done
 done
 echo "pgbench -c 4 for $SECS s per mode (scale $SCALE), $RUNS rounds; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "\n%-38s %14s %16s %14s  %s\n" "archive_command (median of $RUNS)" "segs archived" "tool CPU ms/seg" "S3 CPU ms/seg" "tool ms/seg of each run"
+printf "\n%-40s %14s %16s %14s  %s\n" "archive_command (median of $RUNS)" "segs archived" "tool CPU ms/seg" "S3 CPU ms/seg" "tool ms/seg of each run"
 for m in "${MODES[@]}"; do
-  printf "%-38s %14s %16s %14s  %s\n" "${LABEL[$m]}" "$(median ${SEGS[$m]})" "$(median ${TOOL[$m]})" "$(median ${S3CPU[$m]})" "${TOOL[$m]}"
+  printf "%-40s %14s %16s %14s  %s\n" "${LABEL[$m]}" "$(median ${SEGS[$m]})" "$(median ${TOOL[$m]})" "$(median ${S3CPU[$m]})" "${TOOL[$m]}"
 done
-printf '%s' "$AHEAD"
+printf '%s' "$AHEAD" "$CALLS"
 echo
-for m in brs bra; do
-  printf "%-62s CPU/seg %5.2f   goal <= 1.00 %s\n" "lifeboat wal-push / ${LABEL[$m]}" \
-    "$(echo "scale=4; $(median ${TOOL[lb]}) / $(median ${TOOL[$m]})" | bc)" \
-    "$( (( $(echo "$(median ${TOOL[lb]}) <= $(median ${TOOL[$m]})" | bc) )) && echo met || echo MISSED)"
+for l in lb lbw; do
+  for m in brs bra; do
+    [[ " ${MODES[*]} " == *" $m "* && " ${MODES[*]} " == *" $l "* ]] || continue
+    printf "%-74s CPU/seg %5.2f   goal <= 1.00 %s\n" "${LABEL[$l]} / ${LABEL[$m]}" \
+      "$(echo "scale=4; $(median ${TOOL[$l]}) / $(median ${TOOL[$m]})" | bc)" \
+      "$( (( $(echo "$(median ${TOOL[$l]}) <= $(median ${TOOL[$m]})" | bc) )) && echo met || echo MISSED)"
+  done
 done

@@ -52,24 +52,41 @@ final class WalPushCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Output out = root.output();
-        ClusterConfig cfg = cluster.load();
         Path pgWal = ahead ? file.toAbsolutePath() : file.toAbsolutePath().getParent();
         Path state = PushState.directory(pgWal,
                 PushState.destination(spec.commandLine().getParseResult().originalArgs(), file, ahead));
+        if (ahead) {
+            return runAhead(out, state);
+        }
+        ClusterConfig cfg = cluster.load();
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
             WalArchive archive = new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline());
             int jobs = Math.max(2, cfg.jobs() * 2);
-            if (ahead) {
-                int n = new ArchiveAhead(archive, file, state, out::warn).run(Duration.ofSeconds(Math.max(1, aheadIdle)), jobs);
-                out.result(Map.of("archivedAhead", n));
-                return 0;
-            }
             WalPush.Result r = new WalPush(archive, out::warn).run(file, state, batch, jobs);
             out.result(Map.of("file", file.getFileName().toString(), "outcome", r.outcome().name().toLowerCase(),
                     "batched", r.batched()));
         }
         startAhead(state);
         return 0;
+    }
+
+    /** The archive-ahead process: its lock first (the launcher waits on it), then the repository. */
+    private int runAhead(Output out, Path state) throws Exception {
+        var claim = ArchiveAhead.claim(state);
+        if (claim.isEmpty()) {
+            out.result(Map.of("archivedAhead", 0));
+            return 0; // another one runs
+        }
+        try (ArchiveAhead.Claim held = claim.get()) {
+            ClusterConfig cfg = cluster.load();
+            try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
+                WalArchive archive = new WalArchive(repo.storage(), repo.catalog().layout(), repo.pipeline());
+                int n = new ArchiveAhead(archive, file, state, out::warn).run(Duration.ofSeconds(Math.max(1, aheadIdle)),
+                        Math.max(2, cfg.jobs() * 2));
+                out.result(Map.of("archivedAhead", n));
+                return 0;
+            }
+        }
     }
 
     /**

@@ -6,6 +6,7 @@ import io.lifeboat.codec.Encryption;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.config.ConfigLoader;
 import io.lifeboat.engine.RepositoryAccess;
+import io.lifeboat.engine.archive.ArchiveWarmup;
 import io.lifeboat.engine.physical.PhysicalWarmup;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.postgres.PgConnectionSettings;
@@ -68,6 +69,10 @@ final class WarmupCommand implements Callable<Integer> {
                     st.delete("o.zst");
                 }
             }
+            warmTls(dir);
+            LifeboatCommand.commandLine(new LifeboatCommand(new PrintStream(OutputStream.nullOutputStream()),
+                    new PrintStream(OutputStream.nullOutputStream())), new String[] {"wal-push"})
+                    .parseArgs("wal-push", "--config", yml.toString(), "--cluster", "w", "pg_wal/000000010000000000000001");
             int closed;
             try (ServerSocket ss = new ServerSocket(0)) {
                 closed = ss.getLocalPort();
@@ -81,5 +86,39 @@ final class WarmupCommand implements Callable<Integer> {
             ScratchCluster.deleteTree(dir);
         }
         return 0;
+    }
+
+    /**
+     * S3 over https (a throwaway self-signed key made with the JDK's keytool, checked against its
+     * certificate as a ca-file) and wal-push's path through it: the TLS classes are most of what a
+     * wal-push JVM or archive-ahead process would otherwise load from the JDK at start. Skipped
+     * when keytool is not there.
+     */
+    private static void warmTls(Path dir) throws Exception {
+        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+        if (!Files.isExecutable(keytool)) {
+            return;
+        }
+        Path store = dir.resolve("tls.p12");
+        Path cert = dir.resolve("tls.pem");
+        String password = java.util.UUID.randomUUID().toString();
+        Map<String, String> env = Map.of("LIFEBOAT_WARMUP_STOREPASS", password);
+        new io.lifeboat.postgres.ExternalProcess(java.util.List.of(keytool.toString(), "-genkeypair", "-alias", "s3",
+                "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1",
+                "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
+                "-storepass:env", "LIFEBOAT_WARMUP_STOREPASS"), env).runChecked("keytool -genkeypair");
+        new io.lifeboat.postgres.ExternalProcess(java.util.List.of(keytool.toString(), "-exportcert", "-rfc", "-alias", "s3",
+                "-keystore", store.toString(), "-storepass:env", "LIFEBOAT_WARMUP_STOREPASS", "-file", cert.toString()), env)
+                .runChecked("keytool -exportcert");
+        try (EmbeddedS3Server s3 = EmbeddedS3Server.startTls(dir.resolve("s3tls"), store, password)) {
+            s3.createBucket("warmup");
+            S3Settings s = s3.settings("warmup", "p");
+            try (S3Storage st = new S3Storage(new S3Settings(s.bucket(), s.prefix(), s.endpoint(), s.region(), true,
+                    s.accessKeyId(), s.secretAccessKey(), 5 * 1024 * 1024, 2, io.lifeboat.storage.Timeouts.DEFAULT,
+                    new io.lifeboat.storage.TlsSettings(cert, true)))) {
+                st.probe();
+                ArchiveWarmup.run(dir.resolve("wal"), st);
+            }
+        }
     }
 }

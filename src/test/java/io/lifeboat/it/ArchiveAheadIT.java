@@ -182,6 +182,55 @@ class ArchiveAheadIT {
     }
 
     /**
+     * The first call of a burst starts the archive-ahead process itself and is answered from its
+     * marker: a burst costs one JVM. (It used to run a wal-push JVM, which stored the file and then
+     * started the process: two JVMs, and the process found nothing to store.)
+     */
+    @Test
+    void theFirstCallIsStoredByTheProcessItStarts() throws Exception {
+        try (PgSession s = pg.session("postgres")) {
+            s.execute("CREATE TABLE t (i int, pad text)");
+            writeSegments(s, 1);
+            awaitArchived(s, 1);
+            String first = s.queryValue("SELECT last_archived_wal FROM pg_stat_archiver").orElseThrow();
+            assertThat(stored()).containsKey(first);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (aheadArchived() < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(100); // its journal line follows the marker
+            }
+            assertThat(aheadArchived()).as("segments stored by the archive-ahead process").isGreaterThanOrEqualTo(1);
+            assertThat(state().resolve("archived").resolve(first)).as("its marker answered the call").exists();
+        }
+    }
+
+    /**
+     * A file the archive-ahead process cannot store (here: the repository holds other content under
+     * its name) is noted, and its call goes to the JVM at once, which tells PostgreSQL why; without the
+     * note the call waited 30 s for a marker that never came.
+     */
+    @Test
+    void aFileTheProcessCannotStoreFailsItsCallAtOnce() throws Exception {
+        for (int seg = 1; seg <= 4; seg++) {
+            Path dir = Files.createDirectories(repo.resolve("a/wal/0000000100000000"));
+            Files.writeString(dir.resolve(String.format("0000000100000000000000%02X", seg) + ".sha256-" + "0".repeat(64) + ".zst"), "x");
+        }
+        ScratchCluster.giveToServerUser(repo);
+        try (PgSession s = pg.session("postgres")) {
+            s.queryValue("SELECT pg_switch_wal()");
+            long deadline = System.nanoTime() + 15_000_000_000L;
+            while (System.nanoTime() < deadline
+                    && Long.parseLong(s.queryValue("SELECT failed_count FROM pg_stat_archiver").orElse("0")) < 1) {
+                Thread.sleep(200);
+            }
+            assertThat(Long.parseLong(s.queryValue("SELECT failed_count FROM pg_stat_archiver").orElse("0")))
+                    .as("archive_command failed within 15 s").isGreaterThanOrEqualTo(1);
+            assertThat(s.queryValue("SELECT archived_count FROM pg_stat_archiver")).contains("0");
+        }
+        assertThat(aheadProcess()).as("the archive-ahead process ran").isPresent();
+        assertThat(pg.readLog()).contains("different content");
+    }
+
+    /**
      * Two wal-push calls in one archive_command, each to its own repository: a marker says "stored
      * in this command's repositories" only, so the second call is never answered by the first's
      * (it was: the second repository then never got the segments, and the push said 0).

@@ -53,62 +53,96 @@ public final class ArchiveAhead {
     }
 
     /**
-     * Runs until idle for {@code idle} or the server stops. Returns at once if another process
-     * already does this for the directory.
+     * The lock and pid file of this state directory's archive-ahead process, held until closed. Taken
+     * first thing, before the configuration is read and the repository opened, so that the launcher's
+     * calls see the process as running (and wait for its markers) while it starts up.
+     */
+    public static final class Claim implements AutoCloseable {
+        private final FileChannel channel;
+        private final FileLock lock;
+        private final Path pidFile;
+
+        private Claim(FileChannel channel, FileLock lock, Path pidFile) {
+            this.channel = channel;
+            this.lock = lock;
+            this.pidFile = pidFile;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try (channel) {
+                Files.deleteIfExists(pidFile);
+                lock.release();
+            }
+        }
+    }
+
+    /** Takes this state directory's lock; empty when another process holds it (and removes ahead.starting itself). */
+    public static java.util.Optional<Claim> claim(Path stateDir) throws IOException {
+        Path state = Files.createDirectories(stateDir);
+        FileChannel ch = FileChannel.open(state.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = ch.tryLock();
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        if (lock == null) {
+            ch.close();
+            return java.util.Optional.empty();
+        }
+        Path pidFile = state.resolve(PID);
+        Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()));
+        Files.deleteIfExists(state.resolve("ahead.starting"));
+        return java.util.Optional.of(new Claim(ch, lock, pidFile));
+    }
+
+    /**
+     * Runs until idle for {@code idle} or the server stops; the caller holds the {@link #claim}.
      *
      * @return how many files it archived
      */
     public int run(Duration idle, int jobs) throws IOException {
         Path state = Files.createDirectories(stateDir);
         Path dataDir = pgWal.getParent();
-        try (FileChannel ch = FileChannel.open(state.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock lock = ch.tryLock()) {
-            if (lock == null) {
-                return 0; // another one runs (and removes ahead.starting itself)
-            }
-            Path pidFile = state.resolve(PID);
-            Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()));
-            Files.deleteIfExists(state.resolve("ahead.starting"));
-            ArchiveMarkers markers = new ArchiveMarkers(state);
-            int total = 0;
-            long idleSince = System.nanoTime();
-            long backoff = POLL_MILLIS;
-            // inotify: an idle server costs this process nothing but a wake-up a second.
-            try (WatchService watcher = pgWal.getFileSystem().newWatchService()) {
-                pgWal.resolve("archive_status").register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
-                while (Files.isDirectory(pgWal) && (dataDir == null || Files.exists(dataDir.resolve("postmaster.pid")))) {
-                    List<Path> todo = markers.unrecorded(WalPush.waiting(pgWal, null, 64));
-                    if (todo.isEmpty()) {
-                        if (System.nanoTime() - idleSince > idle.toNanos()) {
-                            break;
-                        }
-                        if (!await(watcher)) {
-                            break;
-                        }
-                        continue;
+        ArchiveMarkers markers = new ArchiveMarkers(state);
+        int total = 0;
+        long idleSince = System.nanoTime();
+        long backoff = POLL_MILLIS;
+        // inotify: an idle server costs this process nothing but a wake-up a second.
+        try (WatchService watcher = pgWal.getFileSystem().newWatchService()) {
+            pgWal.resolve("archive_status").register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
+            while (Files.isDirectory(pgWal) && (dataDir == null || Files.exists(dataDir.resolve("postmaster.pid")))) {
+                List<Path> todo = markers.unrecorded(WalPush.waiting(pgWal, null, 64));
+                if (todo.isEmpty()) {
+                    if (System.nanoTime() - idleSince > idle.toNanos()) {
+                        break;
                     }
-                    long cpuBefore = cpuMillis();
-                    int done = push(todo, markers, jobs);
-                    total += done;
-                    journal(state, done, cpuMillis() - cpuBefore);
-                    if (done < todo.size()) {
-                        // The repository is failing: archive_command reports it to PostgreSQL, which
-                        // retries; here we only back off, and leave if it keeps failing.
-                        if (System.nanoTime() - idleSince > idle.toNanos()) {
-                            break;
-                        }
-                        backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
-                        sleep(backoff);
-                    } else {
-                        backoff = POLL_MILLIS;
-                        idleSince = System.nanoTime();
+                    if (!await(watcher)) {
+                        break;
                     }
+                    continue;
                 }
-            } finally {
-                Files.deleteIfExists(pidFile);
+                long cpuBefore = cpuMillis();
+                int done = push(todo, markers, jobs);
+                total += done;
+                journal(state, done, cpuMillis() - cpuBefore);
+                if (done < todo.size()) {
+                    // The repository is failing: archive_command reports it to PostgreSQL, which
+                    // retries; here we only back off, and leave if it keeps failing.
+                    if (System.nanoTime() - idleSince > idle.toNanos()) {
+                        break;
+                    }
+                    backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+                    sleep(backoff);
+                } else {
+                    backoff = POLL_MILLIS;
+                    idleSince = System.nanoTime();
+                }
             }
-            return total;
         }
+        return total;
     }
 
     private int push(List<Path> files, ArchiveMarkers markers, int jobs) {
@@ -120,6 +154,7 @@ public final class ArchiveAhead {
                     return true;
                 } catch (LifeboatException | IOException e) {
                     log.accept("archive ahead: " + p.getFileName() + ": " + e.getMessage());
+                    markers.noteFailure(p.getFileName().toString());
                     return false;
                 }
             });

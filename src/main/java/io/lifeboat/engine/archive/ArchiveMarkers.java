@@ -21,10 +21,13 @@ import java.util.stream.Stream;
  */
 public final class ArchiveMarkers {
     private final Path dir;
+    /** Files the archive-ahead process could not store: the launcher sends their calls to the JVM at once. */
+    private final Path failed;
 
     /** @param state the archive_command's state directory ({@link PushState}) */
     public ArchiveMarkers(Path state) {
         this.dir = state.resolve("archived");
+        this.failed = state.resolve("failed");
     }
 
     /**
@@ -33,12 +36,11 @@ public final class ArchiveMarkers {
      */
     public WalArchive.PushOutcome storeAndRecord(WalArchive archive, Path file) throws IOException {
         FileTime before = Files.getLastModifiedTime(file);
-        String hash = WalArchive.sha256(file);
-        WalArchive.PushOutcome outcome = archive.push(file, hash);
+        WalArchive.Pushed pushed = archive.pushFile(file);
         if (Files.getLastModifiedTime(file).equals(before)) {
-            record(file.getFileName().toString(), hash, before);
+            record(file.getFileName().toString(), pushed.sha256(), before);
         }
-        return outcome;
+        return pushed.outcome();
     }
 
     void record(String name, String sha256, FileTime fileModified) throws IOException {
@@ -47,6 +49,28 @@ public final class ArchiveMarkers {
         Files.writeString(tmp, sha256);
         Files.setLastModifiedTime(tmp, fileModified);
         Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        clearFailure(name);
+    }
+
+    /**
+     * Notes that storing a file failed here, so that the launcher stops waiting for its marker and
+     * its archive_command call pushes it in the JVM, which reports the cause to PostgreSQL.
+     */
+    public void noteFailure(String name) {
+        try {
+            Files.createDirectories(failed);
+            Files.writeString(failed.resolve(name), "");
+        } catch (IOException ignored) {
+            // the launcher then waits for the marker until its time is up, as before
+        }
+    }
+
+    public void clearFailure(String name) {
+        try {
+            Files.deleteIfExists(failed.resolve(name));
+        } catch (IOException ignored) {
+            // a note left behind only sends that file's call to the JVM
+        }
     }
 
     /** Those of {@code files} that no marker says are stored already. */
@@ -72,6 +96,11 @@ public final class ArchiveMarkers {
 
     /** Drops markers of files finished over a day ago: PostgreSQL has long since archived those. */
     public void prune() {
+        prune(dir);
+        prune(failed);
+    }
+
+    private static void prune(Path dir) {
         if (!Files.isDirectory(dir)) {
             return;
         }

@@ -221,15 +221,83 @@ public final class WalArchive {
      * the same name is a CONFLICT.
      */
     public PushOutcome push(Path file) throws IOException {
-        return push(file, null);
+        return pushFile(file).outcome();
     }
 
-    /** As {@link #push(Path)}, with the file's SHA-256 when the caller already computed it. */
+    /** What {@link #pushFile} did, and the SHA-256 of the content it stored. */
+    public record Pushed(PushOutcome outcome, String sha256) {
+    }
+
+    /** Files up to this size (a segment is 16 MiB unless initdb was told otherwise) are read into memory once. */
+    private static final int MAX_READ_WHOLE = 64 << 20;
+    /** Buffers of files read whole, kept for the next file (a process archives one burst after another). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<byte[]> buffers = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /**
+     * As {@link #push(Path)}, returning the checksum too. A segment is read once: hashed, checked and
+     * compressed from the same bytes in memory (one read and one checksum of it instead of two
+     * reads); a file larger than {@link #MAX_READ_WHOLE}, or one whose size changes while read, is
+     * hashed and then streamed from the file.
+     */
+    public Pushed pushFile(Path file) throws IOException {
+        WalFileName name = WalFileName.parse(file.getFileName().toString());
+        if (!Files.isRegularFile(file)) {
+            throw notFound(file);
+        }
+        long size = Files.size(file);
+        if (size <= MAX_READ_WHOLE) {
+            byte[] buf = buffer((int) size);
+            try {
+                int n = readWhole(file, buf, (int) size);
+                if (n >= 0) {
+                    String hash = Digest.sha256(buf, 0, n);
+                    return new Pushed(push(name, buf, n, hash, List.of(), 0, file.toString()), hash);
+                }
+            } finally {
+                if (buffers.size() < 8) {
+                    buffers.add(buf);
+                }
+            }
+        }
+        String hash = sha256(file);
+        return new Pushed(push(file, hash), hash);
+    }
+
+    private byte[] buffer(int size) {
+        for (java.util.Iterator<byte[]> it = buffers.iterator(); it.hasNext(); ) {
+            byte[] b = it.next();
+            if (b.length >= size && buffers.remove(b)) {
+                return b;
+            }
+        }
+        return new byte[size];
+    }
+
+    /** Reads the file, expected to hold {@code size} bytes, into {@code buf}; -1 when it holds more or fewer. */
+    private static int readWhole(Path file, byte[] buf, int size) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf, 0, size);
+            while (bb.hasRemaining()) {
+                if (ch.read(bb) < 0) {
+                    return -1;
+                }
+            }
+            return ch.read(java.nio.ByteBuffer.allocate(1)) < 0 ? size : -1;
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw notFound(file);
+        }
+    }
+
+    private static LifeboatException notFound(Path file) {
+        return new LifeboatException(ErrorKind.NOT_FOUND, "WAL file " + file + " does not exist",
+                "archive_command must pass %p, run from the data directory");
+    }
+
+    /** As {@link #push(Path)}, streamed from the file, whose SHA-256 the caller computed. */
     public PushOutcome push(Path file, String knownSha256) throws IOException {
         WalFileName name = WalFileName.parse(file.getFileName().toString());
         if (!Files.isRegularFile(file)) {
-            throw new LifeboatException(ErrorKind.NOT_FOUND, "WAL file " + file + " does not exist",
-                    "archive_command must pass %p, run from the data directory");
+            throw notFound(file);
         }
         String hash = knownSha256 != null ? knownSha256 : sha256(file);
         return push(name, hash, new Content() {
@@ -263,6 +331,11 @@ public final class WalArchive {
      */
     public PushOutcome push(WalFileName name, byte[] data, int length, String sha256, List<byte[]> frames, int framesEnd)
             throws IOException {
+        return push(name, data, length, sha256, frames, framesEnd, name + " received from the server");
+    }
+
+    private PushOutcome push(WalFileName name, byte[] data, int length, String sha256, List<byte[]> frames, int framesEnd,
+                             String origin) throws IOException {
         return push(name, sha256, new Content() {
             @Override
             public long storeAs(ObjectPipeline p, String key, String path) throws IOException {
@@ -271,7 +344,7 @@ public final class WalArchive {
 
             @Override
             public WalPageHeader header() {
-                return WalPageHeader.parse(data, length, name + " received from the server");
+                return WalPageHeader.parse(data, length, origin);
             }
         });
     }

@@ -68,6 +68,7 @@ public final class WalPush {
             });
         }
         List<WalArchive.PushOutcome> outcomes = Parallel.run(Math.max(1, jobs), tasks);
+        markers.clearFailure(name);
         markers.prune();
         return new Result(outcomes.get(0), (int) outcomes.stream().skip(1).filter(o -> o != null).count());
     }
