@@ -14,6 +14,9 @@ import io.lifeboat.postgres.ScratchCluster;
 import io.lifeboat.storage.EmbeddedS3Server;
 import io.lifeboat.storage.S3Storage;
 import io.lifeboat.storage.S3Settings;
+import io.lifeboat.storage.Timeouts;
+import io.lifeboat.storage.TlsSettings;
+import io.lifeboat.postgres.ExternalProcess;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,6 +27,7 @@ import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -68,6 +72,7 @@ final class WarmupCommand implements Callable<Integer> {
                     st.delete("o.zst");
                 }
             }
+            warmUpTls(dir.resolve("tls"));
             int closed;
             try (ServerSocket ss = new ServerSocket(0)) {
                 closed = ss.getLocalPort();
@@ -81,5 +86,45 @@ final class WarmupCommand implements Callable<Integer> {
             ScratchCluster.deleteTree(dir);
         }
         return 0;
+    }
+
+    /**
+     * The same S3 calls over https with a CA file, as a repository on a real S3 endpoint is used: without this
+     * the TLS stack (about 1,000 JDK classes: handshake, certificates, EC keys, AES-GCM) loaded outside the
+     * archive at every start, some 0.4 s of CPU before a restore's first download. The certificate comes from
+     * the JDK's keytool; where that cannot run, the archive simply goes without these classes.
+     */
+    private static void warmUpTls(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+            Path store = dir.resolve("s3.p12");
+            Path ca = dir.resolve("s3.pem");
+            String password = "warmup-" + ProcessHandle.current().pid();
+            ExternalProcess.Result made = new ExternalProcess(List.of(keytool.toString(), "-genkeypair", "-alias", "s3",
+                    "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1",
+                    "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", password,
+                    "-keypass", password), Map.of()).run();
+            if (!made.ok() || !new ExternalProcess(List.of(keytool.toString(), "-exportcert", "-rfc", "-alias", "s3",
+                    "-keystore", store.toString(), "-storepass", password, "-file", ca.toString()), Map.of()).run().ok()) {
+                return;
+            }
+            try (EmbeddedS3Server s3 = EmbeddedS3Server.startTls(dir.resolve("data"), store, password)) {
+                s3.createBucket("warmup");
+                S3Settings s = s3.settings("warmup", "p");
+                try (S3Storage st = new S3Storage(new S3Settings(s.bucket(), s.prefix(), s.endpoint(), s.region(), true,
+                        s.accessKeyId(), s.secretAccessKey(), 5 * 1024 * 1024, 2, Timeouts.DEFAULT,
+                        new TlsSettings(ca, true)))) {
+                    st.probe();
+                    ObjectPipeline p = new ObjectPipeline(st, Compression.ZSTD, 0, Encryption.NONE);
+                    var o = p.store("o.zst", "o.zst", new ByteArrayInputStream(new byte[1 << 20]), 0);
+                    p.fetch("o.zst", o, new ByteArrayOutputStream());
+                    st.list("");
+                    st.stat("o.zst");
+                }
+            }
+        } catch (Exception | LinkageError e) {
+            // only an optimisation of start-up: the archive is still made, without the TLS classes
+        }
     }
 }
