@@ -42,6 +42,7 @@ final class WarmupCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("lifeboat-warmup-");
+        Process keytool = startCertificate(dir.resolve("tls"));
         try {
             LifeboatCommand.commandLine(new LifeboatCommand(new PrintStream(OutputStream.nullOutputStream()),
                     new PrintStream(OutputStream.nullOutputStream())), new String[0]).usage(new PrintStream(OutputStream.nullOutputStream()));
@@ -72,7 +73,7 @@ final class WarmupCommand implements Callable<Integer> {
                     st.delete("o.zst");
                 }
             }
-            warmUpTls(dir.resolve("tls"));
+            warmUpTls(dir.resolve("tls"), keytool);
             int closed;
             try (ServerSocket ss = new ServerSocket(0)) {
                 closed = ss.getLocalPort();
@@ -83,33 +84,53 @@ final class WarmupCommand implements Callable<Integer> {
                 // nobody listens there: we only wanted the driver's classes
             }
         } finally {
+            if (keytool != null) {
+                keytool.destroy(); // done by now, unless the warmup failed before it needed the certificate
+            }
             ScratchCluster.deleteTree(dir);
         }
         return 0;
     }
 
+    private static final String TLS_PASSWORD = "warmup";
+
     /**
-     * The same S3 calls over https with a CA file, as a repository on a real S3 endpoint is used: without this
-     * the TLS stack (about 1,000 JDK classes: handshake, certificates, EC keys, AES-GCM) loaded outside the
-     * archive at every start, some 0.4 s of CPU before a restore's first download. The certificate comes from
-     * the JDK's keytool; where that cannot run, the archive simply goes without these classes.
+     * A self-signed certificate for 127.0.0.1 from the JDK's keytool, made in the background while
+     * the rest of the warmup runs; null where keytool cannot start.
      */
-    private static void warmUpTls(Path dir) {
+    private static Process startCertificate(Path dir) {
         try {
             Files.createDirectories(dir);
             Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-            Path store = dir.resolve("s3.p12");
-            Path ca = dir.resolve("s3.pem");
-            String password = "warmup-" + ProcessHandle.current().pid();
-            ExternalProcess.Result made = new ExternalProcess(List.of(keytool.toString(), "-genkeypair", "-alias", "s3",
-                    "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1",
-                    "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", password,
-                    "-keypass", password), Map.of()).run();
-            if (!made.ok() || !new ExternalProcess(List.of(keytool.toString(), "-exportcert", "-rfc", "-alias", "s3",
-                    "-keystore", store.toString(), "-storepass", password, "-file", ca.toString()), Map.of()).run().ok()) {
+            return new ExternalProcess(List.of(keytool.toString(), "-genkeypair", "-alias", "s3", "-keyalg", "EC",
+                    "-groupname", "secp256r1", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1", "-validity", "2",
+                    "-storetype", "PKCS12", "-keystore", dir.resolve("s3.p12").toString(), "-storepass", TLS_PASSWORD,
+                    "-keypass", TLS_PASSWORD), Map.of()).start();
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /**
+     * The same S3 calls over https with a CA file, as a repository on a real S3 endpoint is used: without this
+     * the TLS stack (about 700 JDK classes: handshake, certificates, EC keys, AES-GCM) loaded outside the
+     * archive at every start, some 0.4 s of CPU before a restore's first download. Where keytool could not
+     * make the certificate, the archive simply goes without these classes.
+     */
+    private static void warmUpTls(Path dir, Process keytool) {
+        try {
+            if (keytool == null || keytool.waitFor() != 0) {
                 return;
             }
-            try (EmbeddedS3Server s3 = EmbeddedS3Server.startTls(dir.resolve("data"), store, password)) {
+            Path store = dir.resolve("s3.p12");
+            java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+            try (var in = Files.newInputStream(store)) {
+                ks.load(in, TLS_PASSWORD.toCharArray());
+            }
+            Path ca = dir.resolve("s3.pem");
+            Files.writeString(ca, "-----BEGIN CERTIFICATE-----\n" + java.util.Base64.getMimeEncoder(64,
+                    new byte[] {'\n'}).encodeToString(ks.getCertificate("s3").getEncoded()) + "\n-----END CERTIFICATE-----\n");
+            try (EmbeddedS3Server s3 = EmbeddedS3Server.startTls(dir.resolve("data"), store, TLS_PASSWORD)) {
                 s3.createBucket("warmup");
                 S3Settings s = s3.settings("warmup", "p");
                 try (S3Storage st = new S3Storage(new S3Settings(s.bucket(), s.prefix(), s.endpoint(), s.region(), true,
@@ -123,6 +144,8 @@ final class WarmupCommand implements Callable<Integer> {
                     st.stat("o.zst");
                 }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (Exception | LinkageError e) {
             // only an optimisation of start-up: the archive is still made, without the TLS classes
         }

@@ -1,6 +1,7 @@
 package io.lifeboat.it;
 
 import io.lifeboat.postgres.ExternalProcess;
+import io.lifeboat.postgres.ScratchCluster;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -25,7 +26,9 @@ class WarmupIT {
     @Test
     void warmupRunsEveryPathItCoversTlsIncludedAndLeavesNothingBehind() throws IOException {
         long before = warmupDirs();
-        Path log = Files.createTempFile("lifeboat-warmup-classes", ".txt");
+        // not created beforehand (the JVM would keep an existing file as classes.txt.0) nor named like warmup's own
+        Path logDir = Files.createTempDirectory("lifeboat-classlog-");
+        Path log = logDir.resolve("classes.txt");
         try {
             ExternalProcess.Result r = new ExternalProcess(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                     .toString(), "-Xlog:class+load:file=" + log, "-jar", Path.of("target", "lifeboat.jar").toString(),
@@ -35,7 +38,7 @@ class WarmupIT {
             assertThat(Files.readString(log)).contains("sun.security.ssl.ClientHello ", "sun.security.ssl.SSLSocketImpl ",
                     "com.sun.crypto.provider.GaloisCounterMode ");
         } finally {
-            Files.deleteIfExists(log);
+            ScratchCluster.deleteTree(logDir);
         }
         assertThat(warmupDirs()).isEqualTo(before);
     }
