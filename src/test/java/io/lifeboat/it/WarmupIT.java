@@ -25,27 +25,22 @@ class WarmupIT {
      */
     @Test
     void warmupRunsEveryPathItCoversTlsIncludedAndLeavesNothingBehind() throws IOException {
-        long before = warmupDirs();
-        // not created beforehand (the JVM would keep an existing file as classes.txt.0) nor named like warmup's own
-        Path logDir = Files.createTempDirectory("lifeboat-classlog-");
-        Path log = logDir.resolve("classes.txt");
+        // its own temporary directory: /tmp is shared with other runs whose warmups come and go meanwhile
+        Path tmp = Files.createTempDirectory("lifeboat-warmup-it-");
+        Path log = tmp.resolve("classes.txt");
         try {
             ExternalProcess.Result r = new ExternalProcess(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-Xlog:class+load:file=" + log, "-jar", Path.of("target", "lifeboat.jar").toString(),
-                    "warmup"), Map.of()).run();
+                    .toString(), "-Djava.io.tmpdir=" + tmp, "-Xlog:class+load:file=" + log, "-jar",
+                    Path.of("target", "lifeboat.jar").toString(), "warmup"), Map.of()).run();
             assertThat(r.ok()).as(r.stdout() + r.stderr()).isTrue();
             assertThat(r.stderr()).as("nothing to report").isEmpty();
             assertThat(Files.readString(log)).contains("sun.security.ssl.ClientHello ", "sun.security.ssl.SSLSocketImpl ",
                     "com.sun.crypto.provider.GaloisCounterMode ");
+            try (Stream<Path> left = Files.list(tmp)) {
+                assertThat(left.map(p -> p.getFileName().toString())).as("left behind").containsOnly("classes.txt");
+            }
         } finally {
-            ScratchCluster.deleteTree(logDir);
-        }
-        assertThat(warmupDirs()).isEqualTo(before);
-    }
-
-    private static long warmupDirs() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            return s.filter(p -> p.getFileName().toString().startsWith("lifeboat-warmup-")).count();
+            ScratchCluster.deleteTree(tmp);
         }
     }
 }
