@@ -1,5 +1,6 @@
 package io.lifeboat.catalog;
 
+import io.lifeboat.config.ClusterName;
 import io.lifeboat.storage.Keys;
 
 /**
@@ -10,10 +11,7 @@ public record RepositoryLayout(String cluster) {
     public static final String MANIFEST = "manifest.json";
 
     public RepositoryLayout {
-        if (cluster == null || !cluster.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
-            throw new io.lifeboat.LifeboatException(io.lifeboat.ErrorKind.CONFIG, "invalid cluster name '" + cluster + "'",
-                    "use letters, digits, '.', '_' and '-' (at most 63 characters)");
-        }
+        ClusterName.check(cluster);
     }
 
     public String clusterInfo() {

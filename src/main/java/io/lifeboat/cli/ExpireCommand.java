@@ -1,12 +1,13 @@
 package io.lifeboat.cli;
 
+import io.lifeboat.config.Durations;
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.RepositoryAccess;
 import io.lifeboat.engine.retention.Expire;
 import io.lifeboat.engine.retention.RetentionPlan;
-import io.lifeboat.engine.retention.RetentionPolicy;
+import io.lifeboat.config.RetentionPolicy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -69,9 +70,9 @@ final class ExpireCommand implements Callable<Integer> {
 
     private RetentionPolicy policy(RetentionPolicy configured) {
         RetentionPolicy base = configured != null ? configured : new RetentionPolicy(0, null, 0, null, null);
-        Duration pw = physicalWindow != null ? RetentionPolicy.parseDuration(physicalWindow) : base.physicalWindow();
-        Duration lw = logicalWindow != null ? RetentionPolicy.parseDuration(logicalWindow) : base.logicalWindow();
-        Duration g = grace != null ? RetentionPolicy.parseDuration(grace) : base.unfinishedGrace();
+        Duration pw = physicalWindow != null ? Durations.parse(physicalWindow) : base.physicalWindow();
+        Duration lw = logicalWindow != null ? Durations.parse(logicalWindow) : base.logicalWindow();
+        Duration g = grace != null ? Durations.parse(grace) : base.unfinishedGrace();
         RetentionPolicy p = new RetentionPolicy(keepPhysical != null ? keepPhysical : base.physicalCount(), pw,
                 keepLogical != null ? keepLogical : base.logicalCount(), lw, g);
         if ((keepPhysical != null && keepPhysical < 1) || (keepLogical != null && keepLogical < 1)) {

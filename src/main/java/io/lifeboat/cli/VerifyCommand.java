@@ -8,7 +8,7 @@ import io.lifeboat.catalog.BackupManifest;
 import io.lifeboat.catalog.BackupType;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.RepositoryAccess;
-import io.lifeboat.engine.retention.RetentionPolicy;
+import io.lifeboat.config.RetentionPolicy;
 import io.lifeboat.engine.verify.ArchivedWalCheck;
 import io.lifeboat.engine.verify.DrillRecord;
 import io.lifeboat.engine.verify.RestoreDrill;

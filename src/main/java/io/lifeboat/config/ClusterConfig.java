@@ -22,13 +22,13 @@ import java.util.List;
  */
 public record ClusterConfig(String name, PgConnectionSettings postgres, List<RepositoryConfig> repositories, int jobs,
                             Path spoolDir, Path binDir, Path dataDirectory,
-                            io.lifeboat.engine.retention.RetentionPolicy retention, boolean expireAfterBackup,
+                            RetentionPolicy retention, boolean expireAfterBackup,
                             EncryptionConfig encryption, int minRepositories, boolean localSource, FullEvery fullEvery) {
 
     /** Physical backups over the replication protocol, full only. */
     public ClusterConfig(String name, PgConnectionSettings postgres, List<RepositoryConfig> repositories, int jobs,
                          Path spoolDir, Path binDir, Path dataDirectory,
-                         io.lifeboat.engine.retention.RetentionPolicy retention, boolean expireAfterBackup,
+                         RetentionPolicy retention, boolean expireAfterBackup,
                          EncryptionConfig encryption, int minRepositories) {
         this(name, postgres, repositories, jobs, spoolDir, binDir, dataDirectory, retention, expireAfterBackup, encryption,
                 minRepositories, false, null);
@@ -37,7 +37,7 @@ public record ClusterConfig(String name, PgConnectionSettings postgres, List<Rep
     /** Without encryption, every repository required. */
     public ClusterConfig(String name, PgConnectionSettings postgres, List<RepositoryConfig> repositories, int jobs,
                          Path spoolDir, Path binDir, Path dataDirectory,
-                         io.lifeboat.engine.retention.RetentionPolicy retention, boolean expireAfterBackup) {
+                         RetentionPolicy retention, boolean expireAfterBackup) {
         this(name, postgres, repositories, jobs, spoolDir, binDir, dataDirectory, retention, expireAfterBackup, null,
                 repositories.size());
     }

@@ -172,7 +172,7 @@ public final class ConfigLoader {
             repos = c.sections("repositories");
         }
         try {
-            new io.lifeboat.catalog.RepositoryLayout(name);
+            ClusterName.check(name);
         } catch (LifeboatException e) {
             throw c == null ? e : new LifeboatException(ErrorKind.CONFIG, "cluster at line " + c.line() + " of " + file + ": " + e.getMessage(), e.hint());
         }
@@ -225,12 +225,12 @@ public final class ConfigLoader {
         String binDir = pick(over, "bin-dir", pg, "bin-dir");
         String dataDir = pick(over, "data-directory", pg, "data-directory");
         YamlSection ret = c == null ? null : c.section("retention");
-        io.lifeboat.engine.retention.RetentionPolicy retention = null;
+        RetentionPolicy retention = null;
         boolean afterBackup = false;
         if (ret != null) {
             ret.allowOnly(RETENTION);
             try {
-                retention = new io.lifeboat.engine.retention.RetentionPolicy(
+                retention = new RetentionPolicy(
                         orZero(ret.integer("physical-count", 1, 10000)), duration(ret, "physical-window"),
                         orZero(ret.integer("logical-count", 1, 10000)), duration(ret, "logical-window"),
                         duration(ret, "unfinished-grace"));
@@ -355,7 +355,7 @@ public final class ConfigLoader {
             return null;
         }
         try {
-            return io.lifeboat.engine.retention.RetentionPolicy.parseDuration(v);
+            return Durations.parse(v);
         } catch (LifeboatException e) {
             throw s.error(key, "must be a duration like 14d, 36h or 90m, not '" + v + "'");
         }

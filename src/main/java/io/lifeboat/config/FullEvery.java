@@ -2,7 +2,6 @@ package io.lifeboat.config;
 
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
-import io.lifeboat.engine.retention.RetentionPolicy;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -26,7 +25,7 @@ public record FullEvery(int incrementals, Duration age) {
             return new FullEvery(n, null);
         }
         try {
-            return new FullEvery(0, RetentionPolicy.parseDuration(t));
+            return new FullEvery(0, Durations.parse(t));
         } catch (LifeboatException e) {
             throw new LifeboatException(ErrorKind.CONFIG, "full-every '" + text + "' is neither a number of incrementals "
                     + "nor a duration", "write e.g. full-every: 6 or full-every: 7d");
@@ -42,7 +41,7 @@ public record FullEvery(int incrementals, Duration age) {
             return "full-every " + incrementals + ": the chain has " + incrementalsSoFar + " incrementals";
         }
         if (age != null && fullStarted.isBefore(now.minus(age))) {
-            return "full-every " + io.lifeboat.engine.retention.RetentionPlanner.human(age) + ": the chain's full backup "
+            return "full-every " + Durations.text(age) + ": the chain's full backup "
                     + "is from " + fullStarted;
         }
         return null;

@@ -14,9 +14,16 @@ import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
-/** Runs independent tasks on a few threads; the first failure cancels the rest and is rethrown as is. */
+/**
+ * Runs independent tasks on a few threads; the first failure cancels the rest and is rethrown as is,
+ * once the others have stopped: a caller that cleans up after a failure (removes a spool, deletes a
+ * temporary object) must not do so under a task still writing there.
+ */
 public final class Parallel {
+    private static final long STOP_WAIT_SECONDS = 30;
+
     private Parallel() {
     }
 
@@ -60,6 +67,21 @@ public final class Parallel {
             throw unwrap(e.getCause());
         } finally {
             pool.shutdownNow();
+            awaitStopped(pool);
+        }
+    }
+
+    /** A cancelled task ends at its next interruptible wait, read or write; a stuck one is given up on after a while. */
+    private static void awaitStopped(ExecutorService pool) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            pool.awaitTermination(STOP_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            interrupted = true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -9,7 +9,6 @@ import io.lifeboat.config.RepositoryConfig;
 import io.lifeboat.storage.DeferredStorage;
 import io.lifeboat.storage.MirroredStorage;
 import io.lifeboat.storage.Storage;
-import io.lifeboat.storage.StorageFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package io.lifeboat.agent.schedule;
 
+import io.lifeboat.config.RetentionPolicy;
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.catalog.BackupEntry;
@@ -67,7 +68,7 @@ public final class EngineJobs implements Jobs {
 
     private String verify() {
         List<Verification.RepositoryReport> reports = new Verification(cluster.jobs(), Progress.NONE,
-                io.lifeboat.engine.retention.RetentionPolicy.unfinishedGraceOf(cluster.retention()), null, java.time.Instant.now())
+                RetentionPolicy.unfinishedGraceOf(cluster.retention()), null, java.time.Instant.now())
                 .run(repo, null);
         List<String> problems = reports.stream().flatMap(r -> r.allProblems(reports.size() > 1).stream()).toList();
         if (!problems.isEmpty()) {

@@ -23,7 +23,7 @@ import java.util.TreeMap;
  * WAL in time and how the planner finds the segments a time target needs, without reading WAL.
  */
 public final class ArchiveIndex {
-    /** One archived segment (or the fullest partial of one). */
+    /** One archived segment, or a partial one: every stored piece of it counted, dated by its newest. */
     public record Entry(WalSegmentName segment, long storedBytes, Instant stored) {
     }
 
@@ -66,9 +66,10 @@ public final class ArchiveIndex {
                     Entry e = new Entry(s, o.size(), o.lastModified());
                     Map<TimelineId, NavigableMap<Long, Entry>> into = f.kind() == WalFileName.Kind.SEGMENT ? ix.segments
                             : ix.partials;
-                    // two copies of one segment (archive_command and the stream): the first stored dates it
+                    // two copies of one segment (archive_command and the stream): the first stored dates it;
+                    // a partial is stored in pieces (one per flush), all of which take space
                     into.computeIfAbsent(s.timeline(), t -> new TreeMap<>()).merge(s.segmentNumber(), e,
-                            (a, b) -> f.kind() == WalFileName.Kind.PARTIAL ? newer(a, b) : older(a, b));
+                            (a, b) -> f.kind() == WalFileName.Kind.PARTIAL ? pieces(a, b) : older(a, b));
                 }
                 case TIMELINE_HISTORY -> ix.histories.add(f.timeline());
                 default -> { }
@@ -81,8 +82,9 @@ public final class ArchiveIndex {
         return a.stored() == null || b.stored() != null && b.stored().isBefore(a.stored()) ? b : a;
     }
 
-    private static Entry newer(Entry a, Entry b) {
-        return a.stored() == null || b.stored() != null && b.stored().isAfter(a.stored()) ? b : a;
+    private static Entry pieces(Entry a, Entry b) {
+        Instant newest = a.stored() == null || b.stored() != null && b.stored().isAfter(a.stored()) ? b.stored() : a.stored();
+        return new Entry(a.segment(), a.storedBytes() + b.storedBytes(), newest);
     }
 
     public long segmentSize() {
@@ -112,7 +114,7 @@ public final class ArchiveIndex {
         return Collections.unmodifiableNavigableMap(segments.getOrDefault(t, new TreeMap<>()));
     }
 
-    /** The partial segments of a timeline (the newest of each), by segment number. */
+    /** The partial segments of a timeline (all pieces of each together), by segment number. */
     public NavigableMap<Long, Entry> partials(TimelineId t) {
         return Collections.unmodifiableNavigableMap(partials.getOrDefault(t, new TreeMap<>()));
     }

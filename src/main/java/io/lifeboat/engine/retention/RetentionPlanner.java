@@ -1,5 +1,7 @@
 package io.lifeboat.engine.retention;
 
+import io.lifeboat.config.RetentionPolicy;
+import io.lifeboat.config.Durations;
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.catalog.BackupEntry;
@@ -53,10 +55,10 @@ public final class RetentionPlanner {
                 } else if (count > 0 && i < count) {
                     reason = "one of the newest " + count;
                 } else if (window != null && !m.stopTime().isBefore(now.minus(window))) {
-                    reason = "inside the " + human(window) + " window";
+                    reason = "inside the " + Durations.text(window) + " window";
                 } else if (window != null && !windowAnchorTaken) {
                     // The newest backup older than the window is where recovery to the window's start begins.
-                    reason = "the " + human(window) + " window starts from it";
+                    reason = "the " + Durations.text(window) + " window starts from it";
                     windowAnchorTaken = true;
                 }
                 if (window != null && m.stopTime().isBefore(now.minus(window))) {
@@ -79,8 +81,8 @@ public final class RetentionPlanner {
             if (!e.complete()) {
                 boolean abandoned = e.lastModified() != null && e.lastModified().isBefore(now.minus(policy.unfinishedGrace()));
                 decisions.put(e.id(), new RetentionPlan.Decision(e.id(), !abandoned, abandoned
-                        ? "unfinished, untouched for more than " + human(policy.unfinishedGrace())
-                        : "unfinished, maybe still running (younger than " + human(policy.unfinishedGrace()) + ")"));
+                        ? "unfinished, untouched for more than " + Durations.text(policy.unfinishedGrace())
+                        : "unfinished, maybe still running (younger than " + Durations.text(policy.unfinishedGrace()) + ")"));
             }
         }
         List<RetentionPlan.Decision> ordered = entries.stream().map(e -> decisions.get(e.id())).toList();
@@ -155,14 +157,4 @@ public final class RetentionPlanner {
         return out;
     }
 
-    /** A configured duration as it was likely written: 14d, 36h, 90m. */
-    public static String human(java.time.Duration d) {
-        if (d.toDays() > 0 && d.toHours() % 24 == 0) {
-            return d.toDays() + "d";
-        }
-        if (d.toHours() > 0 && d.toMinutes() % 60 == 0) {
-            return d.toHours() + "h";
-        }
-        return d.toMinutes() + "m";
-    }
 }

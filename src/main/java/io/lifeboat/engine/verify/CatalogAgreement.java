@@ -1,5 +1,6 @@
 package io.lifeboat.engine.verify;
 
+import io.lifeboat.config.Durations;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lifeboat.catalog.BackupEntry;
 import io.lifeboat.catalog.BackupId;
@@ -92,12 +93,12 @@ public final class CatalogAgreement {
         Duration age = last == null ? null : Duration.between(last, now);
         if (age != null && age.compareTo(grace) <= 0) {
             f.notes().add("backup " + e.id() + " is unfinished (no manifest), last written " + human(age) + " ago: still "
-                    + "running, or interrupted less than the unfinished-grace (" + RetentionPlanner.human(grace) + ") ago");
+                    + "running, or interrupted less than the unfinished-grace (" + Durations.text(grace) + ") ago");
             return;
         }
         f.problems().add("backup " + e.id() + " is unfinished (no manifest; " + e.objectCount() + (e.objectCount() == 1 ? " object" : " objects")
                 + (age == null ? "" : ", last written " + human(age) + " ago, beyond the unfinished-grace of "
-                + RetentionPlanner.human(grace)) + "): an interrupted backup, or a complete one whose manifest was deleted; it cannot be "
+                + Durations.text(grace)) + "): an interrupted backup, or a complete one whose manifest was deleted; it cannot be "
                 + "restored. Take a new backup and remove this one (`lifeboat delete " + e.id() + "` or `lifeboat expire`)");
     }
 

@@ -1,5 +1,6 @@
 package io.lifeboat.engine.retention;
 
+import io.lifeboat.config.RetentionPolicy;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.catalog.BackupEntry;
 import io.lifeboat.catalog.BackupId;

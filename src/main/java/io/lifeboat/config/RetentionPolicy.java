@@ -1,4 +1,4 @@
-package io.lifeboat.engine.retention;
+package io.lifeboat.config;
 
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
@@ -48,26 +48,5 @@ public record RetentionPolicy(int physicalCount, Duration physicalWindow, int lo
 
     public boolean governsLogical() {
         return logicalCount > 0 || logicalWindow != null;
-    }
-
-    /** Parses durations like 14d, 36h, 90m or ISO-8601 (P14D). */
-    public static Duration parseDuration(String text) {
-        String t = text == null ? "" : text.trim().toLowerCase(java.util.Locale.ROOT);
-        try {
-            if (t.startsWith("p")) {
-                return Duration.parse(t.toUpperCase(java.util.Locale.ROOT));
-            }
-            long n = Long.parseLong(t.substring(0, t.length() - 1));
-            return switch (t.charAt(t.length() - 1)) {
-                case 'd' -> Duration.ofDays(n);
-                case 'h' -> Duration.ofHours(n);
-                case 'm' -> Duration.ofMinutes(n);
-                case 'w' -> Duration.ofDays(7 * n);
-                default -> throw new NumberFormatException();
-            };
-        } catch (RuntimeException e) {
-            throw new LifeboatException(ErrorKind.CONFIG, "'" + text + "' is not a duration",
-                    "write durations like 14d, 36h, 90m or 2w");
-        }
     }
 }

@@ -1,14 +1,22 @@
-package io.lifeboat.storage;
+package io.lifeboat.engine;
 
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
 import io.lifeboat.config.RepositoryConfig;
 import io.lifeboat.config.RepositoryUri;
+import io.lifeboat.storage.FsStorage;
+import io.lifeboat.storage.S3Settings;
+import io.lifeboat.storage.S3Storage;
+import io.lifeboat.storage.SftpSettings;
+import io.lifeboat.storage.SftpStorage;
+import io.lifeboat.storage.Storage;
+import io.lifeboat.storage.Timeouts;
+import io.lifeboat.storage.TlsSettings;
 
 import java.net.URI;
 import java.nio.file.Path;
 
-/** Opens the driver a repository's URI names. */
+/** Opens the driver a repository's URI names, with the driver's own settings taken from the configuration. */
 public final class StorageFactory {
     private StorageFactory() {
     }
