@@ -89,6 +89,7 @@ public final class RepositoryAccess implements AutoCloseable {
     private static Storage deferred(RepositoryConfig repo) {
         return new DeferredStorage("'" + repo.name() + "' (" + repo.location() + ")", () -> {
             Storage s = StorageFactory.open(repo);
+            io.lifeboat.Trace.mark("storage driver created");
             try {
                 s.probe();
                 io.lifeboat.Trace.mark("storage opened and probed");

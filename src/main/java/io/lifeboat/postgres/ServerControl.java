@@ -126,7 +126,11 @@ public final class ServerControl {
                 nextNote = System.nanoTime() + 10_000_000_000L;
             }
             sleep();
-            control = controlData();
+            // pg_controldata (a process) only once the postmaster says ready, or for the note: the end of
+            // recovery is seen within 50 ms without a fork every time
+            if ("ready".equals(postmasterStatus()) || System.nanoTime() > nextNote) {
+                control = controlData();
+            }
         }
         return started(port, control, tail(log, logStart), false, log);
     }
@@ -227,7 +231,7 @@ public final class ServerControl {
 
     private static void sleep() {
         try {
-            Thread.sleep(200);
+            Thread.sleep(50);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new LifeboatException(ErrorKind.INTERRUPTED, "interrupted while waiting for the server");
