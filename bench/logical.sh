@@ -92,7 +92,7 @@ ROWS=()
 row() {
   local verdict="" goal=${8:-}
   [[ -n "$goal" ]] && { (( $(echo "$7 <= $goal" | bc) )) && verdict=met || verdict=MISSED; }
-  ROWS+=("$(printf "%-8s %-42s %-5s %8.2f %12s %6s %6s  %-8s %-6s %s" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "${goal:+<= $goal}" "$verdict" "${9:-}")")
+  ROWS+=("$(printf "%-8s %-48s %-5s %8.2f %12s %6s %6s  %-8s %-6s %s" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "${goal:+<= $goal}" "$verdict" "${9:-}")")
   [[ -n "${RESULTS:-}" ]] && printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$(dbbytes "$1")" "${9:--}" >> "$RESULTS"
   return 0
 }
@@ -150,7 +150,7 @@ for db in pgbench many; do
   rm -rf "$W/dump-$db"
 done
 
-printf "\n%-8s %-42s %-5s %8s %12s %6s %6s  %-8s %-6s %s\n" "data" "step" "repo" "seconds" "bytes" "ratio" "paired" "goal" "" "peak RSS"
+printf "\n%-8s %-48s %-5s %8s %12s %6s %6s  %-8s %-6s %s\n" "data" "step" "repo" "seconds" "bytes" "ratio" "paired" "goal" "" "peak RSS"
 printf "%s\n" "${ROWS[@]}"
 echo
 echo "repo: dir = the plain tools' local directory; file = a Lifeboat repository in a local directory;"
