@@ -27,6 +27,9 @@ for size in "$SMALL" "$LARGE"; do
 done
 
 # table NAME-COLUMNS SECONDS-COLUMN BYTES-COLUMN RSS-COLUMN SMALL-FILE LARGE-FILE: one row per step.
+# "vs peer": the growth of the step's seconds per GB divided by its peer's in the same run (backups:
+# the zstd pipe or pg_dump; restores: pgBackRest's from S3 or createdb + pg_restore), which a busier
+# machine during one of the two runs does not move as much as the absolute numbers.
 table() {
   awk -F'\t' -v nc="$1" -v sc="$2" -v bc="$3" -v rc="$4" '
     function key(   k, i) { k = $1; for (i = 2; i <= nc; i++) k = k " / " $i; return k }
@@ -37,14 +40,17 @@ table() {
       for (i = 1; i <= n; i++) {
         k = order[i]; if (!(k in s2)) continue
         g = (s2[k] / s1[k] - 1) * 100; lb = (k ~ /^lifeboat/ || k ~ / lifeboat /)
+        if (nc == 1) ref = (k ~ /restore/) ? "pgbackrest restore (S3)" : "pg_basebackup | zstd -T2 -3 (local file)"
+        else { db = k; sub(/ \/ .*/, "", db); ref = db ((k ~ /restore/) ? " / createdb + pg_restore -j2 from a local directory / dir" : " / pg_dump -Fd -j2 to a local directory / dir") }
+        rel = ((ref in s1) && (ref in s2)) ? sprintf("%+7.1f%%", ((s2[k] / s2[ref]) / (s1[k] / s1[ref]) - 1) * 100) : "-"
         v = lb ? (g <= 10 ? "met" : "MISSED") : "-"
         peak = 0; m = r1[k] " " r2[k]; while (match(m, /[0-9]+M/)) { x = substr(m, RSTART, RLENGTH - 1) + 0; if (x > peak) peak = x; m = substr(m, RSTART + RLENGTH) }
         rv = lb ? (peak <= 512 ? "met" : "MISSED") : ""
-        printf "%-58s %9.2f %9.2f %+7.1f%% %-6s  %-22s %-22s %s\n", k, s1[k], s2[k], g, v, (r1[k] == "" ? "-" : r1[k]), (r2[k] == "" ? "-" : r2[k]), rv
+        printf "%-58s %9.2f %9.2f %+7.1f%% %-6s %9s  %-22s %-22s %s\n", k, s1[k], s2[k], g, v, rel, (r1[k] == "" ? "-" : r1[k]), (r2[k] == "" ? "-" : r2[k]), rv
       }
     }' "$5" "$6"
 }
-heading() { printf "\n%-58s %9s %9s %8s %-6s  %-22s %-22s %s\n" "$1" "s/GB $SMALL" "s/GB $LARGE" "growth" "<=10%" "peak RSS $SMALL" "peak RSS $LARGE" "<=512M"; }
+heading() { printf "\n%-58s %9s %9s %8s %-6s %9s  %-22s %-22s %s\n" "$1" "s/GB $SMALL" "s/GB $LARGE" "growth" "<=10%" "vs peer" "peak RSS $SMALL" "peak RSS $LARGE" "<=512M"; }
 if [[ -s "$OUT/physical.$SMALL.tsv" && -s "$OUT/physical.$LARGE.tsv" ]]; then
   heading "physical (pgbench $SMALL -> $LARGE; per GB of the cluster)"
   table 1 2 6 7 "$OUT/physical.$SMALL.tsv" "$OUT/physical.$LARGE.tsv"
