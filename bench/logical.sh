@@ -10,7 +10,10 @@
 # this machine, filesystem backend). Before each timed step the server checkpoints and the page
 # cache is dropped, and a restored database is dropped after its step (its autovacuum would run
 # during the next), so no step pays for the previous one.
+# Every Lifeboat step runs under /usr/bin/time: the table prints its peak RSS (the largest of its
+# rounds; goal <= 512 MiB at any size), and each row its goal and whether the run met it.
 # Usage (as root): bench/logical.sh [scale=50] [tables=2000] [rounds=3]
+#   RESULTS=FILE appends "db step repo seconds dbbytes rss-MiB" lines (bench/growth.sh).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 SCALE=${1:-50}
@@ -71,16 +74,29 @@ mkdir -p "$W/repo"
 declare -A REPOS=([file]="file://$W/repo" [s3]="s3://bench/lifeboat?endpoint=$LIFEBOAT_S3_ENDPOINT&path-style=true")
 lb() { # lb KIND COMMAND ARGS...: Lifeboat against the repository of that kind
   local kind=$1; shift
-  bin/lifeboat "$@" --pg-host 127.0.0.1 --pg-port $PORT --pg-user postgres --repo "${REPOS[$kind]}" --cluster bench \
+  "${MEASURE[@]}" bin/lifeboat "$@" --pg-host 127.0.0.1 --pg-port $PORT --pg-user postgres --repo "${REPOS[$kind]}" --cluster bench \
     --allow-same-server --jobs 2 --spool-directory "$W/spool"
 }
 lb_quiet() { lb "$@" >/dev/null 2>>"$W/lb.log"; }
+# lb_rss NAME KIND COMMAND...: lb, its peak RSS (KiB, the largest process: the JVM) kept in $W/rss.NAME.
+MEASURE=()
+lb_rss() { local n=$1; shift; local -a MEASURE=(/usr/bin/time -a -o "$W/rss.$n" -f %M); lb "$@"; }
+lb_quiet_rss() { lb_rss "$@" >/dev/null 2>>"$W/lb.log"; }
+peak_mib() { [[ -s "$W/rss.$1" ]] && echo "$(( $(sort -n "$W/rss.$1" | tail -1) / 1024 ))M" || echo -; }
 quiesce() { psql -d postgres -c checkpoint; sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 # One S3 request first, so that the first timed S3 run does not pay for the server's warm-up.
 lb s3 list >/dev/null 2>&1 || true
 
 ROWS=()
-row() { ROWS+=("$(printf "%-8s %-50s %-6s %8.2f %12s %7s %7s" "$@")"); }
+# row DB STEP REPO SECONDS BYTES RATIO PAIRED [GOAL RSS]: the verdict compares the paired ratio with the goal.
+row() {
+  local verdict="" goal=${8:-}
+  [[ -n "$goal" ]] && { (( $(echo "$7 <= $goal" | bc) )) && verdict=met || verdict=MISSED; }
+  ROWS+=("$(printf "%-8s %-48s %-5s %8.2f %12s %6s %6s  %-8s %-6s %s" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "${goal:+<= $goal}" "$verdict" "${9:-}")")
+  [[ -n "${RESULTS:-}" ]] && printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$(dbbytes "$1")" "${9:--}" >> "$RESULTS"
+  return 0
+}
+dbbytes() { psql -d postgres -Atc "select pg_database_size('$1')"; }
 ratio() { echo "scale=2; $1 / $2" | bc; }
 # paired STEP PEER: the median of the rounds' own ratios (STEP's seconds / PEER's in the same round)
 paired() {
@@ -102,7 +118,7 @@ for db in pgbench many; do
     T[dump]+=" $(timed "$B/pg_dump" "${C[@]}" -d "$db" -Fd -j2 -f "$W/dump-$db")"
     for kind in file s3; do
       quiesce
-      t0=$(now); ID[$kind]=$(lb "$kind" backup --type logical --database "$db" --no-globals 2>>"$W/lb.log"); t1=$(now)
+      t0=$(now); ID[$kind]=$(lb_rss "backup-$db-$kind" "$kind" backup --type logical --database "$db" --no-globals 2>>"$W/lb.log"); t1=$(now)
       T[backup-$kind]+=" $(secs "$t0" "$t1")"
     done
     # Each restored database is dropped right after its step: its autovacuum would slow the next one.
@@ -111,7 +127,7 @@ for db in pgbench many; do
     psql -d postgres -c "drop database ${db}_r0"
     for kind in file s3; do
       quiesce
-      T[restore-$kind]+=" $(timed lb_quiet "$kind" restore --backup "${ID[$kind]}" --target-database "${db}_$kind")"
+      T[restore-$kind]+=" $(timed lb_quiet_rss "restore-$db-$kind" "$kind" restore --backup "${ID[$kind]}" --target-database "${db}_$kind")"
       psql -d postgres -c "drop database ${db}_$kind"
     done
   done
@@ -121,23 +137,26 @@ for db in pgbench many; do
   for kind in file s3; do
     stored=$(lb "$kind" show --json "${ID[$kind]}" 2>/dev/null | python3 -c 'import json,sys; print(sum(o["size"] for o in json.load(sys.stdin)["objects"]))')
     # shellcheck disable=SC2086
-    s=$(median ${T[backup-$kind]}); row "$db" "lifeboat backup --type logical" "$kind" "$s" "$stored" "$(ratio "$s" "$dump")" "$(paired "backup-$kind" dump)"
+    s=$(median ${T[backup-$kind]}); row "$db" "lifeboat backup --type logical" "$kind" "$s" "$stored" "$(ratio "$s" "$dump")" "$(paired "backup-$kind" dump)" \
+      "$([[ $kind == file ]] && echo 1.15)" "$(peak_mib "backup-$db-$kind")"
   done
   row "$db" "createdb + pg_restore -j2 from a local directory" "dir" "$restore" "" "1.00" "1.00"
   for kind in file s3; do
     # shellcheck disable=SC2086
-    s=$(median ${T[restore-$kind]}); row "$db" "lifeboat restore" "$kind" "$s" "" "$(ratio "$s" "$restore")" "$(paired "restore-$kind" restore)"
+    s=$(median ${T[restore-$kind]}); row "$db" "lifeboat restore" "$kind" "$s" "" "$(ratio "$s" "$restore")" "$(paired "restore-$kind" restore)" \
+      "$([[ $kind == file ]] && echo 1.20)" "$(peak_mib "restore-$db-$kind")"
   done
   for k in "${!T[@]}"; do echo "$db $k:${T[$k]}" >> "$W/rounds"; done
   rm -rf "$W/dump-$db"
 done
 
-printf "\n%-8s %-50s %-6s %8s %12s %7s %7s\n" "data" "step" "repo" "seconds" "bytes" "ratio" "paired"
+printf "\n%-8s %-48s %-5s %8s %12s %6s %6s  %-8s %-6s %s\n" "data" "step" "repo" "seconds" "bytes" "ratio" "paired" "goal" "" "peak RSS"
 printf "%s\n" "${ROWS[@]}"
 echo
 echo "repo: dir = the plain tools' local directory; file = a Lifeboat repository in a local directory;"
 echo "s3 = Lifeboat's embedded S3 server on this machine. seconds: the median of $ROUNDS rounds; ratio ="
 echo "seconds / the plain tool's seconds on the same data in this run; paired = the median of each round's"
 echo "own ratio (steps of one round run back to back, so a busy stretch of the machine hits both; goals on"
-echo "file: backup <= 1.15, restore <= 1.20). Every round:"
+echo "file: backup <= 1.15, restore <= 1.20, met or MISSED by the paired ratio); peak RSS: the largest Lifeboat"
+echo "process of the step over its rounds (goal <= 512 MiB). Load at the end: $(cut -d' ' -f1-3 /proc/loadavg). Every round:"
 sort "$W/rounds"

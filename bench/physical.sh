@@ -102,7 +102,7 @@ echo "stored bytes (last run): pg_basebackup -z $(du -sb "$W/bbz" | cut -f1), zs
 " lifeboat $(du -sb "$W/s3/bench/p" | cut -f1), pgbackrest $(du -sb "$brset" | cut -f1)"\
 "$([[ ${BARMAN:-1} == 1 ]] && echo ", barman $(du -sb "$W/s3/bench/barman" | cut -f1)")"
 echo "throughput: lifeboat backup $(echo "scale=1; $DBBYTES / $(med_wall "$LB") / 1048576" | bc) MiB/s, restore $(echo "scale=1; $DBBYTES / $(med_wall "$LR") / 1048576" | bc) MiB/s"
-echo "largest Lifeboat process: $(max_peak_rss) MiB peak RSS (goal <= 512)"
+echo "largest Lifeboat process: $(max_peak_rss) MiB peak RSS (goal <= 512); load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
 echo "ratios (A / B of the medians; wall time and all processes' CPU):"
