@@ -173,6 +173,15 @@ class RemoteIncrementalS3IT {
                 s.execute("INSERT INTO t SELECT g FROM generate_series(1, 1000) g");
                 s.execute("SELECT pg_switch_wal()");
                 s.execute("CHECKPOINT");
+                // Delete only once the summarizer has written what covers this WAL: on a fast machine it may
+                // otherwise write those summaries after the deletion, and the server has all it needs.
+                String upTo = s.queryValue("SELECT pg_current_wal_lsn()::text").orElseThrow();
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (!s.queryValue("SELECT (summarized_lsn >= '" + upTo + "'::pg_lsn)::text FROM pg_get_wal_summarizer_state()")
+                        .orElseThrow().equals("true")) {
+                    assertThat(System.nanoTime()).as("the WAL summarizer reaches " + upTo).isLessThan(deadline);
+                    Thread.sleep(100);
+                }
             }
             try (var files = Files.list(pg.dataDir().resolve("pg_wal/summaries"))) {
                 for (Path p : files.toList()) {
