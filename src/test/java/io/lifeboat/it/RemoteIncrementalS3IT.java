@@ -171,15 +171,17 @@ class RemoteIncrementalS3IT {
             // The WAL summaries since the parent are gone: the server says so, and the backup is a full one, loudly.
             try (PgSession s = pg.session("postgres")) {
                 s.execute("INSERT INTO t SELECT g FROM generate_series(1, 1000) g");
-                s.execute("SELECT pg_switch_wal()");
+                // Delete only once the summarizer has summarized WAL past the parent (here: up to the segment switch):
+                // on a fast machine it may otherwise write those summaries after the deletion, and the server then
+                // has all it needs.
+                String upTo = s.queryValue("SELECT pg_switch_wal()::text").orElseThrow();
                 s.execute("CHECKPOINT");
-                // Delete only once the summarizer has written what covers this WAL: on a fast machine it may
-                // otherwise write those summaries after the deletion, and the server has all it needs.
-                String upTo = s.queryValue("SELECT pg_current_wal_lsn()::text").orElseThrow();
                 long deadline = System.nanoTime() + 60_000_000_000L;
                 while (!s.queryValue("SELECT (summarized_lsn >= '" + upTo + "'::pg_lsn)::text FROM pg_get_wal_summarizer_state()")
                         .orElseThrow().equals("true")) {
-                    assertThat(System.nanoTime()).as("the WAL summarizer reaches " + upTo).isLessThan(deadline);
+                    assertThat(System.nanoTime()).as("the WAL summarizer reaches " + upTo + ": "
+                            + s.queryValue("SELECT row(s.*)::text FROM pg_get_wal_summarizer_state() s").orElse("?"))
+                            .isLessThan(deadline);
                     Thread.sleep(100);
                 }
             }
