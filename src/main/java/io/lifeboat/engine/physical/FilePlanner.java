@@ -19,8 +19,6 @@ final class FilePlanner {
     private final IncrementalBase base;
     private final Map<String, DataDirectoryScan.Item> now = new HashMap<>();
     private final int blockSize;
-    /** How long before the parent's start a file's last change must be to skip reading it. */
-    private static final long UNTOUCHED_MARGIN_NS = 2_000_000_000L;
 
     FilePlanner(IncrementalBase base, List<DataDirectoryScan.Item> items, int blockSize) {
         this.base = base;
@@ -60,7 +58,7 @@ final class FilePlanner {
     private boolean untouched(FileIndex.Entry was, DataDirectoryScan.Item it) {
         return was.ctimeNs() != null && it.ctimeNs() != 0 && was.ctimeNs() == it.ctimeNs()
                 && was.mtimeNs() == it.mtimeNs() && was.size() == it.size()
-                && was.ctimeNs() < base.parent().startTime().toEpochMilli() * 1_000_000L - UNTOUCHED_MARGIN_NS;
+                && was.ctimeNs() < base.parent().startTime().toEpochMilli() * 1_000_000L - UnchangedSince.MARGIN_NS;
     }
 
     /** The directory is the one the parent read: same inode, and the same PG_VERSION in it if it has one. */

@@ -40,8 +40,8 @@ import java.util.function.Consumer;
 final class RestoredState {
     static final String FILE = "lifeboat-restored.json";
     static final int FORMAT_VERSION = 1;
-    /** How far apart times must be to rule out a write within the same tick of a coarse clock (FAT: 2 s). */
-    static final long MARGIN_NS = 2_000_000_000L;
+    /** How far apart times must be to rule out a write within the same tick of a coarse clock: the backups' margin. */
+    static final long MARGIN_NS = UnchangedSince.MARGIN_NS;
 
     /** One regular file as the restore left it; path as in the file index (tablespace files under pg_tblspc/OID/). */
     record Stat(String path, long inode, long size, long mtimeNs, long ctimeNs) {
