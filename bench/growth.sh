@@ -37,7 +37,6 @@ for size in "$SMALL" "$LARGE"; do
   fi
 done
 
-# rss_verdict "RSS-WORDS...": met if every NAME=NNNM is at most 512.
 heading() { printf "\n%-50s %9s %9s %8s %-6s %9s %9s  %-22s %-22s %s\n" "$1" "s/GB $SMALL" "s/GB $LARGE" "growth" "<=10%" "peer grew" "vs peer" "peak RSS $SMALL" "peak RSS $LARGE" "<=512M"; }
 if [[ -s "$OUT/physical.$SMALL.tsv" && -s "$OUT/physical.$LARGE.tsv" ]]; then
   heading "physical (pgbench $SMALL -> $LARGE, two runs; per GB of the cluster)"
