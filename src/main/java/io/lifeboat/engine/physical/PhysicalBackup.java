@@ -170,10 +170,13 @@ public final class PhysicalBackup {
                 if (incremental == null) {
                     up.submit(BACKUP_MANIFEST, pgManifest, pgManifest.length, () -> { });
                 }
+                // Read while the last chunks go up (it was read after them): the server's manifest of
+                // every file, a JSON document of 100 KB and more.
+                PgBackupManifest pgm = PgBackupManifest.parse(pgManifest);
                 List<StoredObject> objects = up.finish();
                 io.lifeboat.Trace.mark("uploads finished");
                 r.stopSnapshot = joinSnapshot(snapshot);
-                BackupManifest m = manifest(id, start, server, ident, segmentSize, req, r, pgManifest, objects, files);
+                BackupManifest m = manifest(id, start, server, ident, segmentSize, req, r, pgm, objects, files);
                 catalog.writeManifest(m);
                 io.lifeboat.Trace.mark("manifest written");
                 success = true;
@@ -261,7 +264,7 @@ public final class PhysicalBackup {
     }
 
     private BackupManifest manifest(BackupId id, Instant start, PgVersion server, ReplicationConnection.SystemIdentity ident,
-                                    long segmentSize, PhysicalBackupRequest req, Receiver r, byte[] pgManifestBytes,
+                                    long segmentSize, PhysicalBackupRequest req, Receiver r, PgBackupManifest pgm,
                                     List<StoredObject> objects, BackupManifest.IndexedFiles files) {
         byte[] labelBytes = r.baseWatcher == null ? null : r.baseWatcher.captured("backup_label");
         if (labelBytes == null) {
@@ -273,7 +276,6 @@ public final class PhysicalBackup {
             throw new LifeboatException(ErrorKind.DATABASE, "backup_label says the backup starts at " + label.startLsn()
                     + " but the server said " + r.startLsn, "run the backup again");
         }
-        PgBackupManifest pgm = PgBackupManifest.parse(pgManifestBytes);
         if (pgm.systemIdentifier() != null && !pgm.systemIdentifier().equals(ident.systemIdentifier())) {
             throw new LifeboatException(ErrorKind.DATABASE, "backup_manifest names system " + pgm.systemIdentifier()
                     + " but the server identified as " + ident.systemIdentifier(), "run the backup again");
