@@ -302,9 +302,9 @@ public final class WalArchive {
         String hash = knownSha256 != null ? knownSha256 : sha256(file);
         return push(name, hash, new Content() {
             @Override
-            public long storeAs(ObjectPipeline p, String key, String path) throws IOException {
+            public ObjectPipeline.Written storeAs(ObjectPipeline p, String key, String path) throws IOException {
                 try (InputStream in = Files.newInputStream(file)) {
-                    return p.store(key, path, in, 0).size();
+                    return new ObjectPipeline.Written(p.store(key, path, in, 0).size(), false);
                 }
             }
 
@@ -338,7 +338,7 @@ public final class WalArchive {
                              String origin) throws IOException {
         return push(name, sha256, new Content() {
             @Override
-            public long storeAs(ObjectPipeline p, String key, String path) throws IOException {
+            public ObjectPipeline.Written storeAs(ObjectPipeline p, String key, String path) throws IOException {
                 return p.storeFrames(key, frames, data, framesEnd, length - framesEnd);
             }
 
@@ -364,7 +364,7 @@ public final class WalArchive {
         String suffix = PartialPieces.suffix(from, to);
         push(name, sha256, new Content() {
             @Override
-            public long storeAs(ObjectPipeline p, String key, String path) throws IOException {
+            public ObjectPipeline.Written storeAs(ObjectPipeline p, String key, String path) throws IOException {
                 return p.storeFrames(key, frames, data, tailFrom, to - tailFrom);
             }
 
@@ -388,7 +388,7 @@ public final class WalArchive {
 
     /** A file's content: stored as one object through a pipeline (returns the stored size), and its page header. */
     private interface Content {
-        long storeAs(ObjectPipeline pipeline, String key, String path) throws IOException;
+        ObjectPipeline.Written storeAs(ObjectPipeline pipeline, String key, String path) throws IOException;
 
         WalPageHeader header() throws IOException;
 
