@@ -140,6 +140,9 @@ final class DumpStreamer {
                 }
                 Thread.sleep(SCAN_MILLIS);
             }
+            // Every file is submitted: the bundles close (after the small files queued before them, on
+            // the same thread) while the last large files and toc.dat still go up, instead of after them.
+            Future<List<StoredObject>> bundles = bundling.submit(this::finishBundles);
             List<StoredObject> out = new ArrayList<>();
             for (Future<StoredObject> f : submitted.values()) {
                 StoredObject o = get(f);
@@ -147,7 +150,7 @@ final class DumpStreamer {
                     out.add(o);
                 }
             }
-            out.addAll(get(bundling.submit(this::finishBundles)));
+            out.addAll(get(bundles));
             done = true;
             return out;
         } catch (IOException | InterruptedException | RuntimeException e) {

@@ -69,6 +69,10 @@ public final class LogicalBackup {
         // Finding the installed pg_dump versions spawns processes: do it while we talk to the server.
         java.util.concurrent.CompletableFuture<List<PgBinaries.Tool>> dumps =
                 java.util.concurrent.CompletableFuture.supplyAsync(() -> binaries.all("pg_dump"));
+        // A free backup id is looked for (a listing) while we talk to the server, and at the same time
+        // as cluster.json is checked below: two round trips at once, not one after the other.
+        java.util.concurrent.CompletableFuture<BackupId> freeId =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> catalog.newId(BackupType.LOGICAL, start));
         try (PgSession s = PgSession.open(request.allDatabases() || request.databases().isEmpty() ? conn
                 : conn.withDatabase(request.databases().get(0)))) {
             server = s.serverVersion();
@@ -92,20 +96,33 @@ public final class LogicalBackup {
                 sizes.put(n, Long.parseLong(s.queryValue("SELECT pg_database_size(" + PgSession.quoteLiteral(n) + ")")
                         .orElse("0")));
             }
+        } catch (RuntimeException e) {
+            freeId.handle((v, f) -> null).join(); // never left running against a storage about to close
+            throw e;
         }
         io.lifeboat.Trace.mark("server inspected");
-        dumps.join();
-        io.lifeboat.Trace.mark("pg_dump chosen");
-        PgBinaries.Tool pgDump = binaries.forMajor("pg_dump", server.major(),
-                "to dump a PostgreSQL " + server.major() + " server");
-        DumpCompression dumpCompression = request.dumpCompression().resolve(pgDump.version().major());
+        PgBinaries.Tool pgDump;
+        DumpCompression dumpCompression;
+        try {
+            dumps.join();
+            io.lifeboat.Trace.mark("pg_dump chosen");
+            pgDump = binaries.forMajor("pg_dump", server.major(), "to dump a PostgreSQL " + server.major() + " server");
+            dumpCompression = request.dumpCompression().resolve(pgDump.version().major());
+        } catch (RuntimeException e) {
+            freeId.handle((v, f) -> null).join();
+            throw e;
+        }
         // The repository may still be opening (an S3 client takes a while): pg_dump starts now, and
         // its files wait for the backup id only when they are ready to go up.
         String sysId = systemId;
         PgVersion srv = server;
         java.util.concurrent.CompletableFuture<BackupId> idFuture = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-            catalog.ensureClusterInfo(sysId, srv.major());
-            BackupId newId = catalog.newId(BackupType.LOGICAL, start);
+            try {
+                catalog.ensureClusterInfo(sysId, srv.major());
+            } finally {
+                freeId.handle((v, f) -> null).join();
+            }
+            BackupId newId = join(freeId);
             io.lifeboat.Trace.mark("id chosen");
             log.accept("backup " + newId + ": dumping " + String.join(", ", names) + " from " + conn.host() + ":" + conn.port()
                     + " (PostgreSQL " + srv + ") with " + pgDump.path() + " -j" + request.jobs() + ", compression "

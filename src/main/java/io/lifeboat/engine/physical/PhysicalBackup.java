@@ -141,6 +141,10 @@ public final class PhysicalBackup {
                 }
                 BackupId id = r.id;
                 io.lifeboat.Trace.mark("stream ended");
+                // The backup has ended: which transactions had finished is asked now, on a connection
+                // of its own, while the last chunks go up (it was a connection and a query after them).
+                java.util.concurrent.CompletableFuture<String> snapshot =
+                        java.util.concurrent.CompletableFuture.supplyAsync(() -> stopSnapshot(conn));
                 r.endArchive();
                 progress.finish();
                 if (req.includeWal()) {
@@ -156,7 +160,6 @@ public final class PhysicalBackup {
                             + "WAL: it can only be restored if the WAL from its start to its end is archived some other "
                             + "way. Use --include-wal for a self-contained backup, or set up archiving (lifeboat wal-push).");
                 }
-                r.stopSnapshot = stopSnapshot(conn);
                 byte[] pgManifest = r.manifest.toByteArray();
                 if (pgManifest.length == 0) {
                     throw new LifeboatException(ErrorKind.DATABASE, "the server sent no backup_manifest",
@@ -167,9 +170,13 @@ public final class PhysicalBackup {
                 if (incremental == null) {
                     up.submit(BACKUP_MANIFEST, pgManifest, pgManifest.length, () -> { });
                 }
+                // Read while the last chunks go up (it was read after them): the server's manifest of
+                // every file, a JSON document of 100 KB and more.
+                PgBackupManifest pgm = PgBackupManifest.parse(pgManifest);
                 List<StoredObject> objects = up.finish();
                 io.lifeboat.Trace.mark("uploads finished");
-                BackupManifest m = manifest(id, start, server, ident, segmentSize, req, r, pgManifest, objects, files);
+                r.stopSnapshot = joinSnapshot(snapshot);
+                BackupManifest m = manifest(id, start, server, ident, segmentSize, req, r, pgm, objects, files);
                 catalog.writeManifest(m);
                 io.lifeboat.Trace.mark("manifest written");
                 success = true;
@@ -201,6 +208,17 @@ public final class PhysicalBackup {
             log.accept("note: could not record which transactions had finished at the end of the backup ("
                     + e.getMessage() + "); a restore to a transaction id will start from the oldest backup");
             return null;
+        }
+    }
+
+    private static String joinSnapshot(java.util.concurrent.CompletableFuture<String> f) {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw e;
         }
     }
 
@@ -246,7 +264,7 @@ public final class PhysicalBackup {
     }
 
     private BackupManifest manifest(BackupId id, Instant start, PgVersion server, ReplicationConnection.SystemIdentity ident,
-                                    long segmentSize, PhysicalBackupRequest req, Receiver r, byte[] pgManifestBytes,
+                                    long segmentSize, PhysicalBackupRequest req, Receiver r, PgBackupManifest pgm,
                                     List<StoredObject> objects, BackupManifest.IndexedFiles files) {
         byte[] labelBytes = r.baseWatcher == null ? null : r.baseWatcher.captured("backup_label");
         if (labelBytes == null) {
@@ -258,7 +276,6 @@ public final class PhysicalBackup {
             throw new LifeboatException(ErrorKind.DATABASE, "backup_label says the backup starts at " + label.startLsn()
                     + " but the server said " + r.startLsn, "run the backup again");
         }
-        PgBackupManifest pgm = PgBackupManifest.parse(pgManifestBytes);
         if (pgm.systemIdentifier() != null && !pgm.systemIdentifier().equals(ident.systemIdentifier())) {
             throw new LifeboatException(ErrorKind.DATABASE, "backup_manifest names system " + pgm.systemIdentifier()
                     + " but the server identified as " + ident.systemIdentifier(), "run the backup again");
