@@ -39,7 +39,6 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 import software.amazon.awssdk.utils.AttributeMap;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -50,7 +49,6 @@ import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
@@ -80,6 +78,8 @@ import java.util.regex.Pattern;
  */
 public final class S3Storage implements Storage {
     private static final int FIRST_BUFFER = 256 * 1024;
+    /** Parts are held in blocks of this size (PartBuffer): no part buffer is ever copied to grow. */
+    private static final int BLOCK = 1 << 20;
     private static final int MAX_SINGLE_PUT = 256 * 1024 * 1024;
     private static final Set<String> TRANSIENT_CODES = Set.of("SlowDown", "RequestTimeout", "InternalError",
             "ServiceUnavailable", "Throttling", "ThrottlingException", "RequestThrottled", "OperationAborted");
@@ -90,6 +90,7 @@ public final class S3Storage implements Storage {
     private final Retry retry;
     private final ExecutorService partUploader;
     private final Semaphore buffers;
+    private final PartBuffer.Blocks blocks;
     private volatile Integer listPageSize; // S3's default (1000) unless a test wants small pages
 
     public S3Storage(S3Settings settings) {
@@ -144,6 +145,8 @@ public final class S3Storage implements Storage {
             return t;
         });
         this.buffers = new Semaphore(settings.concurrency() + 2);
+        // Blocks freed by one upload are reused by the next; beyond 64 MiB of them the collector takes them.
+        this.blocks = new PartBuffer.Blocks(BLOCK, 64);
     }
 
     @Override
@@ -181,8 +184,8 @@ public final class S3Storage implements Storage {
         private final String key;
         private final String fullKey;
         private final int firstPartLimit;
-        private byte[] part;
-        private int filled;
+        private final long sizeHint;
+        private PartBuffer part;
         private String uploadId;
         private final List<Future<CompletedPart>> parts = new ArrayList<>();
         private long total;
@@ -192,6 +195,7 @@ public final class S3Storage implements Storage {
             this.key = key;
             this.fullKey = fullKey;
             this.firstPartLimit = (int) Math.max(settings.partSizeBytes(), Math.min(sizeHint, MAX_SINGLE_PUT));
+            this.sizeHint = sizeHint;
         }
 
         /** How full the current buffer may get before it is sent as a part. */
@@ -199,7 +203,7 @@ public final class S3Storage implements Storage {
             return uploadId == null ? firstPartLimit : settings.partSizeBytes();
         }
 
-        private byte[] buffer() throws IOException {
+        private PartBuffer buffer() throws IOException {
             if (finished) {
                 throw new IllegalStateException("writer for " + key + " already finished");
             }
@@ -210,13 +214,10 @@ public final class S3Storage implements Storage {
                     Thread.currentThread().interrupt();
                     throw new InterruptedIOException("interrupted while waiting for an upload buffer");
                 }
-                // After a first full part the object is large: later parts get their full size at once.
-                part = new byte[uploadId != null ? settings.partSizeBytes() : Math.min(FIRST_BUFFER, limit())];
-                filled = 0;
-            } else if (filled == part.length && part.length < limit()) {
-                // Most objects (WAL, compressed chunks) are far smaller than a part: grow on demand
-                // rather than zero a whole part for each.
-                part = Arrays.copyOf(part, (int) Math.min((long) part.length * 2, limit()));
+                // A small object announced as such gets a first block of its size; one of unknown size a
+                // small first block (most objects, WAL and compressed chunks, are far smaller than a part).
+                int first = uploadId != null ? BLOCK : sizeHint > 0 ? (int) Math.min(sizeHint, BLOCK) : FIRST_BUFFER;
+                part = new PartBuffer(blocks, limit(), first);
             }
             return part;
         }
@@ -229,14 +230,12 @@ public final class S3Storage implements Storage {
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             while (len > 0) {
-                byte[] buf = buffer();
-                int n = Math.min(len, buf.length - filled);
-                System.arraycopy(b, off, buf, filled, n);
-                filled += n;
+                PartBuffer buf = buffer();
+                int n = buf.write(b, off, len);
                 off += n;
                 len -= n;
                 total += n;
-                if (filled == limit()) {
+                if (buf.room() == 0) {
                     sendPart();
                 }
             }
@@ -247,8 +246,8 @@ public final class S3Storage implements Storage {
                 uploadId = call(key, () -> present(client.createMultipartUpload(CreateMultipartUploadRequest.builder()
                         .bucket(settings.bucket()).key(fullKey).build()).uploadId(), "an upload id", "starting an upload of", key));
             }
-            final byte[] data = part;
-            final int length = filled;
+            final PartBuffer data = part;
+            final int length = data.size();
             final int number = parts.size() + 1;
             part = null;
             parts.add(partUploader.submit(() -> {
@@ -256,10 +255,11 @@ public final class S3Storage implements Storage {
                     String etag = call(key, () -> present(client.uploadPart(UploadPartRequest.builder()
                                     .bucket(settings.bucket()).key(fullKey).uploadId(uploadId)
                                     .partNumber(number).contentLength((long) length).build(),
-                            RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length),
-                                    length, "application/octet-stream")).eTag(), "an ETag", "part " + number + " of", key));
+                            RequestBody.fromContentProvider(data::stream, length, "application/octet-stream")).eTag(),
+                            "an ETag", "part " + number + " of", key));
                     return CompletedPart.builder().partNumber(number).eTag(etag).build();
                 } finally {
+                    data.release();
                     buffers.release();
                 }
             }));
@@ -272,15 +272,15 @@ public final class S3Storage implements Storage {
             }
             try {
                 if (uploadId == null) {
-                    byte[] data = part == null ? new byte[0] : part;
-                    int length = part == null ? 0 : filled;
+                    PartBuffer data = part;
+                    int length = data == null ? 0 : data.size();
                     call(key, () -> present(client.putObject(PutObjectRequest.builder().bucket(settings.bucket())
                                     .key(fullKey).contentLength((long) length).build(),
-                            RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length),
+                            RequestBody.fromContentProvider(() -> data == null ? InputStream.nullInputStream() : data.stream(),
                                     length, "application/octet-stream")).eTag(), "an ETag", "the upload of", key));
                     releaseBuffer();
                 } else {
-                    if (part != null && filled > 0) {
+                    if (part != null && part.size() > 0) {
                         sendPart();
                     } else {
                         releaseBuffer();
@@ -341,6 +341,7 @@ public final class S3Storage implements Storage {
 
         private void releaseBuffer() {
             if (part != null) {
+                part.release();
                 part = null;
                 buffers.release();
             }
