@@ -144,9 +144,26 @@ public final class S3Storage implements Storage {
             t.setDaemon(true);
             return t;
         });
-        this.buffers = new Semaphore(settings.concurrency() + 2);
+        this.buffers = new Semaphore(partBuffers(settings.concurrency(), settings.partSizeBytes(), Runtime.getRuntime().maxMemory()));
         // Blocks freed by one upload are reused by the next; beyond 64 MiB of them the collector takes them.
         this.blocks = new PartBuffer.Blocks(BLOCK, 64);
+    }
+
+    /**
+     * How many part buffers uploads may hold at once: concurrency + 2, but no more than half the heap
+     * takes (the rest is the caller's), so that large parts or a high concurrency slow uploads down
+     * rather than run the JVM out of memory.
+     *
+     * @throws LifeboatException CONFIG when not even one part fits
+     */
+    static int partBuffers(int concurrency, int partSize, long heap) {
+        long fit = heap / 2 / partSize;
+        if (fit < 1) {
+            throw new LifeboatException(ErrorKind.CONFIG, "S3 parts of " + (partSize >> 20) + " MiB do not fit in half the "
+                    + "JVM's heap of " + (heap >> 20) + " MiB", "lower part-size-mib, or give the JVM a larger heap "
+                    + "(LIFEBOAT_JAVA_OPTS=-Xmx<size>)");
+        }
+        return (int) Math.min(concurrency + 2, fit);
     }
 
     @Override
