@@ -96,6 +96,16 @@ final class PartBuffer {
         return taken;
     }
 
+    /** Feeds the part's bytes, in order, to {@code md}. */
+    void update(java.security.MessageDigest md) {
+        int left = size;
+        for (byte[] b : blocks) {
+            int n = Math.min(left, b.length);
+            md.update(b, 0, n);
+            left -= n;
+        }
+    }
+
     /** A fresh stream of the part's bytes (the SDK asks again for each attempt and for the signature). */
     InputStream stream() {
         List<InputStream> parts = new ArrayList<>(blocks.size());
