@@ -238,6 +238,20 @@ print_steps() {
   echo "workers...); postgres = the server's processes (walsender, startup/replay, checkpointer); S3 = the S3 server"
   local k m=0; for k in "${!PEAK[@]}"; do [[ $k == *"@@s3-server" ]] && (( PEAK[$k] > m )) && m=${PEAK[$k]}; done
   echo "(s3proxy in its own JVM: peak RSS $(( m / 1024 )) MiB)."
+  rss_verdict
+}
+# rss_verdict: the largest Lifeboat process of each kind over all steps, and the goal (issue 15: <= 512 MiB).
+rss_verdict() {
+  local k kind out="" m
+  declare -A top=()
+  for k in "${!PEAK[@]}"; do
+    kind=${k#*@@}; [[ $kind == s3-server ]] && continue
+    (( PEAK[$k] > ${top[$kind]:-0} )) && top[$kind]=${PEAK[$k]}
+  done
+  for kind in "${!top[@]}"; do out+="$kind=$(( top[$kind] / 1024 ))M "; done
+  m=$(max_peak_rss)
+  printf "peak RSS of every Lifeboat process (largest per kind): %s-> largest %s MiB, goal <= 512: %s\n" "${out:-none }" "$m" \
+    "$( (( m <= 512 )) && echo met || echo MISSED)"
 }
 # ratio LABEL A B GOAL: A's median against B's (wall and total CPU) with the goal (A/B <= GOAL) beside it.
 ratio() {

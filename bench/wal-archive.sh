@@ -89,8 +89,10 @@ load() { # pgbench -c 4 for SECS s, with a checkpoint every second: full-page im
   while kill -0 "$p" 2>/dev/null; do psql1 "checkpoint" >/dev/null 2>&1 || true; sleep 1; done
   wait "$p"
 }
+gen=0
 for ((r = 1; r <= RUNS; r++)); do
   for m in "${MODES[@]}"; do
+    gen=$((gen + 1)); echo "$gen" > "$W/sample.gen"   # the RSS sampler's record of this mode's processes
     psql1 "alter system set archive_command = '${CMD[$m]}'" >/dev/null
     psql1 "select pg_reload_conf()" >/dev/null
     caught_up "$(switch_wal)"
@@ -118,6 +120,7 @@ for ((r = 1; r <= RUNS; r++)); do
       CALLS+="${LABEL[$m]}: $(awk -F, '/^[0-9.]+,[0-9.]+,[0-9.]+$/ {c = ($2 + $3) * 1000; if (c > 300) {j++; jc += c; jw += $1} else {f++; fc += c}}
                      END {printf "archive_command calls: %d without a JVM (%d ms CPU), %d with one (%d ms CPU, %.1f s wall)", f, fc, j, jc, jw}' "$W/calls.log")"$'\n'
     fi
+    note_sample "${LABEL[$m]}" "$W/sample.$gen"
     SEGS[$m]+="$n "
     TOOL[$m]+="$(echo "scale=1; ($(cg_cpu tool) - $t) / 1000000 / $n" | bc) "
     S3CPU[$m]+="$(echo "scale=1; ($(cg_cpu s3) - $s) / 1000000 / $n" | bc) "
@@ -129,6 +132,8 @@ for m in "${MODES[@]}"; do
   printf "%-40s %14s %16s %14s  %s\n" "${LABEL[$m]}" "$(median ${SEGS[$m]})" "$(median ${TOOL[$m]})" "$(median ${S3CPU[$m]})" "${TOOL[$m]}"
 done
 printf '%s' "$AHEAD" "$CALLS"
+for m in "${MODES[@]}"; do [[ $m == lb* ]] && echo "${LABEL[$m]}: peak RSS $(peak_rss "${LABEL[$m]}")"; done
+rss_verdict
 echo
 for l in lb lbw; do
   for m in brs bra; do

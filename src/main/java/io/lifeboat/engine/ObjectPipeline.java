@@ -355,6 +355,26 @@ public final class ObjectPipeline {
                 : "has " + stored.get().size() + " bytes, the manifest says " + expected.size(), null);
     }
 
+    /** The most one read asks of a source (see {@link #readSliced}). */
+    static final int READ_SLICE = 1 << 20;
+
+    /**
+     * Reads up to {@code size} bytes into {@code into}, at most {@link #READ_SLICE} per call: a file's
+     * channel reads a heap array through a temporary native buffer of the size asked for, which the
+     * JDK keeps per thread, so one 32 MiB read per download thread would hold 32 MiB outside the heap.
+     */
+    static int readSliced(InputStream in, byte[] into, int size) throws IOException {
+        int got = 0;
+        while (got < size) {
+            int n = in.read(into, got, Math.min(READ_SLICE, size - got));
+            if (n < 0) {
+                break;
+            }
+            got += n;
+        }
+        return got;
+    }
+
     /**
      * Reads a stored object whole into memory, checks its size and checksum before any byte is
      * decoded, then decodes it straight into {@code dst[0..rawSize)} and checks that it decodes to
@@ -379,7 +399,7 @@ public final class ObjectPipeline {
         int got;
         boolean longer;
         try (InputStream in = source(key)) {
-            got = in.readNBytes(stored, 0, size);
+            got = readSliced(in, stored, size);
             longer = got == size && in.read() >= 0;
         }
         if (got != size || longer) {

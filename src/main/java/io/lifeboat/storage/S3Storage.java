@@ -39,7 +39,6 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 import software.amazon.awssdk.utils.AttributeMap;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -50,7 +49,6 @@ import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Comparator;
@@ -82,6 +80,8 @@ import java.util.regex.Pattern;
  */
 public final class S3Storage implements Storage {
     private static final int FIRST_BUFFER = 256 * 1024;
+    /** Parts are held in blocks of this size (PartBuffer): no part buffer is ever copied to grow. */
+    private static final int BLOCK = 1 << 20;
     private static final int MAX_SINGLE_PUT = 256 * 1024 * 1024;
     private static final Set<String> TRANSIENT_CODES = Set.of("SlowDown", "RequestTimeout", "InternalError",
             "ServiceUnavailable", "Throttling", "ThrottlingException", "RequestThrottled", "OperationAborted");
@@ -92,6 +92,7 @@ public final class S3Storage implements Storage {
     private final Retry retry;
     private final ExecutorService partUploader;
     private final Semaphore buffers;
+    private final PartBuffer.Blocks blocks;
     private volatile Integer listPageSize; // S3's default (1000) unless a test wants small pages
 
     public S3Storage(S3Settings settings) {
@@ -145,7 +146,26 @@ public final class S3Storage implements Storage {
             t.setDaemon(true);
             return t;
         });
-        this.buffers = new Semaphore(settings.concurrency() + 2);
+        this.buffers = new Semaphore(partBuffers(settings.concurrency(), settings.partSizeBytes(), Runtime.getRuntime().maxMemory()));
+        // Blocks freed by one upload are reused by the next; beyond 64 MiB of them the collector takes them.
+        this.blocks = new PartBuffer.Blocks(BLOCK, 64);
+    }
+
+    /**
+     * How many part buffers uploads may hold at once: concurrency + 2, but no more than half the heap
+     * takes (the rest is the caller's), so that large parts or a high concurrency slow uploads down
+     * rather than run the JVM out of memory.
+     *
+     * @throws LifeboatException CONFIG when not even one part fits
+     */
+    static int partBuffers(int concurrency, int partSize, long heap) {
+        long fit = heap / 2 / partSize;
+        if (fit < 1) {
+            throw new LifeboatException(ErrorKind.CONFIG, "S3 parts of " + (partSize >> 20) + " MiB do not fit in half the "
+                    + "JVM's heap of " + (heap >> 20) + " MiB", "lower part-size-mib, or give the JVM a larger heap "
+                    + "(LIFEBOAT_JAVA_OPTS=-Xmx<size>)");
+        }
+        return (int) Math.min(concurrency + 2, fit);
     }
 
     @Override
@@ -189,8 +209,8 @@ public final class S3Storage implements Storage {
         private final String key;
         private final String fullKey;
         private final int firstPartLimit;
-        private byte[] part;
-        private int filled;
+        private final long sizeHint;
+        private PartBuffer part;
         private String uploadId;
         private final List<Future<CompletedPart>> parts = new ArrayList<>();
         private long total;
@@ -203,6 +223,7 @@ public final class S3Storage implements Storage {
             this.fullKey = fullKey;
             this.withMd5 = withMd5;
             this.firstPartLimit = (int) Math.max(settings.partSizeBytes(), Math.min(sizeHint, MAX_SINGLE_PUT));
+            this.sizeHint = sizeHint;
         }
 
         /** How full the current buffer may get before it is sent as a part. */
@@ -210,7 +231,7 @@ public final class S3Storage implements Storage {
             return uploadId == null ? firstPartLimit : settings.partSizeBytes();
         }
 
-        private byte[] buffer() throws IOException {
+        private PartBuffer buffer() throws IOException {
             if (finished) {
                 throw new IllegalStateException("writer for " + key + " already finished");
             }
@@ -221,13 +242,10 @@ public final class S3Storage implements Storage {
                     Thread.currentThread().interrupt();
                     throw new InterruptedIOException("interrupted while waiting for an upload buffer");
                 }
-                // After a first full part the object is large: later parts get their full size at once.
-                part = new byte[uploadId != null ? settings.partSizeBytes() : Math.min(FIRST_BUFFER, limit())];
-                filled = 0;
-            } else if (filled == part.length && part.length < limit()) {
-                // Most objects (WAL, compressed chunks) are far smaller than a part: grow on demand
-                // rather than zero a whole part for each.
-                part = Arrays.copyOf(part, (int) Math.min((long) part.length * 2, limit()));
+                // A small object announced as such gets a first block of its size; one of unknown size a
+                // small first block (most objects, WAL and compressed chunks, are far smaller than a part).
+                int first = uploadId != null ? BLOCK : sizeHint > 0 ? (int) Math.min(sizeHint, BLOCK) : FIRST_BUFFER;
+                part = new PartBuffer(blocks, limit(), first);
             }
             return part;
         }
@@ -240,14 +258,12 @@ public final class S3Storage implements Storage {
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             while (len > 0) {
-                byte[] buf = buffer();
-                int n = Math.min(len, buf.length - filled);
-                System.arraycopy(b, off, buf, filled, n);
-                filled += n;
+                PartBuffer buf = buffer();
+                int n = buf.write(b, off, len);
                 off += n;
                 len -= n;
                 total += n;
-                if (filled == limit()) {
+                if (buf.room() == 0) {
                     sendPart();
                 }
             }
@@ -258,8 +274,8 @@ public final class S3Storage implements Storage {
                 uploadId = call(key, () -> present(client.createMultipartUpload(CreateMultipartUploadRequest.builder()
                         .bucket(settings.bucket()).key(fullKey).build()).uploadId(), "an upload id", "starting an upload of", key));
             }
-            final byte[] data = part;
-            final int length = filled;
+            final PartBuffer data = part;
+            final int length = data.size();
             final int number = parts.size() + 1;
             part = null;
             parts.add(partUploader.submit(() -> {
@@ -267,10 +283,11 @@ public final class S3Storage implements Storage {
                     String etag = call(key, () -> present(client.uploadPart(UploadPartRequest.builder()
                                     .bucket(settings.bucket()).key(fullKey).uploadId(uploadId)
                                     .partNumber(number).contentLength((long) length).build(),
-                            RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length),
-                                    length, "application/octet-stream")).eTag(), "an ETag", "part " + number + " of", key));
+                            RequestBody.fromContentProvider(data::stream, length, "application/octet-stream")).eTag(),
+                            "an ETag", "part " + number + " of", key));
                     return CompletedPart.builder().partNumber(number).eTag(etag).build();
                 } finally {
+                    data.release();
                     buffers.release();
                 }
             }));
@@ -283,16 +300,16 @@ public final class S3Storage implements Storage {
             }
             try {
                 if (uploadId == null) {
-                    byte[] data = part == null ? new byte[0] : part;
-                    int length = part == null ? 0 : filled;
-                    byte[] md5 = withMd5 ? md5(data, length) : null;
+                    PartBuffer data = part;
+                    int length = data == null ? 0 : data.size();
+                    byte[] md5 = withMd5 ? md5(data) : null;
                     PutObjectRequest.Builder put = PutObjectRequest.builder().bucket(settings.bucket()).key(fullKey)
                             .contentLength((long) length);
                     if (md5 != null) {
                         put.contentMD5(Base64.getEncoder().encodeToString(md5));
                     }
                     String etag = call(key, () -> present(client.putObject(put.build(),
-                            RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length),
+                            RequestBody.fromContentProvider(() -> data == null ? InputStream.nullInputStream() : data.stream(),
                                     length, "application/octet-stream")).eTag(), "an ETag", "the upload of", key));
                     // S3 checked the body against Content-MD5 (400 BadDigest otherwise); an ETag equal to it says that
                     // this server stored exactly those bytes. Any other ETag (SSE-KMS, a server that computes it
@@ -300,7 +317,7 @@ public final class S3Storage implements Storage {
                     confirmed = md5 != null && etag.replace("\"", "").equalsIgnoreCase(HexFormat.of().formatHex(md5));
                     releaseBuffer();
                 } else {
-                    if (part != null && filled > 0) {
+                    if (part != null && part.size() > 0) {
                         sendPart();
                     } else {
                         releaseBuffer();
@@ -366,6 +383,7 @@ public final class S3Storage implements Storage {
 
         private void releaseBuffer() {
             if (part != null) {
+                part.release();
                 part = null;
                 buffers.release();
             }
@@ -733,10 +751,12 @@ public final class S3Storage implements Storage {
         return r.getMessage() == null ? r.getClass().getSimpleName() : r.getMessage();
     }
 
-    private static byte[] md5(byte[] data, int length) {
+    private static byte[] md5(PartBuffer data) {
         try {
             java.security.MessageDigest md = java.security.MessageDigest.getInstance("MD5");
-            md.update(data, 0, length);
+            if (data != null) {
+                data.update(md);
+            }
             return md.digest();
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JDK has no MD5", e);

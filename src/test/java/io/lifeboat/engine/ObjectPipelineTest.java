@@ -201,4 +201,24 @@ class ObjectPipelineTest {
         }
         assertThat(st.list("c/")).isEmpty();
     }
+
+    @org.junit.jupiter.api.Test
+    void aStoredObjectIsReadInSlicesSoNoReadAsksForAWholeChunk() throws IOException {
+        byte[] data = new byte[3 * ObjectPipeline.READ_SLICE + 123];
+        new Random(3).nextBytes(data);
+        int[] largest = {0};
+        java.io.InputStream in = new ByteArrayInputStream(data) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                largest[0] = Math.max(largest[0], len);
+                return super.read(b, off, len);
+            }
+        };
+        byte[] into = new byte[data.length];
+        assertThat(ObjectPipeline.readSliced(in, into, data.length)).isEqualTo(data.length);
+        assertThat(into).isEqualTo(data);
+        assertThat(largest[0]).isEqualTo(ObjectPipeline.READ_SLICE);
+        // a source shorter than expected: what it had
+        assertThat(ObjectPipeline.readSliced(new ByteArrayInputStream(data, 0, 10), new byte[100], 100)).isEqualTo(10);
+    }
 }

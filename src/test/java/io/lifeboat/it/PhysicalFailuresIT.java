@@ -310,6 +310,60 @@ class PhysicalFailuresIT {
         assertThat(bad.exit()).isEqualTo(2);
     }
 
+    private List<Object> backupIds() throws IOException {
+        Cli.Result list = Cli.run(args("list", "--json"));
+        assertThat(list.exit()).as(list.toString()).isZero();
+        return ((List<?>) Json.MAPPER.readValue(list.out(), Map.class).get("backups")).stream()
+                .map(b -> ((Map<?, ?>) b).get("id")).collect(Collectors.toList());
+    }
+
+    /** Runs the launcher with a heap cap of {@code heap} (LIFEBOAT_JAVA_OPTS); exit code and output. */
+    private Cli.Result launcher(String heap, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of("bin", "lifeboat").toAbsolutePath().toString()));
+        cmd.addAll(List.of(args));
+        Path err = Files.createTempFile(work, "launcher", ".err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
+        pb.environment().put("LIFEBOAT_JAVA_OPTS", "-Xmx" + heap);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new Cli.Result(p.exitValue(), out, Files.readString(err));
+    }
+
+    @Test
+    @Order(11)
+    void aHeapTooSmallForTheBuffersIsToldAtTheStartAndOneThatHoldsSmallerChunksIsUsed() throws Exception {
+        assertThat(Path.of("target", "lifeboat.jar")).as("built by mvn package before the ITs").exists();
+        List<Object> before = backupIds();
+        long chunksBefore = newChunkCount(repo.resolve("fail/backups"));
+        // 150 MiB of heap hold about 17 MiB of buffers: not even 4 MiB chunks for 8 jobs
+        Cli.Result none = launcher("150m", args("backup", "--type", "physical", "--include-wal", "--jobs", "8"));
+        assertThat(none.exit()).as(none.toString()).isEqualTo(10);
+        assertThat(none.err()).contains("8 jobs").contains("heap of").contains("LIFEBOAT_JAVA_OPTS");
+        assertThat(backupIds()).as("nothing stored").isEqualTo(before);
+        assertThat(newChunkCount(repo.resolve("fail/backups"))).as("no chunk stored").isEqualTo(chunksBefore);
+        // nor can it restore the 32 MiB chunks of the first backup; the target is left alone
+        Path never = work.resolve("never-small-heap");
+        Cli.Result noRestore = launcher("150m", args("restore", "--backup", backupId, "--data-directory", never.toString()));
+        assertThat(noRestore.exit()).as(noRestore.toString()).isEqualTo(10);
+        assertThat(noRestore.err()).contains("chunks of 32 MiB");
+        assertThat(never).doesNotExist();
+
+        // 200 MiB hold about 65 MiB: 2 jobs with 8 MiB chunks instead of 32, and the restore reads them back
+        Cli.Result small = launcher("200m", args("backup", "--type", "physical", "--include-wal", "--jobs", "2"));
+        assertThat(small.exit()).as(small.toString()).isZero();
+        assertThat(small.err()).contains("tar chunks of 8 MiB instead of 32 MiB");
+        List<Object> after = backupIds();
+        after.removeAll(before);
+        assertThat(after).as(small.toString()).hasSize(1);
+        String id = (String) after.get(0);
+        Path restored = work.resolve("restored-small-heap");
+        Cli.Result back = launcher("200m", args("restore", "--backup", id, "--data-directory", restored.toString()));
+        assertThat(back.exit()).as(back.toString()).isZero();
+        assertThat(restored.resolve("PG_VERSION")).exists();
+        assertThat(Cli.run(args("delete", id)).exit()).isZero();
+    }
+
     private void reload() {
         try (PgSession s = pg.session("postgres")) {
             s.execute("SELECT pg_reload_conf()");

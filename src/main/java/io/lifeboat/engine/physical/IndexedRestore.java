@@ -8,6 +8,7 @@ import io.lifeboat.catalog.FileIndex;
 import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.codec.Crc32c;
 import io.lifeboat.engine.LocalWrite;
+import io.lifeboat.engine.MemoryBudget;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.engine.Parallel;
 import io.lifeboat.engine.Progress;
@@ -218,7 +219,20 @@ final class IndexedRestore {
             });
         }
         try {
-            Parallel.run(Math.max(1, jobs), tasks);
+            // Each thread holds one chunk decoded and stored (writeChunk): as many threads as the heap holds.
+            long raw = 0;
+            long stored = 0;
+            for (String key : byChunk.keySet()) {
+                int slash = key.lastIndexOf('/');
+                StoredObject c = archives.get(key.substring(0, slash)).chunks().get(Integer.parseInt(key.substring(slash + 1)));
+                raw = Math.max(raw, c.rawSize());
+                stored = Math.max(stored, c.size());
+            }
+            MemoryBudget budget = MemoryBudget.ofThisJvm();
+            int threads = budget.threads(jobs, raw + stored, "restoring chunks of " + (raw >> 20) + " MiB");
+            try (MemoryBudget.Lease held = budget.hold(threads * (raw + stored), log)) {
+                Parallel.run(threads, tasks);
+            }
             Parallel.run(1, last);
             await(prepared);
         } finally {

@@ -9,6 +9,7 @@ import io.lifeboat.catalog.Catalog;
 import io.lifeboat.catalog.FileIndex;
 import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.config.ClusterConfig;
+import io.lifeboat.engine.MemoryBudget;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.Spool;
@@ -72,10 +73,15 @@ public final class LocalBackup {
         this.log = log;
     }
 
-    public BackupManifest run(LocalBackupRequest req) {
+    public BackupManifest run(LocalBackupRequest asked) {
+        // The chunk buffers must fit in the heap: decided before the server is asked for anything.
+        MemoryBudget budget = MemoryBudget.ofThisJvm();
+        LocalBackupRequest req = new LocalBackupRequest(asked.base().fitting(budget, log), asked.kind(), asked.fullEvery(),
+                asked.resume());
         Instant start = Instant.now();
         PgConnectionSettings conn = cluster.postgres();
-        try (BackupSession session = BackupSession.open(conn)) {
+        try (MemoryBudget.Lease held = budget.hold(MemoryBudget.backupNeed(req.base().jobs(), req.base().chunkBytes()), log);
+             BackupSession session = BackupSession.open(conn)) {
             BackupSession.Facts facts = session.facts();
             Path dataDir = dataDirectory(facts);
             IncrementalBase base = IncrementalBase.choose(catalog, pipeline, req, facts, start, log);

@@ -9,6 +9,7 @@ import io.lifeboat.catalog.Catalog;
 import io.lifeboat.catalog.FileIndex;
 import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.config.ClusterConfig;
+import io.lifeboat.engine.MemoryBudget;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.Spool;
@@ -77,17 +78,22 @@ public final class PhysicalBackup {
      * @param kind       FULL, INCREMENTAL (the server's own incremental, PostgreSQL 17+) or AUTO (as
      *                   {@code fullEvery} says)
      */
-    public BackupManifest run(PhysicalBackupRequest req, LocalBackupRequest.Kind kind, io.lifeboat.config.FullEvery fullEvery) {
-        try {
-            return attempt(req, kind, fullEvery);
-        } catch (LifeboatException e) {
-            if (kind == LocalBackupRequest.Kind.FULL || !RemoteIncremental.summariesMissing(e)) {
-                throw e;
+    public BackupManifest run(PhysicalBackupRequest asked, LocalBackupRequest.Kind kind, io.lifeboat.config.FullEvery fullEvery) {
+        // The chunk buffers must fit in the heap: decided before the server is asked for anything.
+        MemoryBudget budget = MemoryBudget.ofThisJvm();
+        PhysicalBackupRequest req = asked.fitting(budget, log);
+        try (MemoryBudget.Lease held = budget.hold(MemoryBudget.backupNeed(req.jobs(), req.chunkBytes()), log)) {
+            try {
+                return attempt(req, kind, fullEvery);
+            } catch (LifeboatException e) {
+                if (kind == LocalBackupRequest.Kind.FULL || !RemoteIncremental.summariesMissing(e)) {
+                    throw e;
+                }
+                log.accept("warning: the server cannot take an incremental backup: " + e.getMessage() + ". Its WAL summaries "
+                        + "since the newest backup are gone (wal_summary_keep_time, or summarize_wal was off for a while). "
+                        + "TAKING A FULL BACKUP INSTEAD; later incrementals build on it.");
+                return attempt(req, LocalBackupRequest.Kind.FULL, null);
             }
-            log.accept("warning: the server cannot take an incremental backup: " + e.getMessage() + ". Its WAL summaries "
-                    + "since the newest backup are gone (wal_summary_keep_time, or summarize_wal was off for a while). "
-                    + "TAKING A FULL BACKUP INSTEAD; later incrementals build on it.");
-            return attempt(req, LocalBackupRequest.Kind.FULL, null);
         }
     }
 

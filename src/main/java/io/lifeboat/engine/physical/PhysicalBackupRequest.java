@@ -26,6 +26,23 @@ public record PhysicalBackupRequest(boolean includeWal, boolean fastCheckpoint, 
         return new PhysicalBackupRequest(false, true, 0, jobs, DEFAULT_CHUNK_BYTES);
     }
 
+    public PhysicalBackupRequest withChunkBytes(int bytes) {
+        return new PhysicalBackupRequest(includeWal, fastCheckpoint, maxRateKiB, jobs, bytes, archiveTimeoutSeconds);
+    }
+
+    /**
+     * This request with chunks whose buffers fit in {@code budget} (smaller than asked for when they
+     * do not, said through {@code log}); fails with RESOURCE when none do.
+     */
+    public PhysicalBackupRequest fitting(io.lifeboat.engine.MemoryBudget budget, java.util.function.Consumer<String> log) {
+        int c = budget.backupChunk(jobs, chunkBytes);
+        if (c != chunkBytes) {
+            log.accept("tar chunks of " + (c >> 20) + " MiB instead of " + (chunkBytes >> 20) + " MiB: the buffers of "
+                    + Math.max(1, jobs) + " jobs must fit in the JVM's heap (" + (budget.buffers() >> 20) + " MiB for buffers)");
+        }
+        return withChunkBytes(c);
+    }
+
     public PhysicalBackupRequest withIncludeWal(boolean include) {
         return new PhysicalBackupRequest(include, fastCheckpoint, maxRateKiB, jobs, chunkBytes, archiveTimeoutSeconds);
     }

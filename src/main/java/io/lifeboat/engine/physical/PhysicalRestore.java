@@ -8,6 +8,7 @@ import io.lifeboat.catalog.Catalog;
 import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.LocalWrite;
+import io.lifeboat.engine.MemoryBudget;
 import io.lifeboat.engine.ObjectPipeline;
 import io.lifeboat.engine.Parallel;
 import io.lifeboat.engine.Progress;
@@ -140,6 +141,9 @@ public final class PhysicalRestore {
                 + (owner.changes() ? ", owned by " + owner.userName() : ""));
 
         pipeline.checkReadable(catalog, m);
+        // Fits in the heap, or fails here, before anything is written.
+        List<BackupManifest.TarArchive> extracted = chain != null ? List.of() : d.archives();
+        MemoryBudget.RestorePlan plan = restorePlan(m, byPath, extracted, req.jobs());
         boolean existing = req.delta() && DeltaTarget.prepare(m, dataDir, log);
         RestoredState.Vouching vouching = existing && req.trustUnchanged() ? vouching(dataDir, m, chain) : null;
         List<Path> created = new ArrayList<>();
@@ -170,7 +174,7 @@ public final class PhysicalRestore {
             progress.start("restore " + m.id(), total);
             long[] counts = new long[2];
             List<Parallel.Task<Void>> tasks = new ArrayList<>();
-            for (BackupManifest.TarArchive a : chain != null ? List.<BackupManifest.TarArchive>of() : d.archives()) {
+            for (BackupManifest.TarArchive a : extracted) {
                 Path root = a.tablespaceOid() == null ? dataDir : spaceTargets.get(a.tablespaceOid());
                 Map<String, Path> links = new LinkedHashMap<>();
                 if (a.tablespaceOid() == null) {
@@ -179,7 +183,7 @@ public final class PhysicalRestore {
                 List<StoredObject> chunks = a.chunks().stream().map(p -> object(m, byPath, p)).toList();
                 tasks.add(() -> {
                     TarExtractor x = new TarExtractor(root, owner, links, progress::advance, syncer::file);
-                    try (ChunkStream in = new ChunkStream(chunks, (o, into) -> fetchInto(m, o, into), fetchPool, req.jobs())) {
+                    try (ChunkStream in = new ChunkStream(chunks, (o, into) -> fetchInto(m, o, into), fetchPool, plan.window())) {
                         x.extract(in, "archive " + a.name() + " of backup " + m.id());
                     }
                     if (!x.skipped().isEmpty()) {
@@ -192,9 +196,11 @@ public final class PhysicalRestore {
                     return null;
                 });
             }
-            // Each archive being extracted holds jobs+1 decoded chunks: at most `jobs` archives at a time
-            // keeps a restore of a cluster with many tablespaces within a few hundred MiB.
-            Parallel.run(Math.max(1, Math.min(tasks.size(), req.jobs())), tasks);
+            // Each archive being extracted holds window + 1 decoded chunks: the plan extracts as many
+            // archives at a time, reading as far ahead, as the heap holds (MemoryBudget).
+            try (MemoryBudget.Lease held = MemoryBudget.ofThisJvm().hold(plan.bytes(), log)) {
+                Parallel.run(plan.streams(), tasks);
+            }
             if (chain != null) {
                 IndexedRestore.Written w = new IndexedRestore(catalog, pipeline, progress, log).run(chain, dataDir,
                         spaceTargets, owner, syncer, req.jobs(), existing, vouching);
@@ -660,6 +666,28 @@ public final class PhysicalRestore {
 
     private void fetchInto(BackupManifest m, StoredObject o, byte[] into) throws IOException {
         pipeline.fetchInto(objectKey(m, o), o, into, PhysicalRestore::storedBuffer);
+    }
+
+    /** How many archives to extract at once and how many chunks ahead, from the largest chunk and the heap. */
+    private MemoryBudget.RestorePlan restorePlan(BackupManifest m, Map<String, StoredObject> byPath,
+                                                 List<BackupManifest.TarArchive> archives, int jobs) {
+        long raw = 0;
+        long stored = 0;
+        for (BackupManifest.TarArchive a : archives) {
+            for (String p : a.chunks()) {
+                StoredObject o = object(m, byPath, p);
+                raw = Math.max(raw, o.rawSize());
+                stored = Math.max(stored, o.size());
+            }
+        }
+        MemoryBudget budget = MemoryBudget.ofThisJvm();
+        MemoryBudget.RestorePlan plan = budget.restore(jobs, archives.size(), raw, stored);
+        int widest = Math.max(1, Math.min(archives.size(), Math.max(1, jobs)));
+        if (plan.streams() < widest || plan.window() < Math.max(1, jobs)) {
+            log.accept("reading " + plan.window() + " chunks ahead in " + plan.streams() + " archives at a time: the "
+                    + "buffers must fit in the JVM's heap (" + (budget.buffers() >> 20) + " MiB for buffers)");
+        }
+        return plan;
     }
 
     /** One array per download thread for the stored bytes of a piece, grown as needed: a restore allocates few. */
