@@ -36,6 +36,15 @@ final class AheadOfCommand {
         if (args.length == 0 || !COMMANDS.contains(args[0]) || System.getenv("LIFEBOAT_NO_AHEAD") != null) {
             return PreparedRepositories.none();
         }
+        Map<String, String> flags = options(args);
+        String config = flags.remove("config");
+        String cluster = flags.remove("cluster");
+        return PreparedRepositories.start(() -> ConfigLoader.load(
+                ConfigLoader.locate(config == null ? null : Path.of(config), System.getenv()), cluster, System.getenv(), flags));
+    }
+
+    /** The ClusterOptions among the arguments after the command's name, keyed as ClusterOptions' flags (and config, cluster). */
+    static Map<String, String> options(String[] args) {
         Map<String, String> given = new LinkedHashMap<>();
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
@@ -56,10 +65,6 @@ final class AheadOfCommand {
                 given.put(a.startsWith("-c") ? "config" : "jobs", a.substring(2)); // picocli's -cFILE
             }
         }
-        Map<String, String> flags = new LinkedHashMap<>(given);
-        String config = flags.remove("config");
-        String cluster = flags.remove("cluster");
-        return PreparedRepositories.start(() -> ConfigLoader.load(
-                ConfigLoader.locate(config == null ? null : Path.of(config), System.getenv()), cluster, System.getenv(), flags));
+        return given;
     }
 }
