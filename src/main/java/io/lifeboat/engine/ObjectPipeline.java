@@ -251,15 +251,16 @@ public final class ObjectPipeline {
      * data[off..off+len)} compressed as one more frame, encrypted as any object: a concatenation of
      * standard frames, which decodes as one stream ({@code zstd -d} reads it too). The WAL stream
      * stores what it compressed for a partial segment again this way, without compressing it again.
-     * The object has no manifest entry, so no checksum of its stored bytes is computed: returns the
-     * stored size.
+     * The object has no manifest entry, so no checksum of its stored bytes is computed here: returns
+     * the stored size, and whether the storage confirmed the content on commit ({@link
+     * ObjectWriter#confirmed()}; the caller verifies the write, so the storage is asked to).
      */
-    public long storeFrames(String key, List<byte[]> frames, byte[] data, int off, int len) throws IOException {
+    public Written storeFrames(String key, List<byte[]> frames, byte[] data, int off, int len) throws IOException {
         long hint = len + len / 64L + 65536;
         for (byte[] f : frames) {
             hint += f.length;
         }
-        try (ObjectWriter writer = storage.create(key, hint)) {
+        try (ObjectWriter writer = storage.createConfirmed(key, hint)) {
             CountingStream counted = new CountingStream(writer);
             OutputStream encrypted = encryption.encrypt(keepOpen(counted));
             for (byte[] f : frames) {
@@ -272,8 +273,12 @@ public final class ObjectPipeline {
             }
             encrypted.close();
             writer.commit();
-            return counted.count;
+            return new Written(counted.count, writer.confirmed());
         }
+    }
+
+    /** What a write stored: its size, and whether the storage's answer proved the content ({@link ObjectWriter#confirmed()}). */
+    public record Written(long size, boolean confirmed) {
     }
 
     /** {@code out} that a stage closing its sink only flushes (the writer must survive that to commit). */

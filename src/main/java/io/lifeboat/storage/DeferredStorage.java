@@ -60,6 +60,11 @@ public final class DeferredStorage implements Storage {
     }
 
     @Override
+    public ObjectWriter createConfirmed(String key, long sizeHint) throws IOException {
+        return driver().createConfirmed(key, sizeHint);
+    }
+
+    @Override
     public InputStream read(String key) throws IOException {
         return driver().read(key);
     }

@@ -51,6 +51,8 @@ import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
@@ -163,12 +165,18 @@ public final class S3Storage implements Storage {
 
     @Override
     public ObjectWriter create(String key) {
-        return new MultipartWriter(key, fullKey(key), 0);
+        return new MultipartWriter(key, fullKey(key), 0, false);
     }
 
     @Override
     public ObjectWriter create(String key, long sizeHint) {
-        return new MultipartWriter(key, fullKey(key), sizeHint);
+        return new MultipartWriter(key, fullKey(key), sizeHint, false);
+    }
+
+    /** A single PUT goes with Content-MD5: S3 refuses a body that does not match, and its ETag is that MD5. */
+    @Override
+    public ObjectWriter createConfirmed(String key, long sizeHint) {
+        return new MultipartWriter(key, fullKey(key), sizeHint, true);
     }
 
     /**
@@ -187,10 +195,13 @@ public final class S3Storage implements Storage {
         private final List<Future<CompletedPart>> parts = new ArrayList<>();
         private long total;
         private boolean finished;
+        private final boolean withMd5;
+        private boolean confirmed;
 
-        MultipartWriter(String key, String fullKey, long sizeHint) {
+        MultipartWriter(String key, String fullKey, long sizeHint, boolean withMd5) {
             this.key = key;
             this.fullKey = fullKey;
+            this.withMd5 = withMd5;
             this.firstPartLimit = (int) Math.max(settings.partSizeBytes(), Math.min(sizeHint, MAX_SINGLE_PUT));
         }
 
@@ -274,10 +285,19 @@ public final class S3Storage implements Storage {
                 if (uploadId == null) {
                     byte[] data = part == null ? new byte[0] : part;
                     int length = part == null ? 0 : filled;
-                    call(key, () -> present(client.putObject(PutObjectRequest.builder().bucket(settings.bucket())
-                                    .key(fullKey).contentLength((long) length).build(),
+                    byte[] md5 = withMd5 ? md5(data, length) : null;
+                    PutObjectRequest.Builder put = PutObjectRequest.builder().bucket(settings.bucket()).key(fullKey)
+                            .contentLength((long) length);
+                    if (md5 != null) {
+                        put.contentMD5(Base64.getEncoder().encodeToString(md5));
+                    }
+                    String etag = call(key, () -> present(client.putObject(put.build(),
                             RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length),
                                     length, "application/octet-stream")).eTag(), "an ETag", "the upload of", key));
+                    // S3 checked the body against Content-MD5 (400 BadDigest otherwise); an ETag equal to it says that
+                    // this server stored exactly those bytes. Any other ETag (SSE-KMS, a server that computes it
+                    // otherwise) proves nothing: the caller then reads the size back.
+                    confirmed = md5 != null && etag.replace("\"", "").equalsIgnoreCase(HexFormat.of().formatHex(md5));
                     releaseBuffer();
                 } else {
                     if (part != null && filled > 0) {
@@ -337,6 +357,11 @@ public final class S3Storage implements Storage {
                 }
                 throw new IOException("uploading a part of " + key + " failed", e.getCause());
             }
+        }
+
+        @Override
+        public boolean confirmed() {
+            return confirmed;
         }
 
         private void releaseBuffer() {
@@ -706,5 +731,15 @@ public final class S3Storage implements Storage {
             r = r.getCause();
         }
         return r.getMessage() == null ? r.getClass().getSimpleName() : r.getMessage();
+    }
+
+    private static byte[] md5(byte[] data, int length) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("MD5");
+            md.update(data, 0, length);
+            return md.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no MD5", e);
+        }
     }
 }

@@ -37,6 +37,15 @@ public interface Storage extends AutoCloseable {
         return create(key);
     }
 
+    /**
+     * As {@link #create(String, long)}, for a write its caller verifies: a driver that can have the
+     * storage check the content on commit does so, and says so through {@link ObjectWriter#confirmed()}.
+     * (Not every write: the check costs a digest of the bytes, MD5 for S3.)
+     */
+    default ObjectWriter createConfirmed(String key, long sizeHint) throws IOException {
+        return create(key, sizeHint);
+    }
+
     /** Opens the object for reading. Throws NOT_FOUND if absent. */
     default InputStream read(String key) throws IOException {
         return read(key, 0);

@@ -140,6 +140,39 @@ class S3StorageIT extends StorageContract {
         assertThat(proxy.log()).hasSize(Fault.values().length * 9);
     }
 
+    /**
+     * A write its caller verifies goes up with Content-MD5, and the server's ETag equal to it confirms
+     * the content (wal-push then needs no HEAD), through every fault on the PUT; a plain write, or one
+     * too large for a single PUT, is not confirmed (its caller reads the size back).
+     */
+    @Test
+    void aWriteWithContentMd5IsConfirmedByTheServersAnswer() throws Exception {
+        try (S3Storage direct = direct()) {
+            for (Fault f : Fault.values()) {
+                String k = "md5/" + f.name().toLowerCase(java.util.Locale.ROOT);
+                byte[] data = bytes(300_000, f.ordinal());
+                once(r -> r.method().equals("PUT"), f);
+                try (ObjectWriter w = storage.createConfirmed(k, data.length)) {
+                    assertThat(w.confirmed()).isFalse();
+                    w.write(data);
+                    assertThat(w.commit()).isEqualTo(data.length);
+                    assertThat(w.confirmed()).as("confirmed through %s", f).isTrue();
+                }
+                assertThat(direct.get(k)).as("stored through %s", f).isEqualTo(data);
+            }
+            try (ObjectWriter w = storage.create("md5/plain", 1000)) {
+                w.write(bytes(1000, 1));
+                w.commit();
+                assertThat(w.confirmed()).isFalse();
+            }
+            try (ObjectWriter w = storage.createConfirmed("md5/multipart", 0)) {
+                w.write(bytes(5 * 1024 * 1024 + 17, 2));
+                w.commit();
+                assertThat(w.confirmed()).as("a multipart upload has no MD5 ETag").isFalse();
+            }
+        }
+    }
+
     private static void once(Predicate<FaultProxy.Request> which, Fault f) {
         proxy.rule(which, f, 1);
     }

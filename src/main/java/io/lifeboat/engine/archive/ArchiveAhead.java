@@ -159,6 +159,16 @@ public final class ArchiveAhead {
                 }
             });
         }
+        if (tasks.size() == 1) {
+            // The usual case while WAL trickles in: no thread started (and its buffers allocated) for one file.
+            try {
+                return tasks.get(0).call() ? 1 : 0;
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e); // the task catches what storing can throw
+            }
+        }
         return (int) Parallel.run(Math.max(1, jobs), tasks).stream().filter(Boolean::booleanValue).count();
     }
 

@@ -273,14 +273,20 @@ public final class WalArchive {
         return new byte[size];
     }
 
+    /** At most this much per read: a read into a heap array goes through a direct buffer of the read's size. */
+    private static final int READ_SLICE = 1 << 20;
+
     /** Reads the file, expected to hold {@code size} bytes, into {@code buf}; -1 when it holds more or fewer. */
     private static int readWhole(Path file, byte[] buf, int size) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf, 0, size);
-            while (bb.hasRemaining()) {
-                if (ch.read(bb) < 0) {
+            // In slices: one read of the whole segment would have the JDK allocate (and the kernel fault in) a
+            // 16 MiB native buffer for each new thread, i.e. for every batch of the archive-ahead process.
+            for (int off = 0; off < size; ) {
+                int n = ch.read(java.nio.ByteBuffer.wrap(buf, off, Math.min(READ_SLICE, size - off)));
+                if (n < 0) {
                     return -1;
                 }
+                off += n;
             }
             return ch.read(java.nio.ByteBuffer.allocate(1)) < 0 ? size : -1;
         } catch (java.nio.file.NoSuchFileException e) {
@@ -302,9 +308,9 @@ public final class WalArchive {
         String hash = knownSha256 != null ? knownSha256 : sha256(file);
         return push(name, hash, new Content() {
             @Override
-            public long storeAs(ObjectPipeline p, String key, String path) throws IOException {
+            public ObjectPipeline.Written storeAs(ObjectPipeline p, String key, String path) throws IOException {
                 try (InputStream in = Files.newInputStream(file)) {
-                    return p.store(key, path, in, 0).size();
+                    return new ObjectPipeline.Written(p.store(key, path, in, 0).size(), false);
                 }
             }
 
@@ -338,7 +344,7 @@ public final class WalArchive {
                              String origin) throws IOException {
         return push(name, sha256, new Content() {
             @Override
-            public long storeAs(ObjectPipeline p, String key, String path) throws IOException {
+            public ObjectPipeline.Written storeAs(ObjectPipeline p, String key, String path) throws IOException {
                 return p.storeFrames(key, frames, data, framesEnd, length - framesEnd);
             }
 
@@ -364,7 +370,7 @@ public final class WalArchive {
         String suffix = PartialPieces.suffix(from, to);
         push(name, sha256, new Content() {
             @Override
-            public long storeAs(ObjectPipeline p, String key, String path) throws IOException {
+            public ObjectPipeline.Written storeAs(ObjectPipeline p, String key, String path) throws IOException {
                 return p.storeFrames(key, frames, data, tailFrom, to - tailFrom);
             }
 
@@ -388,7 +394,7 @@ public final class WalArchive {
 
     /** A file's content: stored as one object through a pipeline (returns the stored size), and its page header. */
     private interface Content {
-        long storeAs(ObjectPipeline pipeline, String key, String path) throws IOException;
+        ObjectPipeline.Written storeAs(ObjectPipeline pipeline, String key, String path) throws IOException;
 
         WalPageHeader header() throws IOException;
 
@@ -449,8 +455,14 @@ public final class WalArchive {
         }
         checkOrigin(file, name, hash);
         String key = pipeline.storedName(prefixFor(name) + hash + file.suffix());
-        long stored = file.storeAs(pipeline.withStorage(storage), key, key.substring(key.lastIndexOf('/') + 1));
+        ObjectPipeline.Written written = file.storeAs(pipeline.withStorage(storage), key, key.substring(key.lastIndexOf('/') + 1));
+        if (written.confirmed()) {
+            // The storage checked the content against its digest and answered with it (S3: Content-MD5 and an
+            // equal ETag): stored with exactly these bytes, so with this size, which a HEAD would only repeat.
+            return PushOutcome.ARCHIVED;
+        }
         // Durable means visible with the right size: a read-after-write check, not a hope.
+        long stored = written.size();
         var info = storage.stat(key);
         if (info.isEmpty() || info.get().size() != stored) {
             throw new LifeboatException(ErrorKind.STORAGE, "WAL file " + name + " was uploaded to " + storage.describe()
