@@ -32,6 +32,8 @@ public final class LifeboatCommand implements Runnable {
     final PrintStream err;
     /** With --json, the one document this run prints (see {@link Main#run}). */
     final JsonDocument document = new JsonDocument();
+    /** The repositories opened while the command line was parsed (see {@link AheadOfCommand}). */
+    io.lifeboat.engine.PreparedRepositories ahead = io.lifeboat.engine.PreparedRepositories.none();
 
     @Option(names = "--json", scope = CommandLine.ScopeType.INHERIT, description = "Print results as JSON.")
     boolean json;

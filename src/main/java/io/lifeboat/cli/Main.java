@@ -28,7 +28,14 @@ public final class Main {
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
         io.lifeboat.Trace.mark("main");
+        try (io.lifeboat.engine.PreparedRepositories ahead = AheadOfCommand.start(args)) {
+            return run(args, out, err, ahead);
+        }
+    }
+
+    private static int run(String[] args, PrintStream out, PrintStream err, io.lifeboat.engine.PreparedRepositories ahead) {
         LifeboatCommand root = new LifeboatCommand(out, err);
+        root.ahead = ahead;
         CommandLine cl = LifeboatCommand.commandLine(root, args);
         io.lifeboat.Trace.mark("command line model built");
         cl.setOut(new java.io.PrintWriter(out, true));

@@ -198,7 +198,7 @@ final class RestoreCommand implements Callable<Integer> {
             throw new LifeboatException(ErrorKind.USAGE, "--all-databases and --database contradict each other",
                     "name the databases with --database, or restore them all with --all-databases");
         }
-        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
+        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn, root.ahead)) {
             LogicalRestore.Result r = new LogicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info)
                     .run(new LogicalRestoreRequest(id, databases, allDatabases, targetDatabase, cfg.postgres(), overwrite,
                             globals || (allDatabases && !noGlobals), noOwner, noTablespaces, null, cfg.jobs(), !skipSpaceCheck));
@@ -266,7 +266,7 @@ final class RestoreCommand implements Callable<Integer> {
         }
         RecoverySettings recovery = target == null && timeline == null ? null
                 : new RecoverySettings(fetch, target == null ? Map.of() : target.setting(), action, timeline);
-        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
+        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn, root.ahead)) {
             if (id == null && target != null) {
                 BackupChoice.Choice choice = BackupChoice.forTarget(repo.catalog(), target);
                 id = choice.backup().id();

@@ -55,6 +55,11 @@ public final class RepositoryAccess implements AutoCloseable {
      * @param warn receives warnings (e.g. allow-same-server in effect, a repository down)
      */
     public static RepositoryAccess open(ClusterConfig cluster, Consumer<String> warn) {
+        return open(cluster, warn, PreparedRepositories.none());
+    }
+
+    /** As {@link #open(ClusterConfig, Consumer)}, taking the repositories {@code prepared} opened ahead where they match. */
+    public static RepositoryAccess open(ClusterConfig cluster, Consumer<String> warn, PreparedRepositories prepared) {
         if (cluster.repositories().isEmpty()) {
             throw new LifeboatException(ErrorKind.CONFIG, "cluster '" + cluster.name() + "' has no repository",
                     "add one under repositories: in lifeboat.yml, or pass --repo URI (LIFEBOAT_REPO)");
@@ -72,7 +77,10 @@ public final class RepositoryAccess implements AutoCloseable {
         List<Member> each = new ArrayList<>();
         RepositoryLayout layout = new RepositoryLayout(cluster.name());
         for (RepositoryConfig repo : cluster.repositories()) {
-            Storage s = deferred(repo);
+            Storage s = prepared.claim(repo);
+            if (s == null) {
+                s = deferred(repo);
+            }
             members.add(new MirroredStorage.Member(repo.name(), s));
             each.add(new Member(repo.name(), repo.location(), s, new Catalog(s, layout),
                     new ObjectPipeline(s, repo.compression(), repo.compressionLevel(), cluster.encryptionStage())));
@@ -86,7 +94,7 @@ public final class RepositoryAccess implements AutoCloseable {
         return new RepositoryAccess(primary, storage, catalog, pipeline, each);
     }
 
-    private static Storage deferred(RepositoryConfig repo) {
+    static DeferredStorage deferred(RepositoryConfig repo) {
         return new DeferredStorage("'" + repo.name() + "' (" + repo.location() + ")", () -> {
             Storage s = StorageFactory.open(repo);
             io.lifeboat.Trace.mark("storage driver created");

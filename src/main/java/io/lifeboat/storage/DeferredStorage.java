@@ -109,6 +109,11 @@ public final class DeferredStorage implements Storage {
         return driver().atomicCommit();
     }
 
+    /** Closes the driver once it is open (at once if it is), without waiting for it; nothing if it failed to open. */
+    public void closeWhenOpen() {
+        driver.thenAccept(Storage::close);
+    }
+
     @Override
     public void close() {
         try {

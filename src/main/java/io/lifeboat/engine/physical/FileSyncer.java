@@ -5,10 +5,12 @@ import io.lifeboat.LifeboatException;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -16,7 +18,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 
 /**
  * Makes a restore durable, as pg_basebackup and pgBackRest do: every restored file is flushed to
@@ -92,18 +93,40 @@ final class FileSyncer implements AutoCloseable {
             }
         }
         for (Path root : roots) {
-            List<Path> dirs;
-            try (Stream<Path> walk = Files.walk(root)) {
-                dirs = walk.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
-                        .sorted(Comparator.comparingInt(Path::getNameCount).reversed()).toList();
+            List<Path> dirs = new ArrayList<>();
+            try {
+                Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                        if (isPrefetchSpool(dir)) {
+                            return FileVisitResult.SKIP_SUBTREE;
+                        }
+                        dirs.add(dir);
+                        return FileVisitResult.CONTINUE;
+                    }
+                });
             } catch (IOException e) {
                 throw failed(root, e);
             }
+            dirs.sort(Comparator.comparingInt(Path::getNameCount).reversed());
             dirs.forEach(FileSyncer::force);
             if (root.getParent() != null) {
                 force(root.getParent());
             }
         }
+    }
+
+    /**
+     * pg_wal/.lifeboat: the WAL prefetch's spool (and wal-push's state), not restored content. The
+     * restore's prefetcher downloads into it while the restore flushes, so its temporary files and
+     * directories come and go under the walk (which then failed the whole restore with "I/O error:
+     * NoSuchFileException .incoming/.lifeboat-fetch-….tmp"); each file there is flushed by its writer.
+     */
+    private static boolean isPrefetchSpool(Path dir) {
+        Path name = dir.getFileName();
+        Path parent = dir.getParent();
+        return name != null && name.toString().equals(".lifeboat") && parent != null && parent.getFileName() != null
+                && parent.getFileName().toString().equals("pg_wal");
     }
 
     /** Flushes one file or directory now (after {@link #finish}: what is written last). */

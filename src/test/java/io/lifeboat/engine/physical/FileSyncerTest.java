@@ -56,6 +56,35 @@ class FileSyncerTest {
     }
 
     @Test
+    void theWalPrefetchSpoolIsLeftToItsWriterWhileItChanges() throws Exception {
+        Path data = Files.createDirectories(tmp.resolve("data/base/1"));
+        Path incoming = Files.createDirectories(tmp.resolve("data/pg_wal/.lifeboat/prefetch/.incoming"));
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        // the restore's prefetcher downloading while the restore flushes: temporary files and directories come and go
+        Thread churn = new Thread(() -> {
+            for (long i = 0; !stop.get(); i++) {
+                try {
+                    Path d = Files.createDirectory(incoming.resolve("d" + i));
+                    Files.writeString(d.resolve("f"), "x");
+                    Files.delete(d.resolve("f"));
+                    Files.delete(d);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+        churn.start();
+        try (FileSyncer s = new FileSyncer(true)) {
+            for (int i = 0; i < 300; i++) {
+                s.finish(List.of(data.getParent().getParent()));
+            }
+        } finally {
+            stop.set(true);
+            churn.join();
+        }
+    }
+
+    @Test
     void disabledItTouchesNothing() {
         try (FileSyncer s = new FileSyncer(false)) {
             s.file(tmp.resolve("never-written"));
