@@ -108,6 +108,20 @@ public final class Parallel {
         return general(t);
     }
 
+    /** The future's result; what it failed with is thrown here as {@link #unchecked} says (not wrapped in a CompletionException). */
+    public static <T> T join(java.util.concurrent.CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw unchecked(e.getCause());
+        }
+    }
+
+    /** Waits until the future has ended, whatever its outcome: before removing what its task may still be using. */
+    public static void settle(java.util.concurrent.CompletableFuture<?> f) {
+        f.handle((v, e) -> null).join();
+    }
+
     private static LifeboatException general(Throwable t) {
         return new LifeboatException(ErrorKind.GENERAL, String.valueOf(t), null, t);
     }

@@ -38,4 +38,36 @@ class ParallelTest {
         assertThat(stillWriting).isFalse();
         assertThat(finished).isTrue();
     }
+
+    @Test
+    void joinThrowsWhatTheFutureFailedWithNotItsWrapper() {
+        LifeboatException failure = new LifeboatException(ErrorKind.STORAGE, "listing failed");
+        java.util.concurrent.CompletableFuture<String> failed = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            throw failure;
+        });
+        assertThatThrownBy(() -> Parallel.join(failed)).isSameAs(failure);
+        java.util.concurrent.CompletableFuture<String> io = new java.util.concurrent.CompletableFuture<>();
+        io.completeExceptionally(new java.io.IOException("disk gone"));
+        assertThatThrownBy(() -> Parallel.join(io)).isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("disk gone");
+        assertThat(Parallel.join(java.util.concurrent.CompletableFuture.completedFuture("id"))).isEqualTo("id");
+    }
+
+    @Test
+    void settleWaitsForTheEndWhateverTheOutcome() {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean ended = new AtomicBoolean();
+        java.util.concurrent.CompletableFuture<Void> f = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ended.set(true);
+            throw new IllegalStateException("failed after the wait");
+        });
+        new Thread(release::countDown).start();
+        Parallel.settle(f);
+        assertThat(ended).isTrue();
+        assertThat(f).isCompletedExceptionally();
+    }
 }

@@ -97,7 +97,7 @@ public final class LogicalBackup {
                         .orElse("0")));
             }
         } catch (RuntimeException e) {
-            freeId.handle((v, f) -> null).join(); // never left running against a storage about to close
+            Parallel.settle(freeId); // never left running against a storage about to close
             throw e;
         }
         io.lifeboat.Trace.mark("server inspected");
@@ -109,7 +109,7 @@ public final class LogicalBackup {
             pgDump = binaries.forMajor("pg_dump", server.major(), "to dump a PostgreSQL " + server.major() + " server");
             dumpCompression = request.dumpCompression().resolve(pgDump.version().major());
         } catch (RuntimeException e) {
-            freeId.handle((v, f) -> null).join();
+            Parallel.settle(freeId);
             throw e;
         }
         // The repository may still be opening (an S3 client takes a while): pg_dump starts now, and
@@ -120,16 +120,16 @@ public final class LogicalBackup {
             try {
                 catalog.ensureClusterInfo(sysId, srv.major());
             } finally {
-                freeId.handle((v, f) -> null).join();
+                Parallel.settle(freeId);
             }
-            BackupId newId = join(freeId);
+            BackupId newId = Parallel.join(freeId);
             io.lifeboat.Trace.mark("id chosen");
             log.accept("backup " + newId + ": dumping " + String.join(", ", names) + " from " + conn.host() + ":" + conn.port()
                     + " (PostgreSQL " + srv + ") with " + pgDump.path() + " -j" + request.jobs() + ", compression "
                     + dumpCompression);
             return newId;
         });
-        java.util.function.Supplier<BackupId> idSupplier = () -> join(idFuture);
+        java.util.function.Supplier<BackupId> idSupplier = () -> Parallel.join(idFuture);
         List<StoredObject> objects = new ArrayList<>();
         List<BackupManifest.DumpedDatabase> dumped = new ArrayList<>();
         boolean success = false;
@@ -154,7 +154,7 @@ public final class LogicalBackup {
             }
             String globalsPath = null;
             if (globals != null) {
-                StoredObject g = joinGlobals(globals);
+                StoredObject g = Parallel.join(globals);
                 objects.add(g);
                 globalsPath = g.path();
             }
@@ -181,23 +181,12 @@ public final class LogicalBackup {
             if (!success) {
                 if (globals != null) {
                     // Let the concurrent globals upload settle, or it could land after the clean-up.
-                    globals.handle((v, e) -> null).join();
+                    Parallel.settle(globals);
                 }
                 if (idFuture.isDone() && !idFuture.isCompletedExceptionally()) {
                     discard(idFuture.join());
                 }
             }
-        }
-    }
-
-    private static BackupId join(java.util.concurrent.CompletableFuture<BackupId> f) {
-        try {
-            return f.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw e;
         }
     }
 
@@ -212,17 +201,6 @@ public final class LogicalBackup {
             safe = safe.substring(0, 40);
         }
         return "db" + index + "-" + safe;
-    }
-
-    private static StoredObject joinGlobals(java.util.concurrent.CompletableFuture<StoredObject> f) {
-        try {
-            return f.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw e;
-        }
     }
 
     private List<StoredObject> dumpAndUpload(PgBinaries.Tool pgDump, DumpCompression compression, PgConnectionSettings conn,

@@ -9,6 +9,7 @@ import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.LocalWrite;
 import io.lifeboat.engine.ObjectPipeline;
+import io.lifeboat.engine.Parallel;
 import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.Spool;
 import io.lifeboat.postgres.DatabaseDefinition;
@@ -136,7 +137,7 @@ public final class LogicalRestore {
             throw new LifeboatException(ErrorKind.USAGE, "--target-database names one database, but " + sources.size()
                     + " are to be restored", "restore them under their own names, or one at a time");
         }
-        RestoreTarget target = join(connecting);
+        RestoreTarget target = Parallel.join(connecting);
         PgVersion server = target.version();
         io.lifeboat.Trace.mark("target connected");
         PgVersion dumpVersion = PgVersion.parseToolOutput("(PostgreSQL) " + m.logical().pgDumpVersion());
@@ -215,14 +216,6 @@ public final class LogicalRestore {
         });
     }
 
-    private static <T> T join(java.util.concurrent.CompletableFuture<T> f) {
-        try {
-            return f.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            throw io.lifeboat.engine.Parallel.unchecked(e.getCause());
-        }
-    }
-
     private static boolean isToc(Planned p, StoredObject o) {
         return ObjectPipeline.rawName(o).equals(p.source.directory() + "/toc.dat");
     }
@@ -297,12 +290,12 @@ public final class LogicalRestore {
         try {
             d = pgRestore.definition(p.dir(spool), p.source.name(), spool.dir()).renamed(p.target);
         } catch (RuntimeException e) {
-            used.handle((v, x) -> null).join();
+            Parallel.settle(used);
             throw e;
         }
         io.lifeboat.Trace.mark("definition read");
         p.definition = req.noTablespaces() ? d.withoutTablespace() : d;
-        p.tablespaces = new TreeSet<>(join(used));
+        p.tablespaces = new TreeSet<>(Parallel.join(used));
         io.lifeboat.Trace.mark("tablespaces read");
         if (!p.exists) {
             p.definition.tablespace().ifPresent(p.tablespaces::add);
@@ -405,12 +398,12 @@ public final class LogicalRestore {
             creation.applyProperties(p.definition, outcome::statementFailed);
         } catch (RuntimeException e) {
             if (lists != null) {
-                lists.handle((v, x) -> null).join(); // it writes into the spool, which goes next
+                Parallel.settle(lists); // it writes into the spool, which goes next
             }
             throw e;
         }
         io.lifeboat.Trace.mark("created");
-        PgRestore.Split split = lists == null ? null : join(lists);
+        PgRestore.Split split = lists == null ? null : Parallel.join(lists);
         PgConnectionSettings into = creation.target().admin().withDatabase(p.target);
         PgRestore.Options options = new PgRestore.Options(req.jobs(), p.exists && req.overwrite(), req.noOwner(),
                 req.noTablespaces());

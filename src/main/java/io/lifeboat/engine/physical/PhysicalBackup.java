@@ -11,6 +11,7 @@ import io.lifeboat.catalog.StoredObject;
 import io.lifeboat.config.ClusterConfig;
 import io.lifeboat.engine.MemoryBudget;
 import io.lifeboat.engine.ObjectPipeline;
+import io.lifeboat.engine.Parallel;
 import io.lifeboat.engine.Progress;
 import io.lifeboat.engine.Spool;
 import io.lifeboat.postgres.BackupLabel;
@@ -181,7 +182,7 @@ public final class PhysicalBackup {
                 PgBackupManifest pgm = PgBackupManifest.parse(pgManifest);
                 List<StoredObject> objects = up.finish();
                 io.lifeboat.Trace.mark("uploads finished");
-                r.stopSnapshot = joinSnapshot(snapshot);
+                r.stopSnapshot = Parallel.join(snapshot);
                 BackupManifest m = manifest(id, start, server, ident, segmentSize, req, r, pgm, objects, files);
                 catalog.writeManifest(m);
                 io.lifeboat.Trace.mark("manifest written");
@@ -214,17 +215,6 @@ public final class PhysicalBackup {
             log.accept("note: could not record which transactions had finished at the end of the backup ("
                     + e.getMessage() + "); a restore to a transaction id will start from the oldest backup");
             return null;
-        }
-    }
-
-    private static String joinSnapshot(java.util.concurrent.CompletableFuture<String> f) {
-        try {
-            return f.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw e;
         }
     }
 
