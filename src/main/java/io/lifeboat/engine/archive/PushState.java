@@ -23,6 +23,8 @@ import java.util.List;
 public final class PushState {
     /** Longest encoded arguments the launcher looks for (a file name has at most 255 bytes). */
     static final int MAX_NAME = 200;
+    /** Lifeboat's own directory inside pg_wal: wal-push's state and the WAL prefetch's spool. */
+    public static final String OWN_DIRECTORY = ".lifeboat";
 
     private PushState() {
     }
@@ -32,7 +34,7 @@ public final class PushState {
      * @param destination the archive_command's arguments after {@code wal-push}, {@code %p} left out
      */
     public static Path directory(Path pgWal, String destination) {
-        Path base = pgWal.toAbsolutePath().resolve(".lifeboat");
+        Path base = pgWal.toAbsolutePath().resolve(OWN_DIRECTORY);
         if (destination.isEmpty()) {
             return base;
         }

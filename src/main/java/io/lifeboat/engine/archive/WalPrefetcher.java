@@ -147,7 +147,7 @@ public final class WalPrefetcher implements AutoCloseable {
     }
 
     public static Path spoolOf(Path pgWal) {
-        return pgWal.toAbsolutePath().resolve(".lifeboat").resolve("prefetch");
+        return pgWal.toAbsolutePath().resolve(PushState.OWN_DIRECTORY).resolve("prefetch");
     }
 
     /**

@@ -2,6 +2,7 @@ package io.lifeboat.engine.physical;
 
 import io.lifeboat.ErrorKind;
 import io.lifeboat.LifeboatException;
+import io.lifeboat.engine.archive.PushState;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -125,7 +126,7 @@ final class FileSyncer implements AutoCloseable {
     private static boolean isPrefetchSpool(Path dir) {
         Path name = dir.getFileName();
         Path parent = dir.getParent();
-        return name != null && name.toString().equals(".lifeboat") && parent != null && parent.getFileName() != null
+        return name != null && name.toString().equals(PushState.OWN_DIRECTORY) && parent != null && parent.getFileName() != null
                 && parent.getFileName().toString().equals("pg_wal");
     }
 
