@@ -69,6 +69,7 @@ public final class WalPrefetcher implements AutoCloseable {
     private static final long FIRST_RECHECK_NANOS = 1_000_000_000L;
     private static final long MAX_RECHECK_NANOS = 10_000_000_000L;
     private static final long POLL_MILLIS = 20;
+    private static final long LISTING_NANOS = 5_000_000_000L;
 
     /** Gives a file in the spool to the server's user (a restore runs as root; the server reads and moves it). */
     public interface FileOwner {
@@ -107,6 +108,10 @@ public final class WalPrefetcher implements AutoCloseable {
     private final FileLock lock;
     private final ExecutorService workers;
     private final AtomicInteger fetched = new AtomicInteger();
+    private final Object listingLock = new Object();
+    private Map<String, List<WalArchive.Archived>> listing; // guarded by listingLock
+    private String listingDirectory; // guarded by listingLock
+    private long listedAt; // guarded by listingLock
     private volatile boolean closed;
     private boolean retired; // guarded by this
     private Thread thread;
@@ -485,7 +490,19 @@ public final class WalPrefetcher implements AutoCloseable {
             throw new IOException("the prefetcher is stopping");
         }
         Path part = incoming.resolve(name);
-        WalArchive.Fetched f = archive.fetch(WalFileName.parse(name), part, false);
+        WalArchive.Archived listed = listedCopy(WalFileName.parse(name));
+        WalArchive.Fetched f;
+        if (listed != null) {
+            try {
+                archive.fetchListed(listed, part);
+            } catch (IOException | RuntimeException e) {
+                forgetListing(); // gone since (expired?), or damaged: the retry lists it again
+                throw e;
+            }
+            f = WalArchive.Fetched.SEGMENT;
+        } else {
+            f = archive.fetch(WalFileName.parse(name), part, false);
+        }
         if (f == WalArchive.Fetched.MISSING) {
             return Outcome.MISSING;
         } else if (f != WalArchive.Fetched.SEGMENT) {
@@ -503,6 +520,37 @@ public final class WalPrefetcher implements AutoCloseable {
             Files.deleteIfExists(part);
         }
         return Outcome.FOUND;
+    }
+
+    /**
+     * The one archived copy of segment {@code name} that a listing of its whole directory found
+     * (one listing for up to 256 segments, not one per segment), or null: then the caller lists it
+     * itself, and only that decides "missing" or a conflict. A listing older than LISTING_NANOS
+     * that lacks the name is taken again (the archive grows while a standby follows it).
+     */
+    private WalArchive.Archived listedCopy(WalFileName name) throws IOException {
+        if (name.kind() != WalFileName.Kind.SEGMENT) {
+            return null;
+        }
+        synchronized (listingLock) {
+            long now = System.nanoTime();
+            boolean stale = listing == null || !name.directory().equals(listingDirectory)
+                    || (!listing.containsKey(name.name()) && now - listedAt > LISTING_NANOS);
+            if (stale) {
+                listing = null;
+                listing = archive.findInDirectory(name);
+                listingDirectory = name.directory();
+                listedAt = now;
+            }
+            List<WalArchive.Archived> copies = listing.get(name.name());
+            return copies != null && copies.size() == 1 ? copies.get(0) : null;
+        }
+    }
+
+    private void forgetListing() {
+        synchronized (listingLock) {
+            listing = null;
+        }
     }
 
     private synchronized void finished(Done d) {

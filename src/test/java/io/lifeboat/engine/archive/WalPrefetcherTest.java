@@ -242,6 +242,14 @@ class WalPrefetcherTest {
                 }
                 return super.list(prefix);
             }
+
+            @Override
+            public InputStream read(String key, long offset) throws IOException {
+                if (down.get()) {
+                    throw new IOException("connection reset");
+                }
+                return super.read(key, offset);
+            }
         };
         Path pgWal = pgWal();
         start(flaky, pgWal, 2, seg(1, 1), null, null);
@@ -252,6 +260,38 @@ class WalPrefetcherTest {
         down.set(false);
         assertThat(ask(pgWal, seg(1, 3), "t-3b")).isEqualTo("file");
         assertThat(lists.get()).isGreaterThan(3);
+    }
+
+    @Test
+    void listsEachDirectoryOnceAndACopyGoneSinceIsListedAgainNotTakenForThere() throws Exception {
+        archive(segs(1, 1, 8));
+        List<String> lists = java.util.Collections.synchronizedList(new ArrayList<>());
+        Storage counting = new ForwardingStorage(memory) {
+            @Override
+            public List<ObjectInfo> list(String prefix) throws IOException {
+                lists.add(prefix);
+                return super.list(prefix);
+            }
+        };
+        Path pgWal = pgWal();
+        Path spool = WalPrefetcher.spoolOf(pgWal);
+        start(counting, pgWal, 4, seg(1, 1), null, null);
+        await("the first four", spoolHas(pgWal, Set.of(segs(1, 1, 4))));
+        // one listing of the directory served them all: none of its own for any of them
+        assertThat(lists).filteredOn(p -> p.endsWith("/0000000100000000/")).hasSize(1);
+        assertThat(lists).noneMatch(p -> Stream.of(segs(1, 1, 8)).anyMatch(p::contains));
+        // expire removes segment 5 after that listing: its GET fails, and it is listed again, so it is
+        // neither served nor taken for there; asked for, a listing after the ask proves it missing
+        String key5 = memory.list("m/wal/0000000100000000/" + seg(1, 5)).get(0).key();
+        memory.delete(key5);
+        for (String n : segs(1, 1, 4)) {
+            Files.move(spool.resolve(n), pgWal.resolve("RECOVERYXLOG"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        // the first call may meet the failing GET (then the JVM fetches it: "failed"), never a "file"
+        assertThat(ask(pgWal, seg(1, 5), "t-5")).matches("missing|failed.*");
+        assertThat(ask(pgWal, seg(1, 5), "t-5b")).isEqualTo("missing");
+        assertThat(spooled(pgWal)).doesNotContain(seg(1, 5));
+        assertThat(lists).anyMatch(p -> p.contains(seg(1, 5)));
     }
 
     @Test
