@@ -34,6 +34,8 @@ public final class LifeboatCommand implements Runnable {
     final JsonDocument document = new JsonDocument();
     /** The repositories opened while the command line was parsed (see {@link AheadOfCommand}). */
     io.lifeboat.engine.PreparedRepositories ahead = io.lifeboat.engine.PreparedRepositories.none();
+    /** The PostgreSQL session opened meanwhile (see {@link AheadOfCommand}). */
+    io.lifeboat.engine.PreparedSession aheadSession = io.lifeboat.engine.PreparedSession.none();
 
     @Option(names = "--json", scope = CommandLine.ScopeType.INHERIT, description = "Print results as JSON.")
     boolean json;
