@@ -116,15 +116,19 @@ public final class Catalog {
     }
 
     /**
-     * Builds the JSON reader and writer for manifests on a background thread, from a command's
-     * very start (cli/AheadOfCommand): some 0.3 s of CPU here (Jackson introspecting the manifest's
-     * records on freshly loaded code) that a restore would otherwise spend on its critical path
-     * before it can read the manifest, and a backup before it writes one.
+     * Builds the JSON reader (a restore) or writer (a backup) for manifests on a background thread,
+     * from a command's very start (cli/AheadOfCommand): the reader is some 0.3 s of CPU here (Jackson
+     * introspecting the manifest's records on freshly loaded code) that a restore would otherwise
+     * spend on its critical path before it can read the manifest; the writer is a backup's last step.
+     * Only the one the command uses: each costs CPU on a machine whose cores pg_dump wants.
      */
-    public static void prepareManifestJson() {
+    public static void prepareManifestJson(boolean reader) {
         Thread t = new Thread(() -> {
-            Json.MAPPER.readerFor(BackupManifest.class);
-            Json.MAPPER.canSerialize(BackupManifest.class);
+            if (reader) {
+                Json.MAPPER.readerFor(BackupManifest.class);
+            } else {
+                Json.MAPPER.canSerialize(BackupManifest.class);
+            }
             io.lifeboat.Trace.mark("manifest JSON prepared");
         }, "lifeboat-json-warmup");
         t.setDaemon(true);

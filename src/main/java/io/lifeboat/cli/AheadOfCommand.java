@@ -20,8 +20,8 @@ import java.util.function.Supplier;
 /**
  * Starts a backup's or restore's first work while picocli builds its model and parses the command
  * line (about 0.4 s of CPU on a core that is otherwise idle): the repositories open (an S3 client's
- * creation and first TLS handshake take another 0.5-1 s), the manifest's JSON reader and writer are
- * built, and for a logical one the PostgreSQL session it will open first is opened and the
+ * creation and first TLS handshake take another 0.5-1 s), the manifest's JSON reader (restore) or
+ * writer (backup) is built, and for a logical one the PostgreSQL session it will open first is opened and the
  * PostgreSQL programs it runs are asked for their versions. The {@link ClusterOptions} and the few
  * options that say which session that is are read from the arguments here by name (picocli's own
  * parse result comes only after its model, which is what this overlaps), the same configuration is
@@ -63,7 +63,7 @@ final class AheadOfCommand {
         if (!backup && !restore || System.getenv("LIFEBOAT_NO_AHEAD") != null) {
             return Prepared.NONE;
         }
-        Catalog.prepareManifestJson();
+        Catalog.prepareManifestJson(restore);
         Map<String, String> flags = options(args);
         String config = flags.remove("config");
         String cluster = flags.remove("cluster");
