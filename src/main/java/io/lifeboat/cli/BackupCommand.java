@@ -106,8 +106,8 @@ final class BackupCommand implements Callable<Integer> {
             throw new LifeboatException(ErrorKind.USAGE, "--all-databases and --database exclude each other",
                     "pass one of them");
         }
-        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
-            BackupManifest m = new LogicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info)
+        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn, root.ahead)) {
+            BackupManifest m = new LogicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info, root.aheadSession)
                     .run(new LogicalBackupRequest(databases, all, !noGlobals, cfg.jobs(), !skipSpaceCheck,
                             DumpCompression.parse(dumpCompression)));
             out.text(m.id().toString());
@@ -154,7 +154,7 @@ final class BackupCommand implements Callable<Integer> {
         }
         // Remote incrementals are the server's own (PostgreSQL 17+); PhysicalBackup says what an older server needs.
         LocalBackupRequest.Kind kind = kind(cfg);
-        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
+        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn, root.ahead)) {
             BackupManifest m = new PhysicalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log)
                     .run(req, kind, cfg.fullEvery());
             out.text(m.id().toString());
@@ -170,7 +170,7 @@ final class BackupCommand implements Callable<Integer> {
                     + "protocol; with --source local Lifeboat reads the files itself", "leave out --max-rate, or use fewer --jobs");
         }
         LocalBackupRequest.Kind kind = kind(cfg);
-        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn)) {
+        try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn, root.ahead)) {
             BackupManifest m = new LocalBackup(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::log)
                     .run(new LocalBackupRequest(req, kind, cfg.fullEvery(), resume));
             out.text(m.id().toString());

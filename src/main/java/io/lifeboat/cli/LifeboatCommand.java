@@ -34,6 +34,8 @@ public final class LifeboatCommand implements Runnable {
     final JsonDocument document = new JsonDocument();
     /** The repositories opened while the command line was parsed (see {@link AheadOfCommand}). */
     io.lifeboat.engine.PreparedRepositories ahead = io.lifeboat.engine.PreparedRepositories.none();
+    /** The PostgreSQL session opened meanwhile (see {@link AheadOfCommand}). */
+    io.lifeboat.engine.PreparedSession aheadSession = io.lifeboat.engine.PreparedSession.none();
 
     @Option(names = "--json", scope = CommandLine.ScopeType.INHERIT, description = "Print results as JSON.")
     boolean json;
@@ -52,6 +54,13 @@ public final class LifeboatCommand implements Runnable {
      * of the root, help, a misspelt name that wants suggestions) all of them are.
      */
     static CommandLine commandLine(LifeboatCommand root, String[] args) {
+        // picocli's default factory looks for Groovy's Closure class when it is first used: a class on
+        // no jar of the class path, so the lookup opened every one of them (some 180 central
+        // directories: about 0.1 s of CPU at every start, on the command's critical path). Lifeboat
+        // has no Groovy closures in its annotations.
+        if (System.getProperty("picocli.disable.closures") == null) {
+            System.setProperty("picocli.disable.closures", "true");
+        }
         CommandLine cl = new CommandLine(root);
         Class<?> only = args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
         for (Class<?> c : only != null ? List.<Class<?>>of(only) : COMMANDS.values()) {

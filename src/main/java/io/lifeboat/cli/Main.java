@@ -28,14 +28,15 @@ public final class Main {
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
         io.lifeboat.Trace.mark("main");
-        try (io.lifeboat.engine.PreparedRepositories ahead = AheadOfCommand.start(args)) {
+        try (AheadOfCommand.Prepared ahead = AheadOfCommand.start(args)) {
             return run(args, out, err, ahead);
         }
     }
 
-    private static int run(String[] args, PrintStream out, PrintStream err, io.lifeboat.engine.PreparedRepositories ahead) {
+    private static int run(String[] args, PrintStream out, PrintStream err, AheadOfCommand.Prepared ahead) {
         LifeboatCommand root = new LifeboatCommand(out, err);
-        root.ahead = ahead;
+        root.ahead = ahead.repositories();
+        root.aheadSession = ahead.session();
         CommandLine cl = LifeboatCommand.commandLine(root, args);
         io.lifeboat.Trace.mark("command line model built");
         cl.setOut(new java.io.PrintWriter(out, true));

@@ -199,7 +199,8 @@ final class RestoreCommand implements Callable<Integer> {
                     "name the databases with --database, or restore them all with --all-databases");
         }
         try (RepositoryAccess repo = RepositoryAccess.open(cfg, out::warn, root.ahead)) {
-            LogicalRestore.Result r = new LogicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info)
+            LogicalRestore.Result r = new LogicalRestore(cfg, repo.catalog(), repo.pipeline(), out.progress(), out::info,
+                    root.aheadSession)
                     .run(new LogicalRestoreRequest(id, databases, allDatabases, targetDatabase, cfg.postgres(), overwrite,
                             globals || (allDatabases && !noGlobals), noOwner, noTablespaces, null, cfg.jobs(), !skipSpaceCheck));
             for (LogicalRestore.Restored d : r.databases()) {

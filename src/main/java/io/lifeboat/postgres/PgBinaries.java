@@ -25,8 +25,18 @@ public final class PgBinaries {
     public record Tool(Path path, PgVersion version) {
     }
 
+    /**
+     * What each program said to --version, for the whole process: a backup asks for pg_dump and
+     * pg_dumpall, a restore for pg_restore and psql, and the command's start probes them ahead
+     * (see cli/AheadOfCommand); each program is run once. A file that changed (its size or
+     * modification time) is asked again.
+     */
+    private static final Map<Probed, Optional<PgVersion>> VERSIONS = new ConcurrentHashMap<>();
+
+    private record Probed(Path path, long size, long modified) {
+    }
+
     private final List<Path> searchDirs;
-    private final Map<Path, Optional<PgVersion>> versions = new ConcurrentHashMap<>();
 
     /** @param preferredBinDir a configured bin directory searched first, or null */
     public PgBinaries(Path preferredBinDir) {
@@ -91,7 +101,7 @@ public final class PgBinaries {
             }
             candidates.add(p);
         }
-        candidates.parallelStream().forEach(this::versionOf);
+        candidates.parallelStream().forEach(PgBinaries::versionOf);
         for (Path p : candidates) {
             versionOf(p).ifPresent(v -> found.add(new Tool(p, v)));
         }
@@ -99,9 +109,17 @@ public final class PgBinaries {
         return found;
     }
 
-    private Optional<PgVersion> versionOf(Path tool) {
-        return versions.computeIfAbsent(tool, t -> {
-            ExternalProcess.Result r = new ExternalProcess(List.of(t.toString(), "--version"), Map.of()).run();
+    private static Optional<PgVersion> versionOf(Path tool) {
+        Probed key;
+        try {
+            java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(tool,
+                    java.nio.file.attribute.BasicFileAttributes.class);
+            key = new Probed(tool, a.size(), a.lastModifiedTime().toMillis());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return VERSIONS.computeIfAbsent(key, k -> {
+            ExternalProcess.Result r = new ExternalProcess(List.of(k.path().toString(), "--version"), Map.of()).run();
             if (!r.ok()) {
                 return Optional.empty();
             }

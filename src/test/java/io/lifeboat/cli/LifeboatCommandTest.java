@@ -28,4 +28,11 @@ class LifeboatCommandTest {
         }
         assertThat(LifeboatCommand.COMMANDS).hasSize(18);
     }
+
+    @Test
+    void picocliIsToldNotToLookForGroovyOnTheClassPath() {
+        LifeboatCommand.commandLine(root(), new String[] {"list"});
+        // without it picocli's first use opens every jar of the class path looking for groovy.lang.Closure
+        assertThat(System.getProperty("picocli.disable.closures")).isEqualTo("true");
+    }
 }

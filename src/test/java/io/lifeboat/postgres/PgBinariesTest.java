@@ -49,4 +49,20 @@ class PgBinariesTest {
                     assertThat(e.hint()).contains("postgresql-client-16");
                 });
     }
+
+    @Test
+    void eachProgramIsAskedOnceAProcessUntilItChanges() throws IOException {
+        Path bin = Files.createDirectories(dir.resolve("counted").resolve("bin"));
+        Path tool = bin.resolve("pg_restore");
+        Path calls = dir.resolve("calls");
+        Files.writeString(tool, "#!/bin/sh\necho x >> '" + calls + "'\necho 'pg_restore (PostgreSQL) 15.4'\n");
+        Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertThat(PgBinaries.only(List.of(bin)).forMajor("pg_restore", 15, "x").version().major()).isEqualTo(15);
+        assertThat(PgBinaries.only(List.of(bin)).newest("pg_restore").version().major()).isEqualTo(15);
+        assertThat(Files.readAllLines(calls)).as("asked once for two look-ups").hasSize(1);
+        // an upgrade in place: another size
+        Files.writeString(tool, "#!/bin/sh\necho x >> '" + calls + "'\necho 'pg_restore (PostgreSQL) 16.10'\n");
+        assertThat(PgBinaries.only(List.of(bin)).newest("pg_restore").version().major()).isEqualTo(16);
+        assertThat(Files.readAllLines(calls)).hasSize(2);
+    }
 }

@@ -19,6 +19,7 @@ import io.lifeboat.postgres.PgConnectionSettings;
 import io.lifeboat.postgres.PgSession;
 import io.lifeboat.postgres.PgToolFailure;
 import io.lifeboat.postgres.PgVersion;
+import io.lifeboat.postgres.SessionSource;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,9 +49,17 @@ public final class LogicalBackup {
     private final ObjectPipeline pipeline;
     private final Progress progress;
     private final Consumer<String> log;
+    private final SessionSource sessions;
 
     public LogicalBackup(ClusterConfig cluster, Catalog catalog, ObjectPipeline pipeline, Progress progress,
                          Consumer<String> log) {
+        this(cluster, catalog, pipeline, progress, log, SessionSource.DIRECT);
+    }
+
+    /** @param sessions where the backup's first session comes from (one opened ahead of the command) */
+    public LogicalBackup(ClusterConfig cluster, Catalog catalog, ObjectPipeline pipeline, Progress progress,
+                         Consumer<String> log, SessionSource sessions) {
+        this.sessions = sessions;
         this.cluster = cluster;
         this.catalog = catalog;
         this.pipeline = pipeline;
@@ -73,7 +82,7 @@ public final class LogicalBackup {
         // as cluster.json is checked below: two round trips at once, not one after the other.
         java.util.concurrent.CompletableFuture<BackupId> freeId =
                 java.util.concurrent.CompletableFuture.supplyAsync(() -> catalog.newId(BackupType.LOGICAL, start));
-        try (PgSession s = PgSession.open(request.allDatabases() || request.databases().isEmpty() ? conn
+        try (PgSession s = sessions.open(request.allDatabases() || request.databases().isEmpty() ? conn
                 : conn.withDatabase(request.databases().get(0)))) {
             server = s.serverVersion();
             systemId = s.systemIdentifier().orElse(null);

@@ -21,6 +21,7 @@ import io.lifeboat.postgres.PgRestore;
 import io.lifeboat.postgres.PgRestoreOutcome;
 import io.lifeboat.postgres.PgSession;
 import io.lifeboat.postgres.PgVersion;
+import io.lifeboat.postgres.SessionSource;
 import io.lifeboat.postgres.ScratchCluster;
 
 import java.io.IOException;
@@ -56,9 +57,17 @@ public final class LogicalRestore {
     private final ObjectPipeline pipeline;
     private final Progress progress;
     private final Consumer<String> log;
+    private final SessionSource sessions;
 
     public LogicalRestore(ClusterConfig cluster, Catalog catalog, ObjectPipeline pipeline, Progress progress,
-                          Consumer<String> log) {
+                         Consumer<String> log) {
+        this(cluster, catalog, pipeline, progress, log, SessionSource.DIRECT);
+    }
+
+    /** @param sessions where the restore's first session comes from (one opened ahead of the command) */
+    public LogicalRestore(ClusterConfig cluster, Catalog catalog, ObjectPipeline pipeline, Progress progress,
+                         Consumer<String> log, SessionSource sessions) {
+        this.sessions = sessions;
         this.cluster = cluster;
         this.catalog = catalog;
         this.pipeline = pipeline;
@@ -115,7 +124,7 @@ public final class LogicalRestore {
         Catalog.prepareManifestReader();
         // The target server is reached while the manifest is read: neither needs the other.
         java.util.concurrent.CompletableFuture<RestoreTarget> connecting =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> RestoreTarget.connect(req.target()));
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> RestoreTarget.connect(req.target(), sessions));
         try {
             return run(req, start, connecting);
         } finally {

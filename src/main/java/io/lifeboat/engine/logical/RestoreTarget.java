@@ -5,6 +5,7 @@ import io.lifeboat.LifeboatException;
 import io.lifeboat.postgres.PgConnectionSettings;
 import io.lifeboat.postgres.PgSession;
 import io.lifeboat.postgres.PgVersion;
+import io.lifeboat.postgres.SessionSource;
 
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -29,13 +30,18 @@ final class RestoreTarget implements AutoCloseable {
     }
 
     static RestoreTarget connect(PgConnectionSettings server) {
+        return connect(server, SessionSource.DIRECT);
+    }
+
+    /** @param sessions where the maintenance database's session comes from */
+    static RestoreTarget connect(PgConnectionSettings server, SessionSource sessions) {
         Set<String> candidates = new LinkedHashSet<>(List.of("postgres", "template1", server.database()));
         LifeboatException first = null;
         for (String db : candidates) {
             PgConnectionSettings c = server.withDatabase(db);
             PgSession s = null;
             try {
-                s = PgSession.open(c);
+                s = sessions.open(c);
                 return new RestoreTarget(c, s.serverVersion(), s);
             } catch (LifeboatException e) {
                 if (s != null) {
