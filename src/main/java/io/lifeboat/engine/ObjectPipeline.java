@@ -256,10 +256,9 @@ public final class ObjectPipeline {
     }
 
     /**
-     * The array one thread encodes its pieces into. It starts at a quarter of the first piece and
-     * grows (by copying) only until the largest encoded piece seen fits, so that it takes the memory
-     * of the pieces' encoded size: compressible chunks need far less than their raw size. At most
-     * {@link MemoryBudget#encodedBound} of the largest piece, which the memory budget counts per job.
+     * The array one thread encodes its pieces into. It starts at a quarter of the first piece, which
+     * compressible chunks fit in, and the first piece that does not grows it (one copy) to {@link
+     * MemoryBudget#encodedBound} of its size, which the memory budget counts per job.
      */
     public static final class EncodeBuffer {
         private byte[] array = new byte[0];
@@ -300,8 +299,9 @@ public final class ObjectPipeline {
                     if (need > Integer.MAX_VALUE - 16) {
                         throw new IllegalStateException("an encoded piece larger than 2 GiB");
                     }
-                    // by half again, but never past the codecs' bound unless a piece needs more
-                    long grown = Math.max(need, Math.min(bound, array.length + (long) (array.length >> 1)));
+                    // straight to the codecs' bound (a piece needs more only if they broke it): one copy
+                    // once, and no trail of ever larger garbage arrays that would grow the heap (RSS)
+                    long grown = Math.max(need, bound);
                     array = java.util.Arrays.copyOf(array, (int) grown);
                 }
             }
