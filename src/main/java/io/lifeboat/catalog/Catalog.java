@@ -37,6 +37,25 @@ public final class Catalog {
         }
     }
 
+    /**
+     * An unfinished upload older than this is a dead writer's: S3 says when an upload began, not
+     * whether its writer runs, and the longest writes (a logical dump of a large database) take hours.
+     */
+    public static final java.time.Duration STALE_UPLOAD_AFTER = java.time.Duration.ofHours(24);
+
+    /**
+     * Aborts the unfinished uploads (S3 multipart uploads) that killed writers left anywhere under
+     * this cluster's prefix, begun more than {@link #STALE_UPLOAD_AFTER} before {@code now}; what it
+     * aborted. Storages that keep no such uploads have none.
+     */
+    public List<io.lifeboat.storage.StaleUpload> abortStaleUploads(Instant now) {
+        try {
+            return storage.abortStaleUploads(layout.cluster() + "/", now.minus(STALE_UPLOAD_AFTER));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public Catalog(Storage storage, RepositoryLayout layout) {
         this.storage = storage;
         this.layout = layout;

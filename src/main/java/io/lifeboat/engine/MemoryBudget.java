@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * How many bytes of data buffers (tar chunks, their compressed copies, decoded chunks of a restore) a
- * command may hold at once: the JVM's heap cap (the launcher sets -Xmx) less a fixed reserve for
+ * How many bytes of data buffers (tar chunks, their encoded copies that the storage uploads from,
+ * decoded chunks of a restore, the S3 driver's part buffers of streamed uploads) a command may hold
+ * at once: the JVM's heap cap (the launcher sets -Xmx) less a fixed reserve for
  * everything else. Buffer counts and sizes are chosen against it before anything is read, so that a
  * command either fits or says so at its start: never an OutOfMemoryError in the middle of a backup.
  * The buffers a command plans are then {@link #hold held} from the process's budget for as long as
@@ -20,7 +21,8 @@ public final class MemoryBudget {
     public static final long MIB = 1L << 20;
     /**
      * Heap kept for what is not a data buffer: the S3 client and its TLS connections, manifests and
-     * file lists, the WAL stream's segment, the codecs' own buffers, the collector's headroom.
+     * file lists, the WAL stream's segment, the codecs' own buffers, the S3 driver's free part blocks
+     * kept for reuse (16 MiB at most), the collector's headroom.
      */
     public static final long RESERVE = 128 * MIB;
     /** The smallest tar chunk a backup falls back to when the heap cannot hold the chunks asked for. */
@@ -72,6 +74,27 @@ public final class MemoryBudget {
             if (open.getAndSet(false)) {
                 freeMiB.release(n);
             }
+        };
+    }
+
+    /**
+     * Where the S3 driver holds the part buffers of streamed uploads (unknown length: logical dumps,
+     * files) from: this budget, part by part while each lives, so that they and the jobs' planned
+     * buffers never add up to more than it. (Pieces encoded whole are uploaded from the job's own
+     * buffer, already counted.)
+     *
+     * @throws LifeboatException RESOURCE when not even one part fits
+     */
+    public io.lifeboat.storage.PartMemory uploadParts(int partSize) {
+        if (partSize > buffers()) {
+            throw new LifeboatException(ErrorKind.RESOURCE, "S3 parts of " + mib(partSize) + " MiB do not fit in the "
+                    + mib(buffers()) + " MiB of buffers of the JVM's heap of " + mib(heap) + " MiB", "lower "
+                    + "part-size-mib, or give the JVM a larger heap (LIFEBOAT_JAVA_OPTS=-Xmx<size>; the launcher's "
+                    + "default is -Xmx384m)");
+        }
+        return bytes -> {
+            Lease l = hold(bytes, waiting -> { });
+            return l::close;
         };
     }
 

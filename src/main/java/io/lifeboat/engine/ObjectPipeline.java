@@ -230,14 +230,94 @@ public final class ObjectPipeline {
         }
     }
 
-    /**
-     * Stores {@code data[0..length)} as one object, telling the storage how large it can get (the
-     * codecs never grow data by more than a fraction of a percent plus their headers).
-     */
+    /** Stores {@code data[0..length)} as one object (see the variant with an {@link EncodeBuffer}). */
     public StoredObject store(String key, String path, byte[] data, int length) throws IOException {
-        try (Upload u = new Upload(key, path, 0, length + length / 64L + 65536)) {
-            u.stream().write(data, 0, length);
-            return u.finish();
+        return store(key, path, data, length, new EncodeBuffer());
+    }
+
+    /**
+     * Stores {@code data[0..length)} as one object: encodes it whole (compressed, encrypted) into
+     * {@code buffer}'s array, checksums that, and hands that very array to the storage ({@link
+     * Storage#putFrom}), which sends it without copying it (S3: one PUT with Content-MD5). The
+     * encoded bytes are the same as those of a streamed {@link Upload}.
+     *
+     * @param buffer reused from piece to piece by one thread: after the first pieces, nothing is allocated
+     */
+    public StoredObject store(String key, String path, byte[] data, int length, EncodeBuffer buffer) throws IOException {
+        EncodeBuffer.Sink sink = buffer.open(length);
+        try (OutputStream encoded = compression.compress(encryption.encrypt(sink), level, 0)) {
+            encoded.write(data, 0, length);
+        }
+        byte[] out = sink.array();
+        int size = sink.size();
+        String sha256 = Digest.sha256(out, 0, size);
+        storage.putFrom(key, out, 0, size);
+        return new StoredObject(path, size, sha256, length, compression.id(), encryption.scheme());
+    }
+
+    /**
+     * The array one thread encodes its pieces into. It starts at a quarter of the first piece, which
+     * compressible chunks fit in, and the first piece that does not grows it (one copy) to {@link
+     * MemoryBudget#encodedBound} of its size, which the memory budget counts per job.
+     */
+    public static final class EncodeBuffer {
+        private byte[] array = new byte[0];
+
+        Sink open(int rawLength) {
+            long bound = Math.min(Integer.MAX_VALUE - 16, MemoryBudget.encodedBound(rawLength));
+            if (array.length == 0) {
+                array = new byte[(int) Math.min(bound, Math.max(64 << 10, rawLength / 4 + 4096))];
+            }
+            return new Sink(bound);
+        }
+
+        /** The encoded bytes, in the buffer's array (grown as needed; the array stays the buffer's). */
+        final class Sink extends OutputStream {
+            private final long bound;
+            private int size;
+
+            Sink(long bound) {
+                this.bound = bound;
+            }
+
+            @Override
+            public void write(int b) {
+                ensure(1);
+                array[size++] = (byte) b;
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                ensure(len);
+                System.arraycopy(b, off, array, size, len);
+                size += len;
+            }
+
+            private void ensure(int more) {
+                long need = (long) size + more;
+                if (need > array.length) {
+                    if (need > Integer.MAX_VALUE - 16) {
+                        throw new IllegalStateException("an encoded piece larger than 2 GiB");
+                    }
+                    // straight to the codecs' bound (a piece needs more only if they broke it): one copy
+                    // once, and no trail of ever larger garbage arrays that would grow the heap (RSS)
+                    long grown = Math.max(need, bound);
+                    array = java.util.Arrays.copyOf(array, (int) grown);
+                }
+            }
+
+            @Override
+            public void close() {
+                // the codecs close their sink when finished; the bytes stay for the upload
+            }
+
+            byte[] array() {
+                return array;
+            }
+
+            int size() {
+                return size;
+            }
         }
     }
 

@@ -33,7 +33,8 @@ public final class StorageFactory {
                     uri.params().getOrDefault("region", "us-east-1"),
                     Boolean.parseBoolean(uri.params().getOrDefault("path-style", "false")),
                     repo.accessKeyId(), repo.secretAccessKey(), repo.partSizeMiB() * 1024 * 1024, repo.concurrency(),
-                    timeouts, new TlsSettings(net.caFile(), net.verifyTls())));
+                    timeouts, new TlsSettings(net.caFile(), net.verifyTls())),
+                    MemoryBudget.ofThisJvm().uploadParts(repo.partSizeMiB() * 1024 * 1024));
             case "sftp" -> {
                 RepositoryConfig.SftpOptions o = repo.sftp() != null ? repo.sftp()
                         : new RepositoryConfig.SftpOptions(null, Path.of(System.getProperty("user.home"), ".ssh", "known_hosts"),

@@ -100,6 +100,16 @@ public final class DeferredStorage implements Storage {
     }
 
     @Override
+    public ObjectWriter createFrom(String key, byte[] data, int off, int len) throws IOException {
+        return driver().createFrom(key, data, off, len);
+    }
+
+    @Override
+    public java.util.List<StaleUpload> abortStaleUploads(String prefix, java.time.Instant startedBefore) throws IOException {
+        return driver().abortStaleUploads(prefix, startedBefore);
+    }
+
+    @Override
     public int removeAbandonedWrites(String prefix, java.time.Duration idle) throws IOException {
         return driver().removeAbandonedWrites(prefix, idle);
     }

@@ -292,6 +292,39 @@ public final class MirroredStorage implements Storage {
         }
     }
 
+    /** One on every usable member (each sends from the array if it can), committed like any write. */
+    @Override
+    public ObjectWriter createFrom(String key, byte[] data, int off, int len) throws IOException {
+        List<Member> targets = new ArrayList<>();
+        List<ObjectWriter> writers = new ArrayList<>();
+        for (Member m : healthy()) {
+            try {
+                writers.add(m.storage().createFrom(key, data, off, len));
+                targets.add(m);
+            } catch (IOException | RuntimeException e) {
+                fail(m, e);
+            }
+        }
+        if (targets.size() < required) {
+            writers.forEach(ObjectWriter::abort);
+            ensureEnough(targets.size());
+        }
+        return new TeeWriter(key, targets, writers);
+    }
+
+    @Override
+    public List<StaleUpload> abortStaleUploads(String prefix, java.time.Instant startedBefore) throws IOException {
+        List<StaleUpload> aborted = new ArrayList<>();
+        for (Member m : healthy()) {
+            try {
+                aborted.addAll(m.storage().abortStaleUploads(prefix, startedBefore));
+            } catch (IOException | RuntimeException e) {
+                fail(m, e);
+            }
+        }
+        return aborted;
+    }
+
     @Override
     public int removeAbandonedWrites(String prefix, java.time.Duration idle) throws IOException {
         int n = 0;

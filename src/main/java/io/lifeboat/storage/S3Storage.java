@@ -29,7 +29,10 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadBucketRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsRequest;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
@@ -39,6 +42,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 import software.amazon.awssdk.utils.AttributeMap;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -56,6 +60,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -66,9 +72,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * S3 and S3-compatible object storage (AWS SDK v2). Large objects go up as multipart uploads whose
- * parts are sent in parallel; a global semaphore bounds the part buffers in memory across all
- * writers, so many parallel writers never hold more than (concurrency + 2) parts.
+ * S3 and S3-compatible object storage (AWS SDK v2). An object handed over whole in an array
+ * ({@link #putFrom}: encoded tar chunks, WAL segments, manifests) goes up from that array, with no
+ * copy: one PUT with Content-MD5, or a multipart upload whose parts are slices of it. An object
+ * written as a stream of unknown length is buffered a part at a time, and large ones go up as
+ * multipart uploads whose parts are sent in parallel; at most (concurrency + 2) part buffers exist
+ * across all writers, and their memory is held from the caller's {@link PartMemory} (the engine's
+ * memory budget) while they live. A multipart upload that fails, is interrupted or is left open
+ * when the storage closes or the JVM exits is aborted; one whose writer was killed is aborted by
+ * {@link #abortStaleUploads}.
  *
  * <p>Every answer is checked before it is believed: a listing page must echo the bucket and prefix
  * asked for and carry KeyCount, IsTruncated and (when truncated) a continuation token; a HEAD and a
@@ -86,6 +98,19 @@ public final class S3Storage implements Storage {
     private static final Set<String> TRANSIENT_CODES = Set.of("SlowDown", "RequestTimeout", "InternalError",
             "ServiceUnavailable", "Throttling", "ThrottlingException", "RequestThrottled", "OperationAborted");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+)");
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(S3Storage.class.getName());
+
+    /** A multipart upload begun and neither completed nor aborted yet, by upload id (all instances). */
+    private record OpenUpload(S3Storage storage, String key, String fullKey) {
+    }
+
+    private static final java.util.Map<String, OpenUpload> OPEN_UPLOADS = new ConcurrentHashMap<>();
+
+    static {
+        // An exit that skips the writers' own clean-up (a second SIGINT, the grace period over, System.exit)
+        // still aborts what they left open: one attempt each, for at most a few seconds.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> abortOpenUploads(null, 5), "lifeboat-s3-abort"));
+    }
     private final S3Settings settings;
     private final S3Client client;
     private final software.amazon.awssdk.http.SdkHttpClient ownHttpClient; // built here (no TLS checks): closed here
@@ -93,9 +118,17 @@ public final class S3Storage implements Storage {
     private final ExecutorService partUploader;
     private final Semaphore buffers;
     private final PartBuffer.Blocks blocks;
+    private final PartMemory memory;
     private volatile Integer listPageSize; // S3's default (1000) unless a test wants small pages
+    private volatile int singlePutLimit;
 
     public S3Storage(S3Settings settings) {
+        this(settings, PartMemory.NONE);
+    }
+
+    /** @param memory where the part buffers of streamed uploads hold their memory from */
+    public S3Storage(S3Settings settings, PartMemory memory) {
+        this.memory = memory;
         this.settings = settings;
         AwsCredentialsProvider credentials = settings.accessKeyId() != null
                 ? StaticCredentialsProvider.create(
@@ -146,26 +179,17 @@ public final class S3Storage implements Storage {
             t.setDaemon(true);
             return t;
         });
-        this.buffers = new Semaphore(partBuffers(settings.concurrency(), settings.partSizeBytes(), Runtime.getRuntime().maxMemory()));
-        // Blocks freed by one upload are reused by the next; beyond 64 MiB of them the collector takes them.
-        this.blocks = new PartBuffer.Blocks(BLOCK, 64);
+        // Bounds the parallelism of streamed uploads; their memory is held from `memory` part by part.
+        this.buffers = new Semaphore(settings.concurrency() + 2);
+        // Blocks freed by one upload are reused by the next; beyond 16 MiB of them (counted in the engine's
+        // reserve, not held from `memory`) the collector takes them.
+        this.blocks = new PartBuffer.Blocks(BLOCK, 16);
+        this.singlePutLimit = Math.max(settings.partSizeBytes(), MAX_SINGLE_PUT);
     }
 
-    /**
-     * How many part buffers uploads may hold at once: concurrency + 2, but no more than half the heap
-     * takes (the rest is the caller's), so that large parts or a high concurrency slow uploads down
-     * rather than run the JVM out of memory.
-     *
-     * @throws LifeboatException CONFIG when not even one part fits
-     */
-    static int partBuffers(int concurrency, int partSize, long heap) {
-        long fit = heap / 2 / partSize;
-        if (fit < 1) {
-            throw new LifeboatException(ErrorKind.CONFIG, "S3 parts of " + (partSize >> 20) + " MiB do not fit in half the "
-                    + "JVM's heap of " + (heap >> 20) + " MiB", "lower part-size-mib, or give the JVM a larger heap "
-                    + "(LIFEBOAT_JAVA_OPTS=-Xmx<size>)");
-        }
-        return (int) Math.min(concurrency + 2, fit);
+    /** For tests: objects sent from an array go up as multipart uploads above {@code bytes}. */
+    void singlePutLimit(int bytes) {
+        singlePutLimit = bytes;
     }
 
     @Override
@@ -211,8 +235,9 @@ public final class S3Storage implements Storage {
         private final int firstPartLimit;
         private final long sizeHint;
         private PartBuffer part;
+        private PartMemory.Lease partLease;
         private String uploadId;
-        private final List<Future<CompletedPart>> parts = new ArrayList<>();
+        private final List<Part> parts = new ArrayList<>();
         private long total;
         private boolean finished;
         private final boolean withMd5;
@@ -241,6 +266,13 @@ public final class S3Storage implements Storage {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new InterruptedIOException("interrupted while waiting for an upload buffer");
+                }
+                try {
+                    // the most this part can hold: an announced size, else a whole part
+                    partLease = memory.hold(uploadId == null && sizeHint > 0 ? Math.min(sizeHint, limit()) : limit());
+                } catch (RuntimeException e) {
+                    buffers.release();
+                    throw e;
                 }
                 // A small object announced as such gets a first block of its size; one of unknown size a
                 // small first block (most objects, WAL and compressed chunks, are far smaller than a part).
@@ -271,23 +303,26 @@ public final class S3Storage implements Storage {
 
         private void sendPart() {
             if (uploadId == null) {
-                uploadId = call(key, () -> present(client.createMultipartUpload(CreateMultipartUploadRequest.builder()
-                        .bucket(settings.bucket()).key(fullKey).build()).uploadId(), "an upload id", "starting an upload of", key));
+                uploadId = startUpload(key, fullKey);
             }
             final PartBuffer data = part;
+            final PartMemory.Lease lease = partLease;
             final int length = data.size();
             final int number = parts.size() + 1;
             part = null;
-            parts.add(partUploader.submit(() -> {
+            partLease = null;
+            final String id = uploadId;
+            parts.add(submitPart(() -> {
                 try {
                     String etag = call(key, () -> present(client.uploadPart(UploadPartRequest.builder()
-                                    .bucket(settings.bucket()).key(fullKey).uploadId(uploadId)
+                                    .bucket(settings.bucket()).key(fullKey).uploadId(id)
                                     .partNumber(number).contentLength((long) length).build(),
                             RequestBody.fromContentProvider(data::stream, length, "application/octet-stream")).eTag(),
                             "an ETag", "part " + number + " of", key));
                     return CompletedPart.builder().partNumber(number).eTag(etag).build();
                 } finally {
                     data.release();
+                    lease.close();
                     buffers.release();
                 }
             }));
@@ -322,57 +357,14 @@ public final class S3Storage implements Storage {
                     } else {
                         releaseBuffer();
                     }
-                    List<CompletedPart> done = new ArrayList<>();
-                    for (Future<CompletedPart> f : parts) {
-                        done.add(await(f));
-                    }
-                    complete(done);
+                    complete(key, fullKey, uploadId, awaitParts(key, parts), total);
+                    uploadId = null; // completed: nothing to abort
                 }
                 finished = true;
                 return total;
             } catch (RuntimeException | IOException e) {
                 abort();
                 throw e;
-            }
-        }
-
-        /**
-         * Completes the upload. An answer that was lost (a reset, an empty 200) is retried; if S3 then
-         * no longer knows the upload, the first completion went through when the object is there with
-         * this size and number of parts (a multipart ETag ends in -parts).
-         */
-        private void complete(List<CompletedPart> done) {
-            call(key, () -> {
-                try {
-                    CompleteMultipartUploadResponse r = client.completeMultipartUpload(CompleteMultipartUploadRequest.builder()
-                            .bucket(settings.bucket()).key(fullKey).uploadId(uploadId)
-                            .multipartUpload(CompletedMultipartUpload.builder().parts(done).build()).build());
-                    return present(r.eTag(), "an ETag", "the completion of", key);
-                } catch (S3Exception e) {
-                    // S3 says NoSuchUpload for an upload it completed already; s3proxy NoSuchKey
-                    if (e.statusCode() == 404 && !isMissingBucket(e)) {
-                        Optional<HeadObjectResponse> h = head(key, fullKey);
-                        if (h.isPresent() && h.get().contentLength() == total
-                                && h.get().eTag().replace("\"", "").endsWith("-" + done.size())) {
-                            return h.get().eTag();
-                        }
-                    }
-                    throw e;
-                }
-            });
-        }
-
-        private CompletedPart await(Future<CompletedPart> f) throws IOException {
-            try {
-                return f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while uploading " + key);
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof RuntimeException re) {
-                    throw re;
-                }
-                throw new IOException("uploading a part of " + key + " failed", e.getCause());
             }
         }
 
@@ -385,6 +377,8 @@ public final class S3Storage implements Storage {
             if (part != null) {
                 part.release();
                 part = null;
+                partLease.close();
+                partLease = null;
                 buffers.release();
             }
         }
@@ -396,18 +390,342 @@ public final class S3Storage implements Storage {
             }
             finished = true;
             releaseBuffer();
-            for (Future<CompletedPart> f : parts) {
-                f.cancel(false);
-            }
             if (uploadId != null) {
-                try {
-                    client.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(settings.bucket())
-                            .key(fullKey).uploadId(uploadId).build());
-                } catch (SdkException ignored) {
-                    // an unaborted upload is invisible and expires by bucket lifecycle rules
-                }
+                abandon(key, fullKey, uploadId, parts);
+                uploadId = null;
             }
         }
+    }
+
+    /**
+     * Completes the upload. An answer that was lost (a reset, an empty 200) is retried; if S3 then
+     * no longer knows the upload, the first completion went through when the object is there with
+     * this size and number of parts (a multipart ETag ends in -parts).
+     */
+    private String complete(String key, String fullKey, String uploadId, List<CompletedPart> done, long total) {
+        String etag = call(key, () -> {
+            try {
+                CompleteMultipartUploadResponse r = client.completeMultipartUpload(CompleteMultipartUploadRequest.builder()
+                        .bucket(settings.bucket()).key(fullKey).uploadId(uploadId)
+                        .multipartUpload(CompletedMultipartUpload.builder().parts(done).build()).build());
+                return present(r.eTag(), "an ETag", "the completion of", key);
+            } catch (S3Exception e) {
+                // S3 says NoSuchUpload for an upload it completed already; s3proxy NoSuchKey
+                if (e.statusCode() == 404 && !isMissingBucket(e)) {
+                    Optional<HeadObjectResponse> h = head(key, fullKey);
+                    if (h.isPresent() && h.get().contentLength() == total
+                            && h.get().eTag().replace("\"", "").endsWith("-" + done.size())) {
+                        return h.get().eTag();
+                    }
+                }
+                throw e;
+            }
+        });
+        OPEN_UPLOADS.remove(uploadId);
+        return etag;
+    }
+
+    /** Starts a multipart upload; it stays registered (see {@link #close}) until completed or aborted. */
+    private String startUpload(String key, String fullKey) {
+        String id = call(key, () -> present(client.createMultipartUpload(CreateMultipartUploadRequest.builder()
+                .bucket(settings.bucket()).key(fullKey).build()).uploadId(), "an upload id", "starting an upload of", key));
+        OPEN_UPLOADS.put(id, new OpenUpload(this, key, fullKey));
+        return id;
+    }
+
+    /** A part's upload on the part pool: its result, and a way to stop it and wait until it has really ended. */
+    private static final class Part {
+        final CompletableFuture<CompletedPart> result = new CompletableFuture<>();
+        private final java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
+        private final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+        private volatile Future<?> task;
+
+        void run(java.util.concurrent.Callable<CompletedPart> upload) {
+            if (!claimed.compareAndSet(false, true)) {
+                return; // stopped before it started
+            }
+            try {
+                result.complete(upload.call());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            } finally {
+                ended.countDown();
+            }
+        }
+
+        /** Stops the part: it never starts, or its thread is interrupted; then waits (bounded) until it ended. */
+        void stop() {
+            if (claimed.compareAndSet(false, true)) {
+                result.cancel(false);
+                ended.countDown();
+                return;
+            }
+            Future<?> t = task;
+            if (t != null) {
+                t.cancel(true);
+            }
+        }
+
+        void awaitEnd() {
+            try {
+                if (!ended.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                    LOG.warning("a part upload did not stop within 30 s; aborting its upload anyway");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private Part submitPart(java.util.concurrent.Callable<CompletedPart> upload) {
+        Part p = new Part();
+        p.task = partUploader.submit(() -> p.run(upload));
+        return p;
+    }
+
+    /** Waits for every part in order; the first failure is thrown (the caller aborts the upload). */
+    private List<CompletedPart> awaitParts(String key, List<Part> parts) throws IOException {
+        List<CompletedPart> done = new ArrayList<>();
+        for (Part p : parts) {
+            try {
+                done.add(p.result.get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while uploading " + key);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (e.getCause() instanceof Error err) {
+                    throw err;
+                }
+                throw new IOException("uploading a part of " + key + " failed", e.getCause());
+            }
+        }
+        return done;
+    }
+
+    /**
+     * Aborts a multipart upload that will not be completed: first stops its parts and waits for those
+     * still being sent (a part that lands after the abort would be kept, and billed, by S3), then asks
+     * S3 to abort, retried like any request and with the thread's interrupt status cleared (a signal
+     * stopped the upload, not its abort). A failure is only warned about: the next `expire` aborts
+     * what is left (abortStaleUploads).
+     */
+    private void abandon(String key, String fullKey, String uploadId, List<Part> parts) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            parts.forEach(Part::stop);
+            parts.forEach(Part::awaitEnd);
+            abortUpload(key, fullKey, uploadId);
+        } catch (RuntimeException e) {
+            LOG.warning("could not abort the unfinished upload of '" + key + "' in " + describe() + " (" + e.getMessage()
+                    + "); `lifeboat expire` aborts it once it is a day old");
+        } finally {
+            OPEN_UPLOADS.remove(uploadId);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** AbortMultipartUpload, retried; an upload S3 no longer knows (404 NoSuchUpload) is gone already. */
+    private void abortUpload(String key, String fullKey, String uploadId) {
+        call(key, () -> {
+            try {
+                client.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(settings.bucket())
+                        .key(fullKey).uploadId(uploadId).build());
+            } catch (S3Exception e) {
+                if (e.statusCode() != 404 || isMissingBucket(e)) {
+                    throw e;
+                }
+            }
+            return null;
+        });
+    }
+
+
+    /**
+     * Sends the array itself: one PUT with Content-MD5 (S3 refuses a body that does not match it)
+     * up to the single-PUT limit (part size, at least 256 MiB), else a multipart upload whose parts
+     * are slices of the array, each with its Content-MD5, sent in parallel. Confirmed when the
+     * answer's ETag is the MD5 of the bytes (for a multipart upload: each part's ETag its MD5, and the
+     * upload's the MD5 of the parts' MD5s, "-" and the number of parts); otherwise the caller reads
+     * the size back, as for any write.
+     */
+    @Override
+    public ObjectWriter createFrom(String key, byte[] data, int off, int len) {
+        Objects.checkFromIndexSize(off, len, data.length);
+        String full = fullKey(key);
+        return new ObjectWriter() {
+            private boolean done;
+            private boolean confirmed;
+
+            @Override
+            public void write(int b) {
+                throw new IllegalStateException("the writer of " + key + " holds its whole content already");
+            }
+
+            @Override
+            public void write(byte[] b, int o, int l) {
+                write(0);
+            }
+
+            @Override
+            public long commit() {
+                if (done) {
+                    throw new IllegalStateException("writer for " + key + " already finished");
+                }
+                done = true;
+                // a multipart upload that fails is aborted by putInParts itself
+                confirmed = len <= singlePutLimit ? putOnce(key, full, data, off, len) : putInParts(key, full, data, off, len);
+                return len;
+            }
+
+            @Override
+            public boolean confirmed() {
+                return confirmed;
+            }
+
+            @Override
+            public void abort() {
+                done = true; // nothing was sent before commit
+            }
+        };
+    }
+
+    private boolean putOnce(String key, String full, byte[] data, int off, int len) {
+        byte[] md5 = md5(data, off, len);
+        PutObjectRequest put = PutObjectRequest.builder().bucket(settings.bucket()).key(full).contentLength((long) len)
+                .contentMD5(Base64.getEncoder().encodeToString(md5)).build();
+        String etag = call(key, () -> present(client.putObject(put, slice(data, off, len)).eTag(), "an ETag",
+                "the upload of", key));
+        return isMd5(etag, md5);
+    }
+
+    private boolean putInParts(String key, String full, byte[] data, int off, int len) {
+        int partSize = settings.partSizeBytes();
+        String id = startUpload(key, full);
+        List<Part> parts = new ArrayList<>();
+        byte[][] md5s = new byte[(int) ((len + (long) partSize - 1) / partSize)][];
+        boolean completed = false;
+        try {
+            for (int i = 0; i < md5s.length; i++) {
+                int number = i + 1;
+                int from = off + i * partSize;
+                int n = Math.min(partSize, off + len - from);
+                parts.add(submitPart(() -> {
+                    byte[] md5 = md5(data, from, n);
+                    md5s[number - 1] = md5;
+                    UploadPartRequest up = UploadPartRequest.builder().bucket(settings.bucket()).key(full).uploadId(id)
+                            .partNumber(number).contentLength((long) n)
+                            .contentMD5(Base64.getEncoder().encodeToString(md5)).build();
+                    String etag = call(key, () -> present(client.uploadPart(up, slice(data, from, n)).eTag(), "an ETag",
+                            "part " + number + " of", key));
+                    return CompletedPart.builder().partNumber(number).eTag(etag).build();
+                }));
+            }
+            List<CompletedPart> done;
+            try {
+                done = awaitParts(key, parts);
+            } catch (IOException e) {
+                throw new LifeboatException(e instanceof InterruptedIOException ? ErrorKind.INTERRUPTED : ErrorKind.STORAGE,
+                        "uploading '" + key + "' to " + describe() + " failed: " + e.getMessage(), null, e);
+            }
+            String etag = complete(key, full, id, done, len);
+            completed = true;
+            boolean partsProven = true;
+            java.security.MessageDigest all = md5();
+            for (int i = 0; i < md5s.length; i++) {
+                partsProven &= isMd5(done.get(i).eTag(), md5s[i]);
+                all.update(md5s[i]);
+            }
+            return partsProven && etag.replace("\"", "").equalsIgnoreCase(HexFormat.of().formatHex(all.digest()) + "-"
+                    + md5s.length);
+        } finally {
+            if (!completed) {
+                abandon(key, full, id, parts);
+            }
+        }
+    }
+
+    /** The body of a request: a fresh stream over the slice for every attempt, never a copy of it. */
+    private static RequestBody slice(byte[] data, int off, int len) {
+        return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, off, len), len, "application/octet-stream");
+    }
+
+    private static boolean isMd5(String etag, byte[] md5) {
+        return etag != null && etag.replace("\"", "").equalsIgnoreCase(HexFormat.of().formatHex(md5));
+    }
+
+    /**
+     * Lists the multipart uploads under the prefix (ListMultipartUploads, page by page) and aborts
+     * those begun before {@code startedBefore}. A server that cannot list by prefix (s3proxy answers
+     * 501) is asked for all of the bucket's, and those outside the prefix are left alone; one that
+     * cannot list them at all keeps none that could be listed: nothing to abort.
+     */
+    @Override
+    public List<StaleUpload> abortStaleUploads(String prefix, java.time.Instant startedBefore) {
+        String full = settings.prefix().isEmpty() ? prefix : settings.prefix() + "/" + prefix;
+        try {
+            return abortStaleUploads(prefix, full, startedBefore, true);
+        } catch (LifeboatException e) {
+            if (!notImplemented(e)) {
+                throw e;
+            }
+        }
+        try {
+            return abortStaleUploads(prefix, full, startedBefore, false);
+        } catch (LifeboatException e) {
+            if (notImplemented(e)) {
+                return List.of();
+            }
+            throw e;
+        }
+    }
+
+    private static boolean notImplemented(LifeboatException e) {
+        return e.getCause() instanceof S3Exception s3 && (s3.statusCode() == 501 || "NotImplemented".equals(code(s3)));
+    }
+
+    private List<StaleUpload> abortStaleUploads(String prefix, String full, java.time.Instant startedBefore, boolean byPrefix) {
+        List<MultipartUpload> stale = new ArrayList<>();
+        String keyMarker = null;
+        String idMarker = null;
+        do {
+            String km = keyMarker;
+            String im = idMarker;
+            ListMultipartUploadsResponse page = call(prefix, () -> {
+                ListMultipartUploadsResponse r = client.listMultipartUploads(ListMultipartUploadsRequest.builder()
+                        .bucket(settings.bucket()).prefix(byPrefix ? full : null).keyMarker(km).uploadIdMarker(im).build());
+                if (r.isTruncated() == null || (r.isTruncated() && r.nextKeyMarker() == null)) {
+                    throw new TransientFailure("S3 answered the listing of the uploads under '" + prefix
+                            + "' without saying where it goes on");
+                }
+                return r;
+            });
+            for (MultipartUpload u : page.uploads()) {
+                if (!byPrefix && u.key() != null && !u.key().startsWith(full)) {
+                    continue; // another cluster's, or not Lifeboat's
+                }
+                if (u.key() == null || !u.key().startsWith(full) || u.uploadId() == null || u.initiated() == null) {
+                    throw new LifeboatException(ErrorKind.STORAGE, "S3 listed an upload of '" + u.key() + "' for the prefix '"
+                            + full + "' in " + describe(), "the service is not answering like S3; check what serves the endpoint");
+                }
+                if (u.initiated().isBefore(startedBefore)) {
+                    stale.add(u);
+                }
+            }
+            keyMarker = page.isTruncated() ? page.nextKeyMarker() : null;
+            idMarker = page.isTruncated() ? page.nextUploadIdMarker() : null;
+        } while (keyMarker != null);
+        List<StaleUpload> aborted = new ArrayList<>();
+        for (MultipartUpload u : stale) {
+            String key = relativeKey(u.key());
+            abortUpload(key, u.key(), u.uploadId());
+            aborted.add(new StaleUpload(key, u.initiated()));
+        }
+        return aborted;
     }
 
     @Override
@@ -610,9 +928,59 @@ public final class S3Storage implements Storage {
         return false;
     }
 
+    /** Uploads of {@code owner} (all, if null) still open: aborted, one attempt each, in at most {@code seconds}. */
+    private static void abortOpenUploads(S3Storage owner, int seconds) {
+        List<Thread> aborts = new ArrayList<>();
+        OPEN_UPLOADS.forEach((id, u) -> {
+            if (owner == null || u.storage() == owner) {
+                Thread t = new Thread(() -> {
+                    try {
+                        u.storage().client.abortMultipartUpload(AbortMultipartUploadRequest.builder()
+                                .bucket(u.storage().settings.bucket()).key(u.fullKey()).uploadId(id).build());
+                        OPEN_UPLOADS.remove(id);
+                    } catch (RuntimeException e) {
+                        // left to abortStaleUploads
+                    }
+                }, "lifeboat-s3-abort-one");
+                t.setDaemon(true);
+                t.start();
+                aborts.add(t);
+            }
+        });
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        for (Thread t : aborts) {
+            try {
+                t.join(Math.max(1, (end - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Multipart uploads begun through this instance and not finished (tests). */
+    int openUploads() {
+        return (int) OPEN_UPLOADS.values().stream().filter(u -> u.storage() == this).count();
+    }
+
     @Override
     public void close() {
+        // A writer never closed (a bug, a thread that died) must not leave its upload behind: its parts are
+        // stopped first (one that landed after the abort would be kept), then the upload is aborted.
         partUploader.shutdownNow();
+        boolean interrupted = Thread.interrupted();
+        try {
+            if (!OPEN_UPLOADS.isEmpty()) {
+                partUploader.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+                abortOpenUploads(this, 10);
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
         client.close();
         if (ownHttpClient != null) {
             ownHttpClient.close();
@@ -752,12 +1120,22 @@ public final class S3Storage implements Storage {
     }
 
     private static byte[] md5(PartBuffer data) {
+        java.security.MessageDigest md = md5();
+        if (data != null) {
+            data.update(md);
+        }
+        return md.digest();
+    }
+
+    private static byte[] md5(byte[] data, int off, int len) {
+        java.security.MessageDigest md = md5();
+        md.update(data, off, len);
+        return md.digest();
+    }
+
+    private static java.security.MessageDigest md5() {
         try {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("MD5");
-            if (data != null) {
-                data.update(md);
-            }
-            return md.digest();
+            return java.security.MessageDigest.getInstance("MD5");
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JDK has no MD5", e);
         }

@@ -89,6 +89,19 @@ public interface Storage extends AutoCloseable {
         return 0;
     }
 
+    /**
+     * Aborts the uploads that writers began under {@code prefix} before {@code startedBefore} and
+     * never completed nor aborted (a writer killed with SIGKILL, a host that died): storages that
+     * keep such uploads apart from their objects, and bill for them, until told (S3's multipart
+     * uploads). Returns what was aborted. Storages whose unfinished writes are files in the namespace
+     * ({@link #removeAbandonedWrites}) or vanish with the writer have none: the default does nothing.
+     * Choose {@code startedBefore} so that no live writer can be hit (a day ago): an upload's start is
+     * all S3 tells, not whether its writer still runs.
+     */
+    default java.util.List<StaleUpload> abortStaleUploads(String prefix, java.time.Instant startedBefore) throws IOException {
+        return List.of();
+    }
+
     /** Checks the storage is reachable and usable (bucket exists, credentials work). */
     void probe() throws IOException;
 
@@ -98,10 +111,39 @@ public interface Storage extends AutoCloseable {
     }
 
     default void put(String key, byte[] data) throws IOException {
-        try (ObjectWriter w = create(key)) {
-            w.write(data);
+        putFrom(key, data, 0, data.length);
+    }
+
+    /**
+     * Stores {@code data[off..off+len)}, complete and final (compressed, encrypted), as the object
+     * {@code key}, committed. A driver that can sends it straight from that array, holding no buffer
+     * of its own (S3: one PUT with Content-MD5, or the parts of a multipart upload as slices of it).
+     * Returns whether the storage's answer proved that exactly these bytes are stored ({@link
+     * ObjectWriter#confirmed()}). The array must not change until this returns.
+     */
+    default boolean putFrom(String key, byte[] data, int off, int len) throws IOException {
+        try (ObjectWriter w = createFrom(key, data, off, len)) {
             w.commit();
+            return w.confirmed();
         }
+    }
+
+    /**
+     * A writer that already holds {@code data[off..off+len)} as its whole content (nothing more may be
+     * written), for {@link #putFrom}: its commit stores it, its abort discards it. The default writes
+     * the bytes into a {@link #createConfirmed} writer; a driver that sends from the array (S3) holds
+     * the array instead, and starts nothing before commit. Several repositories ({@link
+     * MirroredStorage}) open one on each and then commit each, as for any write.
+     */
+    default ObjectWriter createFrom(String key, byte[] data, int off, int len) throws IOException {
+        ObjectWriter w = createConfirmed(key, len);
+        try {
+            w.write(data, off, len);
+        } catch (IOException | RuntimeException e) {
+            w.abort();
+            throw e;
+        }
+        return w;
     }
 
     default byte[] get(String key) throws IOException {

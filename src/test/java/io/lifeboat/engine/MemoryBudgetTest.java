@@ -115,4 +115,31 @@ class MemoryBudgetTest {
         assertThatThrownBy(() -> b.threads(1, 300 * MIB, "restoring chunks of 150 MiB"))
                 .hasMessageContaining("restoring chunks of 150 MiB");
     }
+
+    /** The S3 driver's streamed parts are held from the same budget as the jobs' buffers. */
+    @Test
+    void streamedUploadPartsAreHeldFromTheBudget() {
+        MemoryBudget b = new MemoryBudget(LAUNCHER_HEAP);
+        io.lifeboat.storage.PartMemory parts = b.uploadParts(16 << 20);
+        int free = b.freeMiB();
+        io.lifeboat.storage.PartMemory.Lease one = parts.hold(16 << 20);
+        io.lifeboat.storage.PartMemory.Lease small = parts.hold(100_000);
+        assertThat(b.freeMiB()).isEqualTo(free - 17);
+        one.close();
+        small.close();
+        small.close();
+        assertThat(b.freeMiB()).isEqualTo(free);
+    }
+
+    @Test
+    void aPartLargerThanTheBudgetIsAResourceError() {
+        MemoryBudget b = new MemoryBudget(LAUNCHER_HEAP);
+        assertThatThrownBy(() -> b.uploadParts(256 << 20))
+                .isInstanceOfSatisfying(LifeboatException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ErrorKind.RESOURCE);
+                    assertThat(e.kind().exitCode()).isEqualTo(10);
+                    assertThat(e.hint()).contains("part-size-mib");
+                })
+                .hasMessageContaining("256 MiB");
+    }
 }

@@ -26,6 +26,8 @@ final class ParallelUploader implements AutoCloseable {
     private final Function<String, String> keyOf;
     private final ExecutorService pool;
     private final Semaphore inFlight;
+    /** Each worker encodes into its own array, which the storage uploads from (the pool's threads end with it). */
+    private final ThreadLocal<ObjectPipeline.EncodeBuffer> encoded = ThreadLocal.withInitial(ObjectPipeline.EncodeBuffer::new);
     private final List<Future<StoredObject>> results = new ArrayList<>();
     private volatile Throwable failure;
     private volatile java.util.function.BiConsumer<String, StoredObject> onStored = (raw, o) -> { };
@@ -77,7 +79,7 @@ final class ParallelUploader implements AutoCloseable {
                     if (failure != null) {
                         throw new IllegalStateException("cancelled after an earlier failure");
                     }
-                    StoredObject o = pipeline.store(keyOf.apply(path), path, data, length);
+                    StoredObject o = pipeline.store(keyOf.apply(path), path, data, length, encoded.get());
                     onStored.accept(rawPath, o);
                     return o;
                 } catch (Throwable t) {

@@ -62,6 +62,7 @@ public final class Expire {
         if (abandoned > 0) {
             log.accept("removed " + abandoned + " temporary files that killed backups left unfinished");
         }
+        abortStaleUploads(now);
         try {
             for (String name : plan.walToDelete()) {
                 catalog.storage().delete(walKeys.get(name));
@@ -71,5 +72,20 @@ public final class Expire {
             throw new UncheckedIOException(e);
         }
         return new Result(plan, false, backups, wal);
+    }
+
+    /**
+     * Aborts the S3 multipart uploads that killed writers left (S3 keeps, and bills, their parts
+     * until told), and says which. A failure here is only a warning: it does not undo the expiry.
+     */
+    private void abortStaleUploads(Instant now) {
+        try {
+            for (io.lifeboat.storage.StaleUpload u : catalog.abortStaleUploads(now)) {
+                log.accept("aborted the unfinished upload of " + u.key() + " (begun " + u.started()
+                        + ", its writer was killed)");
+            }
+        } catch (RuntimeException e) {
+            log.accept("warning: could not abort the unfinished uploads of killed writers: " + e.getMessage());
+        }
     }
 }
