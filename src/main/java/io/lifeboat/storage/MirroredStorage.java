@@ -104,11 +104,24 @@ public final class MirroredStorage implements Storage {
 
     @Override
     public ObjectWriter create(String key, long sizeHint) throws IOException {
+        return tee(key, st -> st.create(key, sizeHint));
+    }
+
+    /** Opens a member's writer for one object. */
+    private interface WriterOpener {
+        ObjectWriter open(Storage member) throws IOException;
+    }
+
+    /**
+     * A writer on every healthy member that opens one; a member that fails to open is dropped, and
+     * fewer than the required members abort the writers opened and fail.
+     */
+    private ObjectWriter tee(String key, WriterOpener opener) throws IOException {
         List<Member> targets = new ArrayList<>();
         List<ObjectWriter> writers = new ArrayList<>();
         for (Member m : healthy()) {
             try {
-                writers.add(m.storage().create(key, sizeHint));
+                writers.add(opener.open(m.storage()));
                 targets.add(m);
             } catch (IOException | RuntimeException e) {
                 fail(m, e);
@@ -295,21 +308,7 @@ public final class MirroredStorage implements Storage {
     /** One on every usable member (each sends from the array if it can), committed like any write. */
     @Override
     public ObjectWriter createFrom(String key, byte[] data, int off, int len) throws IOException {
-        List<Member> targets = new ArrayList<>();
-        List<ObjectWriter> writers = new ArrayList<>();
-        for (Member m : healthy()) {
-            try {
-                writers.add(m.storage().createFrom(key, data, off, len));
-                targets.add(m);
-            } catch (IOException | RuntimeException e) {
-                fail(m, e);
-            }
-        }
-        if (targets.size() < required) {
-            writers.forEach(ObjectWriter::abort);
-            ensureEnough(targets.size());
-        }
-        return new TeeWriter(key, targets, writers);
+        return tee(key, st -> st.createFrom(key, data, off, len));
     }
 
     @Override
