@@ -137,7 +137,7 @@ rss_sampler() {
         if [[ $grp != pg && " ${args[*]} " == *" -jar "* ]]; then
           local i; for ((i = 0; i < ${#args[@]}; i++)); do [[ ${args[$i]} == *.jar ]] && break; done
           kind=${args[$((i + 1))]:-java}
-          [[ " ${args[*]} " == *" --ahead "* && $kind == wal-push ]] && kind="wal-push --ahead"
+          [[ " ${args[*]} " == *" --ahead "* && $kind == wal-push ]] && kind="wal-push-ahead"  # one word: the sample lines are split on blanks
           hwm=0
           while read -r k v _; do [[ $k == VmHWM: ]] && { hwm=$v; break; }; done 2>/dev/null < "/proc/$pid/status"
           line="rss $pid $kind $hwm"

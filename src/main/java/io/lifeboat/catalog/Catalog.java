@@ -44,13 +44,13 @@ public final class Catalog {
     public static final java.time.Duration STALE_UPLOAD_AFTER = java.time.Duration.ofHours(24);
 
     /**
-     * Aborts the unfinished uploads (S3 multipart uploads) that killed writers left anywhere under
-     * this cluster's prefix, begun more than {@link #STALE_UPLOAD_AFTER} before {@code now}; what it
-     * aborted. Storages that keep no such uploads have none.
+     * The unfinished uploads (S3 multipart uploads) that killed writers left anywhere under this
+     * cluster's prefix, begun more than {@link #STALE_UPLOAD_AFTER} before {@code now}, aborted if
+     * {@code abort} (a dry run only lists them). Storages that keep no such uploads have none.
      */
-    public List<io.lifeboat.storage.StaleUpload> abortStaleUploads(Instant now) {
+    public List<io.lifeboat.storage.StaleUpload> staleUploads(Instant now, boolean abort) {
         try {
-            return storage.abortStaleUploads(layout.cluster() + "/", now.minus(STALE_UPLOAD_AFTER));
+            return storage.staleUploads(layout.cluster() + "/", now.minus(STALE_UPLOAD_AFTER), abort);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -105,8 +105,9 @@ public final class DeferredStorage implements Storage {
     }
 
     @Override
-    public java.util.List<StaleUpload> abortStaleUploads(String prefix, java.time.Instant startedBefore) throws IOException {
-        return driver().abortStaleUploads(prefix, startedBefore);
+    public java.util.List<StaleUpload> staleUploads(String prefix, java.time.Instant startedBefore, boolean abort)
+            throws IOException {
+        return driver().staleUploads(prefix, startedBefore, abort);
     }
 
     @Override

@@ -312,11 +312,11 @@ public final class MirroredStorage implements Storage {
     }
 
     @Override
-    public List<StaleUpload> abortStaleUploads(String prefix, java.time.Instant startedBefore) throws IOException {
+    public List<StaleUpload> staleUploads(String prefix, java.time.Instant startedBefore, boolean abort) throws IOException {
         List<StaleUpload> aborted = new ArrayList<>();
         for (Member m : healthy()) {
             try {
-                aborted.addAll(m.storage().abortStaleUploads(prefix, startedBefore));
+                aborted.addAll(m.storage().staleUploads(prefix, startedBefore, abort));
             } catch (IOException | RuntimeException e) {
                 fail(m, e);
             }

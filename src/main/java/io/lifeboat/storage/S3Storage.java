@@ -80,7 +80,7 @@ import java.util.regex.Pattern;
  * across all writers, and their memory is held from the caller's {@link PartMemory} (the engine's
  * memory budget) while they live. A multipart upload that fails, is interrupted or is left open
  * when the storage closes or the JVM exits is aborted; one whose writer was killed is aborted by
- * {@link #abortStaleUploads}.
+ * {@link #staleUploads}.
  *
  * <p>Every answer is checked before it is believed: a listing page must echo the bucket and prefix
  * asked for and carry KeyCount, IsTruncated and (when truncated) a continuation token; a HEAD and a
@@ -510,7 +510,7 @@ public final class S3Storage implements Storage {
      * still being sent (a part that lands after the abort would be kept, and billed, by S3), then asks
      * S3 to abort, retried like any request and with the thread's interrupt status cleared (a signal
      * stopped the upload, not its abort). A failure is only warned about: the next `expire` aborts
-     * what is left (abortStaleUploads).
+     * what is left (staleUploads).
      */
     private void abandon(String key, String fullKey, String uploadId, List<Part> parts) {
         boolean interrupted = Thread.interrupted();
@@ -659,23 +659,23 @@ public final class S3Storage implements Storage {
     }
 
     /**
-     * Lists the multipart uploads under the prefix (ListMultipartUploads, page by page) and aborts
-     * those begun before {@code startedBefore}. A server that cannot list by prefix (s3proxy answers
+     * Lists the multipart uploads under the prefix (ListMultipartUploads, page by page) and returns
+     * those begun before {@code startedBefore}, aborted first if {@code abort}. A server that cannot list by prefix (s3proxy answers
      * 501) is asked for all of the bucket's, and those outside the prefix are left alone; one that
      * cannot list them at all keeps none that could be listed: nothing to abort.
      */
     @Override
-    public List<StaleUpload> abortStaleUploads(String prefix, java.time.Instant startedBefore) {
+    public List<StaleUpload> staleUploads(String prefix, java.time.Instant startedBefore, boolean abort) {
         String full = settings.prefix().isEmpty() ? prefix : settings.prefix() + "/" + prefix;
         try {
-            return abortStaleUploads(prefix, full, startedBefore, true);
+            return staleUploads(prefix, full, startedBefore, true, abort);
         } catch (LifeboatException e) {
             if (!notImplemented(e)) {
                 throw e;
             }
         }
         try {
-            return abortStaleUploads(prefix, full, startedBefore, false);
+            return staleUploads(prefix, full, startedBefore, false, abort);
         } catch (LifeboatException e) {
             if (notImplemented(e)) {
                 return List.of();
@@ -688,7 +688,8 @@ public final class S3Storage implements Storage {
         return e.getCause() instanceof S3Exception s3 && (s3.statusCode() == 501 || "NotImplemented".equals(code(s3)));
     }
 
-    private List<StaleUpload> abortStaleUploads(String prefix, String full, java.time.Instant startedBefore, boolean byPrefix) {
+    private List<StaleUpload> staleUploads(String prefix, String full, java.time.Instant startedBefore, boolean byPrefix,
+                                           boolean abort) {
         List<MultipartUpload> stale = new ArrayList<>();
         String keyMarker = null;
         String idMarker = null;
@@ -719,13 +720,15 @@ public final class S3Storage implements Storage {
             keyMarker = page.isTruncated() ? page.nextKeyMarker() : null;
             idMarker = page.isTruncated() ? page.nextUploadIdMarker() : null;
         } while (keyMarker != null);
-        List<StaleUpload> aborted = new ArrayList<>();
+        List<StaleUpload> found = new ArrayList<>();
         for (MultipartUpload u : stale) {
             String key = relativeKey(u.key());
-            abortUpload(key, u.key(), u.uploadId());
-            aborted.add(new StaleUpload(key, u.initiated()));
+            if (abort) {
+                abortUpload(key, u.key(), u.uploadId());
+            }
+            found.add(new StaleUpload(key, u.initiated()));
         }
-        return aborted;
+        return found;
     }
 
     @Override
@@ -939,7 +942,7 @@ public final class S3Storage implements Storage {
                                 .bucket(u.storage().settings.bucket()).key(u.fullKey()).uploadId(id).build());
                         OPEN_UPLOADS.remove(id);
                     } catch (RuntimeException e) {
-                        // left to abortStaleUploads
+                        // left to staleUploads
                     }
                 }, "lifeboat-s3-abort-one");
                 t.setDaemon(true);

@@ -90,15 +90,16 @@ public interface Storage extends AutoCloseable {
     }
 
     /**
-     * Aborts the uploads that writers began under {@code prefix} before {@code startedBefore} and
-     * never completed nor aborted (a writer killed with SIGKILL, a host that died): storages that
-     * keep such uploads apart from their objects, and bill for them, until told (S3's multipart
-     * uploads). Returns what was aborted. Storages whose unfinished writes are files in the namespace
+     * The uploads that writers began under {@code prefix} before {@code startedBefore} and never
+     * completed nor aborted (a writer killed with SIGKILL, a host that died), aborted when
+     * {@code abort} says so (else only listed, for a dry run): storages that keep such uploads apart
+     * from their objects, and bill for them, until told (S3's multipart uploads). Returns them. Storages whose unfinished writes are files in the namespace
      * ({@link #removeAbandonedWrites}) or vanish with the writer have none: the default does nothing.
      * Choose {@code startedBefore} so that no live writer can be hit (a day ago): an upload's start is
      * all S3 tells, not whether its writer still runs.
      */
-    default java.util.List<StaleUpload> abortStaleUploads(String prefix, java.time.Instant startedBefore) throws IOException {
+    default java.util.List<StaleUpload> staleUploads(String prefix, java.time.Instant startedBefore, boolean abort)
+            throws IOException {
         return List.of();
     }
 

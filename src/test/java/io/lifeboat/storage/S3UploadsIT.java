@@ -213,18 +213,21 @@ class S3UploadsIT {
         String otherCluster = raw.createMultipartUpload(b -> b.bucket(bucket).key("some/prefix/c2/wal/0001.zst")).uploadId();
         String otherPrefix = raw.createMultipartUpload(b -> b.bucket(bucket).key("elsewhere/c1/wal/0001.zst")).uploadId();
 
-        assertThat(storage.abortStaleUploads("c1/", Instant.now().minus(Duration.ofHours(24))))
+        assertThat(storage.staleUploads("c1/", Instant.now().minus(Duration.ofHours(24)), true))
                 .as("all begun within the day: young").isEmpty();
         assertThat(pending()).hasSize(4);
+        assertThat(storage.staleUploads("c1/", Instant.now().plusSeconds(60), false)).extracting(StaleUpload::key)
+                .as("a dry run lists them").containsExactlyInAnyOrder("c1/backups/x/base.tar.000001.zst", "c1/wal/0001.zst");
+        assertThat(pending()).as("and aborts none").hasSize(4);
 
         proxy.rule(r -> r.method().equals("GET") && r.query().contains("uploads"), Fault.RESET, 1);
-        List<StaleUpload> aborted = storage.abortStaleUploads("c1/", Instant.now().plusSeconds(60));
+        List<StaleUpload> aborted = storage.staleUploads("c1/", Instant.now().plusSeconds(60), true);
         assertThat(aborted).extracting(StaleUpload::key)
                 .containsExactlyInAnyOrder("c1/backups/x/base.tar.000001.zst", "c1/wal/0001.zst");
         assertThat(proxy.injected(Fault.RESET)).as("the listing was retried").isEqualTo(1);
         assertThat(pending()).extracting(MultipartUpload::uploadId).containsExactlyInAnyOrder(otherCluster, otherPrefix)
                 .doesNotContain(backup, wal);
-        assertThat(storage.abortStaleUploads("c1/", Instant.now().plusSeconds(60))).isEmpty();
+        assertThat(storage.staleUploads("c1/", Instant.now().plusSeconds(60), true)).isEmpty();
     }
 
     /** Without ListMultipartUploads on this server the tests above would prove nothing: fail, never skip. */

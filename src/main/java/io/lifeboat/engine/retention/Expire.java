@@ -48,6 +48,7 @@ public final class Expire {
                     + Long.toHexString(plan.oldestNeededSegment()).toUpperCase(java.util.Locale.ROOT));
         }
         if (dryRun) {
+            staleUploads(now, false);
             return new Result(plan, true, 0, 0);
         }
         // Newest first: an incremental goes before the backups of its chain, so an interrupted expire
@@ -62,7 +63,7 @@ public final class Expire {
         if (abandoned > 0) {
             log.accept("removed " + abandoned + " temporary files that killed backups left unfinished");
         }
-        abortStaleUploads(now);
+        staleUploads(now, true);
         try {
             for (String name : plan.walToDelete()) {
                 catalog.storage().delete(walKeys.get(name));
@@ -76,16 +77,18 @@ public final class Expire {
 
     /**
      * Aborts the S3 multipart uploads that killed writers left (S3 keeps, and bills, their parts
-     * until told), and says which. A failure here is only a warning: it does not undo the expiry.
+     * until told), or in a dry run only lists them, and says which. A failure here is only a
+     * warning: it does not undo the expiry.
      */
-    private void abortStaleUploads(Instant now) {
+    private void staleUploads(Instant now, boolean abort) {
         try {
-            for (io.lifeboat.storage.StaleUpload u : catalog.abortStaleUploads(now)) {
-                log.accept("aborted the unfinished upload of " + u.key() + " (begun " + u.started()
-                        + ", its writer was killed)");
+            for (io.lifeboat.storage.StaleUpload u : catalog.staleUploads(now, abort)) {
+                log.accept((abort ? "aborted" : "would abort") + " the unfinished upload of " + u.key() + " (begun "
+                        + u.started() + ", its writer was killed)");
             }
         } catch (RuntimeException e) {
-            log.accept("warning: could not abort the unfinished uploads of killed writers: " + e.getMessage());
+            log.accept("warning: could not " + (abort ? "abort" : "list") + " the unfinished uploads of killed writers: "
+                    + e.getMessage());
         }
     }
 }

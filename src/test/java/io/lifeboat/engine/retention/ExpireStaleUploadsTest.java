@@ -25,8 +25,8 @@ class ExpireStaleUploadsTest {
     private Catalog catalog(boolean fails) {
         return new Catalog(new ForwardingStorage(new MemoryStorage()) {
             @Override
-            public List<StaleUpload> abortStaleUploads(String prefix, Instant startedBefore) throws IOException {
-                asked.add(prefix + " " + startedBefore);
+            public List<StaleUpload> staleUploads(String prefix, Instant startedBefore, boolean abort) throws IOException {
+                asked.add(prefix + " " + startedBefore + (abort ? " abort" : " list"));
                 if (fails) {
                     throw new IOException("listing refused");
                 }
@@ -42,7 +42,7 @@ class ExpireStaleUploadsTest {
     @Test
     void theAbortedUploadsAreNamed() {
         new Expire(catalog(false), log::add).run(policy(), false, now);
-        assertThat(asked).containsExactly("c1/ 2026-12-01T12:00:00Z");
+        assertThat(asked).containsExactly("c1/ 2026-12-01T12:00:00Z abort");
         assertThat(log).anySatisfy(l -> assertThat(l).contains("aborted the unfinished upload of "
                 + "c1/backups/x/base.tar.000001.zst", "2026-11-29T12:00:00Z"));
     }
@@ -52,7 +52,10 @@ class ExpireStaleUploadsTest {
         new Expire(catalog(true), log::add).run(policy(), false, now);
         assertThat(log).anySatisfy(l -> assertThat(l).startsWith("warning: could not abort").contains("listing refused"));
         asked.clear();
+        log.clear();
         new Expire(catalog(false), log::add).run(policy(), true, now);
-        assertThat(asked).isEmpty();
+        assertThat(asked).as("a dry run lists, never aborts").containsExactly("c1/ 2026-12-01T12:00:00Z list");
+        assertThat(log).anySatisfy(l -> assertThat(l).startsWith("would abort the unfinished upload of "
+                + "c1/backups/x/base.tar.000001.zst"));
     }
 }
