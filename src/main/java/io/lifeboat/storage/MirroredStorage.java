@@ -313,15 +313,15 @@ public final class MirroredStorage implements Storage {
 
     @Override
     public List<StaleUpload> staleUploads(String prefix, java.time.Instant startedBefore, boolean abort) throws IOException {
-        List<StaleUpload> aborted = new ArrayList<>();
+        List<StaleUpload> found = new ArrayList<>();
         for (Member m : healthy()) {
             try {
-                aborted.addAll(m.storage().staleUploads(prefix, startedBefore, abort));
+                found.addAll(m.storage().staleUploads(prefix, startedBefore, abort));
             } catch (IOException | RuntimeException e) {
                 fail(m, e);
             }
         }
-        return aborted;
+        return found;
     }
 
     @Override

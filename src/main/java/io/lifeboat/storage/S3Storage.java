@@ -660,9 +660,10 @@ public final class S3Storage implements Storage {
 
     /**
      * Lists the multipart uploads under the prefix (ListMultipartUploads, page by page) and returns
-     * those begun before {@code startedBefore}, aborted first if {@code abort}. A server that cannot list by prefix (s3proxy answers
-     * 501) is asked for all of the bucket's, and those outside the prefix are left alone; one that
-     * cannot list them at all keeps none that could be listed: nothing to abort.
+     * those begun before {@code startedBefore}, aborted first if {@code abort}. A server that cannot
+     * list by prefix (s3proxy answers 501) is asked for all of the bucket's, and those outside the
+     * prefix are left alone; one that cannot list them at all keeps none that could be listed:
+     * nothing to abort.
      */
     @Override
     public List<StaleUpload> staleUploads(String prefix, java.time.Instant startedBefore, boolean abort) {

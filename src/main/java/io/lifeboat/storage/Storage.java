@@ -93,8 +93,9 @@ public interface Storage extends AutoCloseable {
      * The uploads that writers began under {@code prefix} before {@code startedBefore} and never
      * completed nor aborted (a writer killed with SIGKILL, a host that died), aborted when
      * {@code abort} says so (else only listed, for a dry run): storages that keep such uploads apart
-     * from their objects, and bill for them, until told (S3's multipart uploads). Returns them. Storages whose unfinished writes are files in the namespace
-     * ({@link #removeAbandonedWrites}) or vanish with the writer have none: the default does nothing.
+     * from their objects, and bill for them, until told (S3's multipart uploads). Returns them.
+     * Storages whose unfinished writes are files in the namespace ({@link #removeAbandonedWrites}) or
+     * vanish with the writer have none: the default does nothing.
      * Choose {@code startedBefore} so that no live writer can be hit (a day ago): an upload's start is
      * all S3 tells, not whether its writer still runs.
      */
